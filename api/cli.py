@@ -1,0 +1,235 @@
+"""The `zhibiao` command: a click group on the app, as `flask` commands are in
+the Flask tutorial, so the command line and the web share one configuration.
+
+Errors exit non-zero with one plain line on stderr.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import SQLModel
+
+from api.app import create_app
+from api.db import engine, get_session, require_schema, sqlite_path
+from kb import db as kbdb
+from kb import versions
+from kb.errors import KbError
+
+cli = FlaskGroup(
+    name="zhibiao",
+    help="预算绩效指标库 zhibiao: the indicator library from the command line.",
+    create_app=lambda: create_app(),
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+)
+
+
+def _json_default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _version_json(v: versions.VersionRef) -> dict:
+    return {"label": v.label, "published_at": v.published_at, "notes": v.notes, "is_current": v.is_current, "counts": v.counts}
+
+
+# --- init / serve ------------------------------------------------------------------
+
+def _reset_database() -> None:
+    path = sqlite_path(current_app.config["DATABASE_URL"])
+    eng = engine()
+    if path is not None:
+        eng.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    with eng.begin() as conn:
+        SQLModel.metadata.drop_all(conn)
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+@cli.command("init")
+@click.option("--force", is_flag=True, help="delete the existing library first")
+@click.option("--if-empty", is_flag=True, help="do nothing when a library is already there")
+@click.option("--label", default=None, help="label of the first version (default: YEAR.1)")
+@click.option("--from", "source_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="load this library folder instead of the bundled indicators/")
+def init_command(force: bool, if_empty: bool, label: str | None, source_dir: Path | None) -> None:
+    """Create the schema, load indicators/, publish the first version."""
+    from importers import seed
+
+    initialised = kbdb.has_schema(engine()) and versions.current_version_id(get_session()) is not None
+    if initialised and not force:
+        if if_empty:
+            click.echo("指标库已初始化，跳过。")
+            return
+        raise click.ClickException("指标库已初始化；如需重建（将删除全部数据），请加 --force")
+    if force:
+        get_session().close()
+        _reset_database()
+    kbdb.upgrade(engine())
+    session = get_session()
+    report = seed.load_into(session, source_dir) if source_dir else seed.load_into(session)
+    label = label or f"{date.today().year}.1"
+    version = versions.publish(session, label, notes="初始化：载入 indicators/ 中的种子指标库", user="init")
+    click.echo(f"已载入 {report.total('added')} 条记录，发布版本 {version.label}：{version.counts}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve_command(host: str, port: int) -> None:
+    """Serve the pages and the API."""
+    require_schema()
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+# --- versions ---------------------------------------------------------------------
+
+@cli.command("publish")
+@click.argument("label")
+@click.option("--notes", default="", help="release notes")
+def publish_command(label: str, notes: str) -> None:
+    """Publish the draft as version LABEL (e.g. 2025.1)."""
+    require_schema()
+    version = versions.publish(get_session(), label, notes=notes, user="cli")
+    click.echo(f"已发布版本 {version.label}：{version.counts}")
+
+
+@cli.command("versions")
+@click.option("--json", "as_json", is_flag=True)
+def versions_command(as_json: bool) -> None:
+    """List published versions."""
+    require_schema()
+    items = versions.list_versions(get_session())
+    if as_json:
+        echo_json({"versions": [_version_json(v) for v in items]})
+        return
+    for v in items:
+        mark = "*" if v.is_current else " "
+        click.echo(f"{mark} {v.label:<10} {v.published_at:%Y-%m-%d %H:%M}  {v.counts.get('indicator', 0):>6} 指标  {v.notes}")
+
+
+@cli.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True)
+def diff_command(a: str, b: str, as_json: bool) -> None:
+    """Field-level differences from version A to version B ("draft" allowed)."""
+    require_schema()
+    session = get_session()
+    va, vb = versions.resolve(session, a), versions.resolve(session, b)
+    changes = versions.diff(session, va, vb)
+    if as_json:
+        echo_json({"a": va.label, "b": vb.label, "changes": [dataclasses.asdict(c) for c in changes]})
+        return
+    signs = {"added": "+", "removed": "-", "changed": "~"}
+    for c in changes:
+        click.echo(f"{signs[c.change]} {c.kind} {c.code} {c.name}")
+        for name, f in c.fields.items():
+            click.echo(f"    {name}: {f['previous']!r} → {f['current']!r}")
+    click.echo(f"{va.label} → {vb.label}: {len(changes)} 处变化")
+
+
+@cli.command("history")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True)
+def history_command(code: str, as_json: bool) -> None:
+    """The revisions of one indicator across versions."""
+    require_schema()
+    entries = versions.history(get_session(), code)
+    if as_json:
+        echo_json({"code": code, "revisions": [dataclasses.asdict(e) for e in entries]})
+        return
+    if not entries:
+        click.echo(f"{code} 尚未发布过")
+    for e in entries:
+        click.echo(f"修订 {e.number}  版本 {', '.join(e.versions) or '—'}  {e.data.get('name', '')}")
+        for name, f in e.changes.items():
+            click.echo(f"    {name}: {f['previous']!r} → {f['current']!r}")
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json"]), required=True)
+@click.option("--version", "label", default=None, help="version label (default: current; 'draft' for the draft)")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
+def export_command(fmt: str, label: str | None, output: Path) -> None:
+    """Export a whole version of the library as one file."""
+    require_schema()
+    session = get_session()
+    doc = versions.export_library(session, versions.resolve(session, label))
+    output.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+    click.echo(f"已导出版本 {doc['version']} 到 {output}（{len(doc['indicators'])} 条指标）")
+
+
+@cli.command("stats")
+@click.option("--version", "label", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def stats_command(label: str | None, as_json: bool) -> None:
+    """Counts by sector, kind, level1 and provenance."""
+    from kb.stats import library_stats
+
+    require_schema()
+    session = get_session()
+    stats = library_stats(session, versions.resolve(session, label))
+    if as_json:
+        echo_json(stats)
+        return
+    click.echo(f"版本 {stats.version}: {stats.totals}")
+    for title, counts in (("类别", stats.by_kind), ("一级指标", stats.by_level1), ("来源性质", stats.by_provenance),
+                          ("可靠程度", stats.by_certainty), ("行业（个性指标所属类）", stats.by_sector)):
+        click.echo(f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"国家监测指标（▲）: {stats.national_monitoring}")
+
+
+# --- entry point -------------------------------------------------------------------
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        rv = cli.main(args=argv, prog_name="zhibiao", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("错误：已取消", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"错误：{_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except KbError as exc:
+        for problem in exc.problems:
+            click.echo(f"  - {problem}")
+        click.echo(f"错误：{_one_line(exc.message)}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        click.echo(f"错误：无法读取数据库（{_one_line(str(exc.orig) if getattr(exc, 'orig', None) else exc.__class__.__name__)}）", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"错误：{_one_line(exc.strerror or str(exc))}（{exc.filename or ''}）", err=True)
+        sys.exit(1)
+    except Exception as exc:  # the one place a surprise becomes a message instead of a traceback
+        if getattr(exc, "problems", None):
+            for problem in exc.problems:
+                click.echo(f"  - {problem}")
+        click.echo(f"错误：{_one_line(str(exc)) or exc.__class__.__name__}", err=True)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)

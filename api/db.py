@@ -1,0 +1,54 @@
+"""One engine per app, one session per request (as flaskr's db.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from kb import db as kbdb
+from kb.errors import KbError
+
+
+class DatabaseMissing(KbError):
+    status = 503
+
+
+def engine() -> Engine:
+    return current_app.extensions["zhibiao.engine"]
+
+
+def get_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = kbdb.session(engine())
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return Path(parsed.database)
+    return None
+
+
+def init_app(app: Flask) -> None:
+    url = app.config["DATABASE_URL"]
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    app.extensions["zhibiao.engine"] = kbdb.make_engine(url)
+    app.teardown_appcontext(close_session)
+
+
+def require_schema() -> None:
+    """Refuse to work on a database that `zhibiao init` has not set up."""
+    path = sqlite_path(current_app.config["DATABASE_URL"])
+    if (path is not None and not path.exists()) or not kbdb.has_schema(engine()):
+        raise DatabaseMissing("数据库尚未初始化，请先运行 zhibiao init")

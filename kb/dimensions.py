@@ -1,0 +1,65 @@
+"""The 一级/二级 target dimensions, operators and value bases, read from the
+one file that states them (indicators/framework/dimensions.yaml)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from kb.paths import INDICATORS_DIR
+
+DIMENSIONS_FILE = INDICATORS_DIR / "framework" / "dimensions.yaml"
+
+
+@dataclass(frozen=True)
+class TargetLevel:
+    level1: str
+    level2: tuple[str, ...]
+    required: tuple[str, ...]
+    required_any: bool
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    target_levels: tuple[TargetLevel, ...]
+    operators: tuple[str, ...]
+    quantitative_operators: tuple[str, ...]
+    value_bases: tuple[str, ...]
+    qualitative_values: tuple[str, ...]
+    grades: tuple[tuple[str, int, str], ...]  # (grade, min score, meaning)
+    raw: dict
+
+    @property
+    def target_level1(self) -> tuple[str, ...]:
+        return tuple(t.level1 for t in self.target_levels)
+
+    def level2_of(self, level1: str) -> tuple[str, ...]:
+        for t in self.target_levels:
+            if t.level1 == level1:
+                return t.level2
+        return ()
+
+
+@lru_cache(maxsize=1)
+def dimensions() -> Dimensions:
+    raw = yaml.safe_load(DIMENSIONS_FILE.read_text(encoding="utf-8"))
+    levels = tuple(
+        TargetLevel(
+            level1=t["level1"],
+            level2=tuple(t["level2"]),
+            required=tuple(t.get("required", [])),
+            required_any=bool(t.get("required_any", False)),
+        )
+        for t in raw["target"]["levels"]
+    )
+    ops = raw["operators"]
+    return Dimensions(
+        target_levels=levels,
+        operators=tuple(o["symbol"] for o in ops),
+        quantitative_operators=tuple(o["symbol"] for o in ops if o["quantitative"]),
+        value_bases=tuple(b["name"] for b in raw["value_bases"]),
+        qualitative_values=tuple(raw["qualitative_values"]),
+        grades=tuple((b["grade"], int(b["min"]), b["meaning"]) for b in raw["grades"]["bands"]),
+        raw=raw,
+    )

@@ -1,0 +1,282 @@
+"""What a valid record is: marshmallow schemas shared by the importers, the
+seed loader and the API."""
+from __future__ import annotations
+
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from kb.dimensions import dimensions
+
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{1,39}$")
+SECTOR_CODE_RE = re.compile(r"^\d{3}(\d{2}(\d{2})?)?$")
+
+KINDS = ("common", "specific")
+DIRECTIONS = ("up", "down", "monitor", "none")
+STATUSES = ("candidate", "standard", "superseded", "retired")
+PROVENANCES = ("verbatim", "adapted", "local")
+CERTAINTIES = ("verified", "likely", "uncertain")
+QUOTA_STATUSES = ("current", "superseded", "repealed")
+
+_code = fields.String(required=True, validate=validate.Regexp(CODE_RE, error="编码只能由大写字母、数字、点和连字符组成（2–40位）"))
+_text = dict(load_default="", validate=validate.Length(max=4000))
+
+
+def _one_of(choices, default=None, required=False):
+    kw = {"required": True} if required else {"load_default": default}
+    return fields.String(validate=validate.OneOf(choices, error="取值须为：" + "、".join(choices)), **kw)
+
+
+class Base(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SourceSchema(Base):
+    document = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    doc_number = fields.String(load_default="", allow_none=True)
+    issuer = fields.String(load_default="", allow_none=True)
+    url = fields.String(load_default="", allow_none=True)
+    year = fields.Integer(load_default=None, allow_none=True)
+    page = fields.String(load_default="", allow_none=True)
+
+
+class ProvenancedSchema(Base):
+    source = fields.Nested(SourceSchema, required=True)
+    provenance = _one_of(PROVENANCES, required=True)
+    certainty = _one_of(CERTAINTIES, default="likely")
+    note = fields.String(**_text)
+
+
+class ReferenceValueSchema(Base):
+    value = fields.String(required=True)
+    basis = fields.String(required=True)
+    note = fields.String(load_default="")
+    year = fields.Integer(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _basis(self, data, **kwargs):
+        bases = dimensions().value_bases
+        if data["basis"] not in bases:
+            raise ValidationError("取值依据须为：" + "、".join(bases), "basis")
+
+
+def _str_list(**kw):
+    return fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list, **kw)
+
+
+def _sector_list():
+    return fields.List(fields.String(validate=validate.Regexp(SECTOR_CODE_RE, error="功能分类编码须为3、5或7位数字")), load_default=list)
+
+
+class IndicatorSchema(ProvenancedSchema):
+    code = _code
+    kind = _one_of(KINDS, required=True)
+    level1 = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    level2 = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=120))
+    definition = fields.String(**_text)
+    formula = fields.String(**_text)
+    unit = fields.String(load_default="", validate=validate.Length(max=40))
+    operator = fields.String(load_default="")
+    direction = _one_of(DIRECTIONS, default="none")
+    qualitative = fields.Boolean(load_default=None, allow_none=True)
+    target_level1 = fields.String(load_default="")
+    target_level2 = fields.String(load_default="")
+    reference_values = fields.List(fields.Nested(ReferenceValueSchema), load_default=list)
+    scoring_rule = fields.String(**_text)
+    data_source = fields.String(load_default="", validate=validate.Length(max=300))
+    national_monitoring = fields.Boolean(load_default=False)
+    sectors = _sector_list()
+    departments = _str_list()
+    project_types = _str_list()
+    keywords = _str_list()
+    status = _one_of(STATUSES, default="standard")
+    superseded_by = fields.String(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _consistent(self, data, **kwargs):
+        dims = dimensions()
+        op = data.get("operator") or ""
+        if op and op not in dims.operators:
+            raise ValidationError("指标性质（运算符）须为：" + "、".join(dims.operators), "operator")
+        if data.get("qualitative") is None:
+            data["qualitative"] = op == "定性"
+        if data.get("qualitative") and op and op != "定性":
+            raise ValidationError("定性指标的运算符应为“定性”", "operator")
+        t1, t2 = data.get("target_level1") or "", data.get("target_level2") or ""
+        if t1 and t1 not in dims.target_level1:
+            raise ValidationError("目标表一级指标须为：" + "、".join(dims.target_level1), "target_level1")
+        if t2 and t2 not in dims.level2_of(t1 or data.get("level1", "")):
+            raise ValidationError(f"“{t2}”不是“{t1 or data.get('level1')}”下的二级指标", "target_level2")
+        if data.get("level1") in dims.target_level1 and data.get("level2") not in dims.level2_of(data["level1"]):
+            raise ValidationError(f"“{data.get('level2')}”不是“{data['level1']}”下的二级指标", "level2")
+        if data.get("status") == "superseded" and not data.get("superseded_by"):
+            raise ValidationError("已被替代的指标须注明替代它的指标编码", "superseded_by")
+
+
+class SystemNodeSchema(Base):
+    name = fields.String(load_default="")
+    indicator = fields.String(load_default=None, allow_none=True)
+    weight = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    scoring_rule = fields.String(load_default="")
+    note = fields.String(load_default="")
+    children = fields.List(fields.Nested(lambda: SystemNodeSchema()), load_default=list)
+
+    @validates_schema
+    def _leaf_or_group(self, data, **kwargs):
+        if data.get("indicator"):
+            if data.get("children"):
+                raise ValidationError("引用指标的叶节点不能再有下级", "children")
+        elif not data.get("name"):
+            raise ValidationError("分组节点须有名称", "name")
+        elif not data.get("children"):
+            raise ValidationError(f"分组“{data['name']}”没有下级指标", "children")
+
+
+class SystemSchema(ProvenancedSchema):
+    code = _code
+    name = fields.String(required=True, validate=validate.Length(min=2, max=120))
+    description = fields.String(**_text)
+    sectors = _sector_list()
+    nodes = fields.List(fields.Nested(SystemNodeSchema), required=True, validate=validate.Length(min=1))
+    status = _one_of(STATUSES, default="standard")
+
+
+class QuotaItemSchema(Base):
+    name = fields.String(required=True)
+    amount = fields.Float(required=True, validate=validate.Range(min=0))
+    unit = fields.String(load_default="")
+
+
+class QuotaSchema(ProvenancedSchema):
+    code = _code
+    name = fields.String(required=True, validate=validate.Length(min=2, max=120))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    standard_type = fields.String(load_default="开支标准")
+    tier = fields.String(load_default="")
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    amount = fields.Float(required=True, validate=validate.Range(min=0))
+    items = fields.List(fields.Nested(QuotaItemSchema), load_default=list)
+    control_mode = fields.String(load_default="")
+    adjustments = fields.String(**_text)
+    conditions = _str_list()
+    scope = fields.String(load_default="")
+    level = fields.String(load_default="")
+    region = fields.String(load_default="")
+    published_date = fields.Date(load_default=None, allow_none=True)
+    effective_date = fields.Date(required=True)
+    expiry_date = fields.Date(load_default=None, allow_none=True)
+    status = _one_of(QUOTA_STATUSES, default="current")
+    supersedes = fields.String(load_default=None, allow_none=True)
+    sectors = _sector_list()
+    project_types = _str_list()
+    keywords = _str_list()
+
+    @validates_schema
+    def _dates(self, data, **kwargs):
+        if data.get("expiry_date") and data["expiry_date"] < data["effective_date"]:
+            raise ValidationError("失效日期早于生效日期", "expiry_date")
+
+
+class SectorSchema(ProvenancedSchema):
+    code = fields.String(required=True, validate=validate.Regexp(SECTOR_CODE_RE, error="功能分类编码须为3、5或7位数字"))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=80))
+
+
+class DepartmentSchema(ProvenancedSchema):
+    code = _code
+    name = fields.String(required=True, validate=validate.Length(min=2, max=80))
+    sectors = _sector_list()
+    type = fields.Boolean(load_default=True)
+
+
+class ProjectTypeSchema(ProvenancedSchema):
+    code = _code
+    name = fields.String(required=True, validate=validate.Length(min=2, max=40))
+    description = fields.String(**_text)
+    keywords = _str_list()
+
+
+class TextListSchema(Base):
+    code = fields.String(required=True, validate=validate.OneOf(["synonyms"]))
+    data = fields.Dict(required=True)
+
+    @validates_schema
+    def _groups(self, data, **kwargs):
+        for key in ("groups", "related"):
+            groups = data["data"].get(key, [])
+            if not isinstance(groups, list) or not all(
+                isinstance(g, list) and len(g) >= 2 and all(isinstance(w, str) and w for w in g) for g in groups
+            ):
+                raise ValidationError(f"{key} 须为词组列表，每组至少两个词", "data")
+
+
+class MilestoneSchema(Base):
+    code = _code
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    sector = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(SECTOR_CODE_RE))
+    department = fields.String(load_default=None, allow_none=True)
+    project_type = fields.String(load_default=None, allow_none=True)
+    target_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    due_date = fields.Date(load_default=None, allow_none=True)
+    owner = fields.String(load_default="")
+    note = fields.String(load_default="")
+
+
+class PlanYearSchema(Base):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    theme = fields.String(load_default="")
+    plan_name = fields.String(load_default="")
+
+
+# kind name → (schema class, human name)
+SCHEMAS = {
+    "sector": (SectorSchema, "功能分类"),
+    "department": (DepartmentSchema, "部门"),
+    "project_type": (ProjectTypeSchema, "项目类别"),
+    "indicator": (IndicatorSchema, "指标"),
+    "system": (SystemSchema, "指标体系"),
+    "quota": (QuotaSchema, "支出标准"),
+    "text": (TextListSchema, "检索词表"),
+}
+
+
+def flatten_messages(messages, prefix: str = "") -> list[tuple[str, str]]:
+    """marshmallow's nested error dict → [(field path, message)], in Chinese where we can."""
+    out: list[tuple[str, str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_messages(value, path))
+    elif isinstance(messages, list):
+        for m in messages:
+            out.extend(flatten_messages(m, prefix))
+    else:
+        out.append((prefix, _chinese(str(messages))))
+    return out
+
+
+_TRANSLATIONS = {
+    "Missing data for required field.": "缺少必填项",
+    "Unknown field.": "未知字段",
+    "Not a valid string.": "应为文本",
+    "Not a valid integer.": "应为整数",
+    "Not a valid number.": "应为数字",
+    "Not a valid boolean.": "应为是/否",
+    "Not a valid date.": "应为日期（如 2024-12-31）",
+    "Not a valid list.": "应为列表",
+    "Field may not be null.": "不能为空",
+    "Invalid input type.": "类型不正确",
+}
+
+
+def _chinese(message: str) -> str:
+    if message in _TRANSLATIONS:
+        return _TRANSLATIONS[message]
+    if message.startswith("Length must be") or message.startswith("Shorter than") or message.startswith("Longer than"):
+        return "长度不符合要求（" + message + "）"
+    if message.startswith("Must be greater") or message.startswith("Must be less"):
+        return "数值超出范围（" + message + "）"
+    return message

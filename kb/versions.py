@@ -1,0 +1,339 @@
+"""Published versions: publishing, reading a version, diffs and history.
+
+A published version is the set of `VersionItem` rows pointing at `Revision`
+rows; a revision is one distinct content of one code, so an unchanged record
+shares its revision with the previous version and history falls out of the
+revision numbers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from kb import gates
+from kb.errors import Conflict, InvalidInput, PublishRefused, UnknownCode, UnknownVersion
+from kb.library import (
+    KIND_NAMES,
+    KINDS,
+    RECORD_MODELS,
+    content_hash,
+    draft_record,
+    draft_records,
+    field_changes,
+    log_change,
+    record_data,
+)
+from kb.models import LibraryState, Revision, Version, VersionItem
+
+DRAFT = "draft"
+CURRENT = "current"
+LABEL_RE = re.compile(r"^\d{4}\.\d{1,4}(?:\.\d{1,4})?$")
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """A readable state of the library: a published version or the draft."""
+    label: str
+    id: int | None  # None for the draft
+    published_at: datetime | None = None
+    notes: str = ""
+    is_current: bool = False
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.id is None
+
+
+def _state(session: Session) -> LibraryState:
+    state = session.get(LibraryState, 1)
+    if state is None:
+        state = LibraryState(id=1)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def _ref(version: Version, current_id: int | None) -> VersionRef:
+    return VersionRef(version.label, version.id, version.published_at, version.notes, version.id == current_id, version.counts)
+
+
+def current_version_id(session: Session) -> int | None:
+    return session.execute(select(LibraryState.current_version_id).where(LibraryState.id == 1)).scalar()
+
+
+def resolve(session: Session, label: str | None = None) -> VersionRef:
+    """`None`/"current" → the current published version; "draft" → the draft; else a label."""
+    current_id = current_version_id(session)
+    if label in (None, "", CURRENT):
+        if current_id is None:
+            raise UnknownVersion(CURRENT)
+        return _ref(session.get(Version, current_id), current_id)
+    if label == DRAFT:
+        return VersionRef(DRAFT, None)
+    version = session.execute(select(Version).where(Version.label == label)).scalar()
+    if version is None:
+        raise UnknownVersion(label)
+    return _ref(version, current_id)
+
+
+def list_versions(session: Session) -> list[VersionRef]:
+    current_id = current_version_id(session)
+    rows = session.execute(select(Version).order_by(Version.id.desc())).scalars()
+    return [_ref(v, current_id) for v in rows]
+
+
+# --- reading a version --------------------------------------------------------------
+
+def records(session: Session, kind: str, version: VersionRef) -> list:
+    """All records of a kind in a version, as record objects (draft rows for the draft)."""
+    if version.is_draft:
+        return draft_records(session, kind)
+    model = RECORD_MODELS[kind]
+    rows = session.execute(
+        select(Revision.data)
+        .join(VersionItem, VersionItem.revision_id == Revision.id)
+        .where(VersionItem.version_id == version.id, VersionItem.kind == kind)
+        .order_by(VersionItem.code)
+    ).scalars()
+    return [model.model_validate(data) for data in rows]
+
+
+def record(session: Session, kind: str, code: str, version: VersionRef):
+    if version.is_draft:
+        return draft_record(session, kind, code)
+    data = session.execute(
+        select(Revision.data)
+        .join(VersionItem, VersionItem.revision_id == Revision.id)
+        .where(VersionItem.version_id == version.id, VersionItem.kind == kind, VersionItem.code == code)
+    ).scalar()
+    if data is None:
+        raise UnknownCode(code, KIND_NAMES[kind])
+    return RECORD_MODELS[kind].model_validate(data)
+
+
+# --- publishing ---------------------------------------------------------------------
+
+def validate_label(session: Session, label: str) -> None:
+    if label in (DRAFT, CURRENT) or not LABEL_RE.match(label or ""):
+        raise InvalidInput(f"版本号“{label}”格式不对，应形如 2025.1")
+    if session.execute(select(Version.id).where(Version.label == label)).scalar() is not None:
+        raise Conflict(f"版本“{label}”已发布过，请换一个版本号")
+
+
+def publish(session: Session, label: str, notes: str = "", user: str = "",
+            after_snapshot: Callable[[Session, VersionRef], None] | None = None) -> VersionRef:
+    """Freeze the draft as version `label` and make it current, all or nothing.
+
+    `after_snapshot` runs inside the transaction once the snapshot is written
+    (the search index is built there); if it raises, nothing is published.
+    """
+    validate_label(session, label)
+    problems = gates.check_draft(session)
+    if problems:
+        raise PublishRefused(f"草稿未通过发布检查（{len(problems)} 项问题），未发布", problems)
+    try:
+        state = _state(session)
+        expected = state.revision
+        members, counts, version_hash = _freeze_revisions(session)
+        version = Version(label=label, notes=notes or "", published_by=user or "", counts=counts, content_hash=version_hash)
+        session.add(version)
+        session.flush()
+        session.execute(VersionItem.__table__.insert(), [{"version_id": version.id, **m} for m in members])
+        moved = session.execute(
+            update(LibraryState)
+            .where(LibraryState.id == 1, LibraryState.revision == expected)
+            .values(current_version_id=version.id, revision=expected + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:
+            raise Conflict("另一位管理员正在发布版本，请稍后重试")
+        ref = VersionRef(label, version.id, version.published_at, version.notes, True, counts)
+        log_change(session, "version", label, "publish", {"notes": {"previous": None, "current": notes}}, user)
+        if after_snapshot is not None:
+            after_snapshot(session, ref)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return ref
+
+
+def _freeze_revisions(session: Session) -> tuple[list[dict], dict, str]:
+    """Write a revision for every draft record whose content is new; return the
+    version's members, counts per kind and a hash of the whole content."""
+    members: list[dict] = []
+    counts: dict[str, int] = {}
+    hashes: dict[str, str] = {}
+    for kind in KINDS:
+        latest = _latest_revisions(session, kind)
+        rows = draft_records(session, kind)
+        for obj in rows:
+            data = record_data(kind, obj)
+            digest = content_hash(data)
+            prev = latest.get(obj.code)
+            if prev is not None and prev[1] == digest:
+                revision_id = prev[0]
+            else:
+                rev = Revision(kind=kind, code=obj.code, number=(prev[2] + 1) if prev else 1, data=data, content_hash=digest)
+                session.add(rev)
+                session.flush()
+                revision_id = rev.id
+            members.append({"kind": kind, "code": obj.code, "revision_id": revision_id})
+            hashes[f"{kind}:{obj.code}"] = digest
+        counts[kind] = len(rows)
+    return members, counts, content_hash(hashes)
+
+
+def _latest_revisions(session: Session, kind: str) -> dict[str, tuple[int, str, int]]:
+    """code → (revision id, hash, number) of the newest revision of each code."""
+    newest = (
+        select(Revision.code, func.max(Revision.number).label("n"))
+        .where(Revision.kind == kind)
+        .group_by(Revision.code)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Revision.code, Revision.id, Revision.content_hash, Revision.number).join(
+            newest, (Revision.code == newest.c.code) & (Revision.number == newest.c.n)
+        ).where(Revision.kind == kind)
+    )
+    return {code: (rid, digest, number) for code, rid, digest, number in rows}
+
+
+# --- diff and history ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    code: str
+    name: str
+    change: str  # added | removed | changed
+    fields: dict  # {field: {"previous", "current"}}
+
+
+def _items(session: Session, version: VersionRef) -> dict[tuple[str, str], tuple[int, str]]:
+    """(kind, code) → (revision id, content hash) of every record in a version."""
+    rows = session.execute(
+        select(VersionItem.kind, VersionItem.code, Revision.id, Revision.content_hash)
+        .join(Revision, Revision.id == VersionItem.revision_id)
+        .where(VersionItem.version_id == version.id)
+    )
+    return {(kind, code): (rid, digest) for kind, code, rid, digest in rows}
+
+
+def _revision_data(session: Session, ids) -> dict[int, dict]:
+    ids = list(ids)
+    out: dict[int, dict] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out.update(dict(session.execute(select(Revision.id, Revision.data).where(Revision.id.in_(chunk))).all()))
+    return out
+
+
+def diff(session: Session, a: VersionRef, b: VersionRef) -> list[Change]:
+    """Field-level differences going from version a to version b (either may be the draft)."""
+    side_a = _side(session, a)
+    side_b = _side(session, b)
+    changes = []
+    for key in sorted(set(side_a) | set(side_b)):
+        kind, code = key
+        before, after = side_a.get(key), side_b.get(key)
+        if before is not None and after is not None and before[0] == after[0]:
+            continue
+        before_data = before[1]() if before else None
+        after_data = after[1]() if after else None
+        fields = field_changes(before_data, after_data)
+        if not fields:
+            continue
+        name = (after_data or before_data).get("name", "")
+        change = "added" if before is None else "removed" if after is None else "changed"
+        changes.append(Change(kind, code, name, change, fields if change == "changed" else {}))
+    return changes
+
+
+def _side(session: Session, version: VersionRef) -> dict:
+    """(kind, code) → (content hash, loader of the data)."""
+    if version.is_draft:
+        out = {}
+        for kind in KINDS:
+            for obj in draft_records(session, kind):
+                data = record_data(kind, obj)
+                out[(kind, obj.code)] = (content_hash(data), (lambda d=data: d))
+        return out
+    items = _items(session, version)
+    cache: dict[int, dict] = {}
+
+    def loader(rid: int):
+        def load():
+            # Only records that differ are ever loaded; the first need loads
+            # all of this side's revisions in a few queries.
+            if not cache:
+                cache.update(_revision_data(session, {rid for rid, _ in items.values()}))
+            return cache[rid]
+        return load
+
+    return {key: (digest, loader(rid)) for key, (rid, digest) in items.items()}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    number: int
+    versions: list[str]
+    data: dict
+    changes: dict  # field changes from the previous revision
+
+
+def history(session: Session, code: str, kind: str = "indicator") -> list[HistoryEntry]:
+    revs = session.execute(
+        select(Revision).where(Revision.kind == kind, Revision.code == code).order_by(Revision.number)
+    ).scalars().all()
+    if not revs:
+        # Known in the draft but never published: an empty history, not an error.
+        draft_record(session, kind, code)
+        return []
+    labels: dict[int, list[str]] = {}
+    for rid, label in session.execute(
+        select(VersionItem.revision_id, Version.label)
+        .join(Version, Version.id == VersionItem.version_id)
+        .where(VersionItem.kind == kind, VersionItem.code == code)
+        .order_by(Version.id)
+    ):
+        labels.setdefault(rid, []).append(label)
+    entries, previous = [], None
+    for rev in revs:
+        entries.append(HistoryEntry(rev.number, labels.get(rev.id, []), rev.data, field_changes(previous, rev.data) if previous else {}))
+        previous = rev.data
+    return entries
+
+
+# --- export -------------------------------------------------------------------------
+
+EXPORT_FORMAT = "zhibiao-library"
+EXPORT_KEYS = {
+    "sector": "sectors",
+    "department": "departments",
+    "project_type": "project_types",
+    "text": "text_lists",
+    "indicator": "indicators",
+    "system": "systems",
+    "quota": "quotas",
+}
+
+
+def export_library(session: Session, version: VersionRef) -> dict:
+    """The whole library of one version as one JSON-ready document."""
+    doc = {
+        "format": EXPORT_FORMAT,
+        "format_version": 1,
+        "version": version.label,
+        "published_at": version.published_at.isoformat() if version.published_at else None,
+    }
+    for kind in KINDS:
+        doc[EXPORT_KEYS[kind]] = [record_data(kind, r) for r in records(session, kind, version)]
+    return doc
