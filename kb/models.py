@@ -237,3 +237,56 @@ class Milestone(SQLModel, table=True):
     owner: str = ""
     note: str = ""
     revision: int = 1
+
+
+# --- search log, accounts, API keys, change requests -------------------------------
+
+class QueryLog(SQLModel, table=True):
+    """One search as it was asked: no user, no address (no personal data)."""
+    __tablename__ = "query_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    query: str = Field(max_length=200)
+    normalized: str = Field(default="", max_length=200, index=True)
+    filters: dict = _json_dict()
+    version: str = Field(default="", max_length=32)
+    total: int = 0
+    duration_ms: float = 0.0
+    source: str = Field(default="", max_length=20)  # web | api | cli | suggest
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=80)
+    password_hash: str
+    role: str = Field(max_length=20)  # curator | admin
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    prefix: str = Field(max_length=16, index=True)  # the key's first characters, to find its row
+    key_hash: str
+    scopes: list[str] = _json_list()  # read | suggest | curate
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: Optional[datetime] = None
+    revoked_at: Optional[datetime] = None
+
+
+class ChangeRequest(SQLModel, table=True):
+    """A drafter's proposal of a custom indicator, for the curator to accept or reject."""
+    __tablename__ = "change_request"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    proposer: str = Field(default="", max_length=80)  # a unit's name, as they give it
+    sector: Optional[str] = Field(default=None, max_length=16, index=True)
+    name: str = Field(max_length=120)
+    data: dict = _json_dict()  # the proposed indicator fields
+    status: str = Field(default="pending", max_length=20)  # pending | accepted | rejected
+    decided_by: str = ""
+    decided_at: Optional[datetime] = None
+    note: str = ""
