@@ -200,6 +200,43 @@ def stats_command(label: str | None, as_json: bool) -> None:
     click.echo(f"国家监测指标（▲）: {stats.national_monitoring}")
 
 
+# --- backup ------------------------------------------------------------------------
+
+@cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Write the whole library (all versions, draft, plan, change log) to FILE (.json or .json.gz)."""
+    from kb.backup import backup
+
+    require_schema()
+    counts = backup(engine(), file)
+    click.echo(f"已备份到 {file}：{sum(counts.values())} 行（{counts.get('version', 0)} 个版本）")
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(file: Path) -> None:
+    """Restore a backup into an empty database."""
+    from kb.backup import restore
+
+    counts = restore(engine(), file)
+    click.echo(f"已恢复：{sum(counts.values())} 行（{counts.get('version', 0)} 个版本）")
+
+
+# --- commands that live in their own modules -----------------------------------------
+# Each module has `register(cli)`. (Modules under construction may be absent.)
+import importlib  # noqa: E402
+
+for _name in ("api.cli_search", "api.cli_targets", "api.cli_admin", "api.cli_import"):
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _name:
+            raise
+    else:
+        _module.register(cli)
+
+
 # --- entry point -------------------------------------------------------------------
 
 def _one_line(text: str) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 
@@ -9,9 +10,34 @@ def data_dir() -> Path:
     return Path(os.environ.get("ZHIBIAO_DATA_DIR") or "instance").resolve()
 
 
+def secret_key(folder: Path) -> str:
+    """ZHIBIAO_SECRET_KEY, or a random key kept in the instance folder so that
+    sessions survive restarts and all workers of a node share it."""
+    given = os.environ.get("ZHIBIAO_SECRET_KEY")
+    if given:
+        return given
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        # written aside, then linked into place: of several workers starting at
+        # once exactly one key wins and nobody reads a half-written file
+        tmp = folder / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
 def from_env() -> dict:
     folder = data_dir()
     return {
+        "SECRET_KEY": secret_key(folder),
         "DATA_DIR": str(folder),
         "DATABASE_URL": os.environ.get("ZHIBIAO_DATABASE_URL") or f"sqlite:///{folder / 'zhibiao.sqlite3'}",
         "MAX_CONTENT_LENGTH": int(os.environ.get("ZHIBIAO_MAX_UPLOAD_MB", "10")) * 1024 * 1024,
