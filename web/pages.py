@@ -1,13 +1,38 @@
 """The page blueprint. Pages call kb/ directly, never api/'s views."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, g, render_template, request
 
 from api.db import get_session, require_schema
 from kb import versions
 from kb.errors import KbError
+from kb.gates import system_leaves
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+DIRECTIONS = {"up": "越高越好（正向）", "down": "越低越好（反向）", "monitor": "监测比较", "none": ""}
+KINDS = {"common": "共性指标", "specific": "个性指标"}
+STATUSES = {"candidate": "候选", "standard": "标准", "superseded": "已替代", "retired": "已停用"}
+PROVENANCES = {"verbatim": "原文摘录", "adapted": "依据原文整理", "local": "本库补充"}
+CERTAINTIES = {"verified": "已核实", "likely": "较可靠", "uncertain": "待核实"}
+FIELD_NAMES = {
+    "name": "指标名称", "level1": "一级指标", "level2": "二级指标", "definition": "指标解释", "formula": "计算公式",
+    "unit": "计量单位", "operator": "指标性质", "direction": "指标方向", "qualitative": "定性", "kind": "指标类别",
+    "target_level1": "目标表一级", "target_level2": "目标表二级", "reference_values": "参考值", "scoring_rule": "评分标准",
+    "data_source": "数据来源", "national_monitoring": "国家监测指标", "sectors": "适用行业", "departments": "适用部门",
+    "project_types": "项目类别", "keywords": "关键词", "status": "状态", "superseded_by": "替代指标", "source": "来源文件",
+    "provenance": "来源性质", "certainty": "可靠程度", "note": "备注",
+}
+
+
+NAV = [("web.search", "指标检索"), ("web.draft", "绩效目标编制"), ("web.systems", "指标体系"), ("web.quotas", "支出标准")]
+
+
+@bp.app_context_processor
+def _labels():
+    nav = [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]
+    return {"nav_links": nav, "DIRECTIONS": DIRECTIONS, "KINDS": KINDS, "STATUSES": STATUSES, "PROVENANCES": PROVENANCES,
+            "CERTAINTIES": CERTAINTIES, "FIELD_NAMES": FIELD_NAMES}
 
 
 @bp.app_errorhandler(404)
@@ -15,11 +40,75 @@ def _not_found(_exc):
     return render_template("error.html", message="页面不存在"), 404
 
 
+@bp.errorhandler(KbError)
+def _kb_error(exc: KbError):
+    return render_template("error.html", message=exc.message, problems=exc.problems), exc.status
+
+
+def version_ref() -> versions.VersionRef:
+    """The version the page reads (?version=, default current); also offered to the switcher."""
+    require_schema()
+    session = get_session()
+    label = request.args.get("version") or None
+    ref = versions.resolve(session, label)
+    if ref.is_draft:
+        abort(404)  # the draft is for curators, through their workspace
+    g.version = ref
+    g.all_versions = versions.list_versions(session)
+    return ref
+
+
 @bp.route("/")
 def home():
-    try:
-        require_schema()
-        items = versions.list_versions(get_session())
-    except KbError as exc:
-        return render_template("error.html", message=exc.message), exc.status
-    return render_template("home.html", versions=items)
+    version = version_ref()
+    return render_template("home.html", version=version, versions=g.all_versions)
+
+
+@bp.route("/indicators/<code>")
+def indicator(code: str):
+    version = version_ref()
+    session = get_session()
+    item = versions.record(session, "indicator", code, version)
+    sectors = {s.code: s for s in versions.records(session, "sector", version)}
+    departments = {d.code: d for d in versions.records(session, "department", version)}
+    project_types = {p.code: p for p in versions.records(session, "project_type", version)}
+    systems = [
+        (s, leaf) for s in versions.records(session, "system", version)
+        for leaf in system_leaves(s.nodes) if leaf["indicator"] == code
+    ]
+    related = related_indicators(session, version, item)
+    history = versions.history(session, code) if not version.is_draft else []
+    return render_template(
+        "indicator.html", item=item, version=version, sectors=sectors, departments=departments,
+        project_types=project_types, systems=systems, related=related, history=history,
+    )
+
+
+def related_indicators(session, version, item, limit: int = 8):
+    """Same 二级 and an overlapping scope: what a drafter would also consider."""
+    scope = set(item.sectors) | set(item.project_types)
+    out = []
+    for other in versions.records(session, "indicator", version):
+        if other.code == item.code or other.status == "retired":
+            continue
+        if other.target_dims == item.target_dims and (not scope or scope & (set(other.sectors) | set(other.project_types))):
+            out.append(other)
+        if len(out) >= limit:
+            break
+    return out
+
+
+@bp.route("/systems")
+def systems():
+    version = version_ref()
+    items = versions.records(get_session(), "system", version)
+    return render_template("systems.html", systems=items, version=version)
+
+
+@bp.route("/systems/<code>")
+def system(code: str):
+    version = version_ref()
+    session = get_session()
+    item = versions.record(session, "system", code, version)
+    names = {i.code: i for i in versions.records(session, "indicator", version)}
+    return render_template("system.html", system=item, indicators=names, version=version)

@@ -1,0 +1,42 @@
+"""Pages through the Flask client, including their error states."""
+import re
+
+
+def test_home_page(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "预算绩效指标库" in html and "2024.1" in html
+
+
+def test_indicator_page_shows_fields_source_systems_and_history(client):
+    resp = client.get("/indicators/T-001")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    for text in ("资金到位率", "实际到位资金/预算资金×100%", "财预〔2020〕10号", "演示评价体系", "修订 1", "加入我的绩效目标表"):
+        assert text in html
+
+
+def test_indicator_page_unknown_code_and_unknown_version(client):
+    resp = client.get("/indicators/NOPE-1")
+    assert resp.status_code == 404 and "未找到指标" in resp.get_data(as_text=True)
+    resp = client.get("/indicators/T-001?version=1999.1")
+    assert resp.status_code == 404 and "未找到版本" in resp.get_data(as_text=True)
+    assert client.get("/indicators/T-001?version=draft").status_code == 404
+
+
+def test_system_page_is_a_weighted_tree(client):
+    html = client.get("/systems/SYS-DEMO").get_data(as_text=True)
+    assert "<details" in html and "60 分" in html and "资金到位率" in html
+    assert client.get("/systems").status_code == 200
+    assert client.get("/systems/NOPE").status_code == 404
+
+
+def test_unknown_page_is_a_chinese_404(client):
+    resp = client.get("/no/such/page")
+    assert resp.status_code == 404 and "页面不存在" in resp.get_data(as_text=True)
+
+
+def test_pages_reference_no_remote_urls(client):
+    for path in ("/", "/indicators/T-001", "/systems", "/systems/SYS-DEMO"):
+        html = client.get(path).get_data(as_text=True)
+        for attr in re.findall(r'(?:src|href|action)="([^"]*)"', html):
+            assert not re.match(r"^(https?:)?//", attr), (path, attr)
