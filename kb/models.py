@@ -232,6 +232,8 @@ class Milestone(SQLModel, table=True):
     sector: Optional[str] = None
     department: Optional[str] = None
     project_type: Optional[str] = None
+    # what target_count counts: specific | common (indicators in scope), quota (支出标准), task (nothing)
+    measure: str = Field(default="specific", max_length=20)
     target_count: int = 0
     due_date: Optional[date] = None
     owner: str = ""

@@ -2,10 +2,14 @@
 edited in place rather than versioned)."""
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from kb.models import Milestone, PlanYear
+from kb.models import ChangeRequest, Milestone, PlanYear, QueryLog
 
 
 def replace_plan(session: Session, years: list[dict], milestones: list[dict]) -> None:
@@ -30,3 +34,139 @@ def milestones(session: Session, year: int | None = None) -> list[Milestone]:
     if year is not None:
         stmt = stmt.where(Milestone.year == year)
     return list(session.execute(stmt).scalars())
+
+
+# --- progress, computed from the library itself ------------------------------------
+
+
+
+@dataclass
+class MilestoneProgress:
+    milestone: Milestone
+    scope: str  # what is counted, in words
+    actual: int
+    overdue: bool
+
+    @property
+    def ratio(self) -> float:
+        if not self.milestone.target_count:
+            return 1.0
+        return min(self.actual / self.milestone.target_count, 1.0)
+
+
+@dataclass
+class YearProgress:
+    year: int
+    theme: str
+    milestones: list[MilestoneProgress]
+
+    @property
+    def target(self) -> int:
+        return sum(m.milestone.target_count for m in self.milestones)
+
+    @property
+    def done(self) -> int:
+        return sum(min(m.actual, m.milestone.target_count) for m in self.milestones)
+
+    @property
+    def ratio(self) -> float:
+        return self.done / self.target if self.target else 1.0
+
+
+@dataclass
+class PlanProgress:
+    version: str
+    years: list[YearProgress]
+    sector_counts: dict[str, int]  # top-level 类 code → specific indicators
+    departments_without: list[tuple[str, str]]  # (code, name) of departments with no specific indicator
+    project_types_without: list[tuple[str, str]]
+    zero_result_queries: list[tuple[str, int]] = field(default_factory=list)
+    proposals: list[tuple[str, str, int]] = field(default_factory=list)  # (sector, name, times proposed)
+
+
+def count_for(milestone: Milestone, indicators, quotas, other_sectors: set[str]) -> tuple[int, str]:
+    """How many live records a milestone's scope holds, and what was counted."""
+    if milestone.measure == "task":
+        return 0, "工作任务（不计数）"
+    if milestone.measure == "quota":
+        live = [q for q in quotas if q.status == "current"]
+        if milestone.sector:
+            live = [q for q in live if any(s.startswith(milestone.sector) for s in q.sectors)]
+        return len(live), "现行支出标准"
+    live = [i for i in indicators if i.status not in ("retired", "superseded")]
+    if milestone.measure == "common":
+        live = [i for i in live if i.kind == "common"]
+        if milestone.project_type:
+            return sum(1 for i in live if milestone.project_type in i.project_types), f"项目类别 {milestone.project_type} 的共性指标"
+        return len(live), "共性指标"
+    live = [i for i in live if i.kind == "specific"]
+    if milestone.sector:
+        live = [i for i in live if any(s.startswith(milestone.sector) for s in i.sectors)]
+        scope = f"功能分类 {milestone.sector} 下的个性指标"
+    elif milestone.department or milestone.project_type:
+        scope = "个性指标"
+    else:
+        # "其余行业": specific indicators of sectors no other milestone names
+        live = [i for i in live if not any(s.startswith(o) for s in i.sectors for o in other_sectors)]
+        return len(live), "其余行业的个性指标"
+    if milestone.department:
+        live = [i for i in live if milestone.department in i.departments]
+        scope += f"（部门 {milestone.department}）"
+    if milestone.project_type:
+        live = [i for i in live if milestone.project_type in i.project_types]
+        scope += f"（项目类别 {milestone.project_type}）"
+    return len(live), scope
+
+
+def progress(session: Session, version, today: date | None = None) -> PlanProgress:
+    from kb import versions  # kb.versions imports kb.library; keep plan importable on its own
+
+    today = today or date.today()
+    indicators = versions.records(session, "indicator", version)
+    quotas = versions.records(session, "quota", version)
+    named_sectors = {m.sector for m in milestones(session) if m.sector}
+    years = []
+    for y in plan_years(session):
+        rows = []
+        for m in milestones(session, y.year):
+            actual, scope = count_for(m, indicators, quotas, named_sectors)
+            overdue = bool(m.due_date and m.due_date < today and actual < m.target_count)
+            rows.append(MilestoneProgress(m, scope, actual, overdue))
+        years.append(YearProgress(y.year, y.theme, rows))
+    specific = [i for i in indicators if i.kind == "specific" and i.status not in ("retired", "superseded")]
+    sector_counts = Counter(top for i in specific for top in {s[:3] for s in i.sectors})
+    covered_departments = {d for i in specific for d in i.departments}
+    covered_types = {t for i in indicators if i.status != "retired" for t in i.project_types}
+    departments = versions.records(session, "department", version)
+    project_types = versions.records(session, "project_type", version)
+    return PlanProgress(
+        version=version.label,
+        years=years,
+        sector_counts=dict(sorted(sector_counts.items())),
+        departments_without=[(d.code, d.name) for d in departments if d.code not in covered_departments],
+        project_types_without=[(p.code, p.name) for p in project_types if p.code not in covered_types],
+        zero_result_queries=zero_result_queries(session),
+        proposals=top_proposals(session),
+    )
+
+
+def zero_result_queries(session: Session, limit: int = 20) -> list[tuple[str, int]]:
+    rows = session.execute(
+        select(QueryLog.normalized, func.count().label("n"))
+        .where(QueryLog.total == 0, QueryLog.normalized != "")
+        .group_by(QueryLog.normalized)
+        .order_by(func.count().desc(), QueryLog.normalized)
+        .limit(limit)
+    )
+    return [(q, n) for q, n in rows]
+
+
+def top_proposals(session: Session, limit: int = 20) -> list[tuple[str, str, int]]:
+    rows = session.execute(
+        select(ChangeRequest.sector, ChangeRequest.name, func.count().label("n"))
+        .where(ChangeRequest.status == "pending")
+        .group_by(ChangeRequest.sector, ChangeRequest.name)
+        .order_by(func.count().desc(), ChangeRequest.name)
+        .limit(limit)
+    )
+    return [(s or "", name, n) for s, name, n in rows]

@@ -219,6 +219,7 @@ class MilestoneSchema(Base):
     sector = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(SECTOR_CODE_RE))
     department = fields.String(load_default=None, allow_none=True)
     project_type = fields.String(load_default=None, allow_none=True)
+    measure = _one_of(("specific", "common", "quota", "task"), default="specific")
     target_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
     due_date = fields.Date(load_default=None, allow_none=True)
     owner = fields.String(load_default="")

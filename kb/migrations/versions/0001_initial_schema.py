@@ -198,6 +198,7 @@ def upgrade() -> None:
     sa.Column('sector', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('department', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('project_type', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('measure', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('target_count', sa.Integer(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(), nullable=False),

@@ -1,0 +1,54 @@
+"""Numbers as drafters write them: 120000, 1,200, 1.2万, 95%, 三, 十五, 两, 一百二十."""
+from __future__ import annotations
+
+import re
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+_BIG = {"万": 10_000, "亿": 100_000_000}
+
+CHINESE_NUMERAL = "[零〇一二两三四五六七八九十百千万]+"
+# an Arabic number (with thousands separators) or a Chinese numeral
+NUMBER = rf"(?:\d[\d,，]*(?:\.\d+)?|{CHINESE_NUMERAL})"
+_ARABIC_RE = re.compile(r"^(\d[\d,，]*(?:\.\d+)?)\s*([万亿]?)$")
+
+
+def chinese_to_number(text: str) -> int | None:
+    """十五 → 15, 一百二十 → 120, 两 → 2, 三千五百 → 3500, 1万 handled by parse_number."""
+    if not text or any(c not in _DIGITS and c not in _UNITS and c not in _BIG for c in text):
+        return None
+    total, section, digit = 0, 0, None
+    for c in text:
+        if c in _DIGITS:
+            digit = _DIGITS[c]
+        elif c in _UNITS:
+            section += (1 if digit is None else digit) * _UNITS[c]
+            digit = None
+        else:  # 万 / 亿 close a section
+            section += digit or 0
+            total += (section or 1) * _BIG[c]
+            section, digit = 0, None
+    return total + section + (digit or 0)
+
+
+def to_number(text: str) -> float | None:
+    """One number, Arabic or Chinese, with an optional 万/亿 multiplier; None if it is not one."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    m = _ARABIC_RE.match(text)
+    if m:
+        value = float(m.group(1).replace(",", "").replace("，", ""))
+        return value * _BIG.get(m.group(2), 1) if m.group(2) else value
+    value = chinese_to_number(text)
+    return float(value) if value is not None else None
+
+
+def as_int_or_float(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def fmt(value: float) -> str:
+    """1650.0 → "1650", 0.5 → "0.5", 12345.678 → "12345.68"."""
+    v = round(float(value), 2)
+    return str(int(v)) if v.is_integer() else f"{v:g}"

@@ -1,0 +1,65 @@
+"""The plan dashboard's figures, computed from the seeded library."""
+from datetime import date
+
+import pytest
+
+from importers import seed
+from kb import plan, versions
+from kb.models import ChangeRequest, QueryLog
+
+
+@pytest.fixture
+def seeded(session):
+    seed.load_into(session)
+    versions.publish(session, "2024.1")
+    return session
+
+
+def _by_code(progress):
+    return {m.milestone.code: m for y in progress.years for m in y.milestones}
+
+
+def test_dashboard_counts_come_from_the_library(seeded):
+    version = versions.resolve(seeded)
+    indicators = versions.records(seeded, "indicator", version)
+    quotas = versions.records(seeded, "quota", version)
+    progress = plan.progress(seeded, version, today=date(2024, 7, 1))
+    rows = _by_code(progress)
+    assert [y.year for y in progress.years] == [2024, 2025, 2026]
+
+    hospital = sum(1 for i in indicators if i.kind == "specific" and i.status not in ("retired", "superseded")
+                   and any(s.startswith("21002") for s in i.sectors))
+    assert rows["M2024-06"].actual == hospital >= 84  # 55 tertiary + 28 secondary + more
+    assert rows["M2024-06"].ratio == 1.0
+    assert rows["M2024-04"].actual == sum(1 for i in indicators if i.kind == "common" and "PT-PX" in i.project_types)
+    assert rows["M2024-12"].actual == sum(1 for q in quotas if q.status == "current")
+    assert rows["M2024-13"].actual == 0 and rows["M2024-13"].ratio == 1.0  # a task, nothing to count
+    education = sum(1 for i in indicators if i.kind == "specific" and any(s.startswith("205") for s in i.sectors))
+    assert rows["M2025-02"].actual == education
+    assert not rows["M2025-02"].overdue  # due 2025-12-15, today 2024-07-01
+    year = progress.years[0]
+    assert year.done == sum(min(m.actual, m.milestone.target_count) for m in year.milestones)
+    assert 0 < year.ratio <= 1
+    assert progress.sector_counts["210"] >= 84
+    assert "D-FIN" in {code for code, _ in progress.departments_without}
+    assert progress.project_types_without == []  # every project type has its common set
+
+
+def test_overdue_is_computed_against_today(seeded):
+    version = versions.resolve(seeded)
+    later = _by_code(plan.progress(seeded, version, today=date(2027, 1, 1)))
+    assert all(m.overdue == (m.actual < m.milestone.target_count) for m in later.values())
+
+
+def test_demand_signals(seeded):
+    for q, n in (("无人机巡检", 3), ("碳排放", 1)):
+        for _ in range(n):
+            seeded.add(QueryLog(query=q, normalized=q, total=0))
+    seeded.add(QueryLog(query="门诊", normalized="门诊", total=12))
+    for _ in range(2):
+        seeded.add(ChangeRequest(sector="21002", name="日间手术占比"))
+    seeded.add(ChangeRequest(sector="205", name="课后服务覆盖率"))
+    seeded.commit()
+    progress = plan.progress(seeded, versions.resolve(seeded))
+    assert progress.zero_result_queries[:2] == [("无人机巡检", 3), ("碳排放", 1)]
+    assert progress.proposals[0] == ("21002", "日间手术占比", 2)
