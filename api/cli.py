@@ -98,8 +98,11 @@ def init_command(force: bool, if_empty: bool, label: str | None, source_dir: Pat
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def serve_command(host: str, port: int) -> None:
     """Serve the pages and the API."""
+    from werkzeug.serving import run_simple
+
     require_schema()
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # app.run() refuses to start inside a flask CLI command; run_simple is what it would call
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 # --- versions ---------------------------------------------------------------------
