@@ -22,6 +22,10 @@ init: install
 run: init
 	$(BIN)/zhibiao serve --host $(HOST) --port $(PORT)
 
+# production mode: gunicorn with gunicorn.conf.py (workers from the CPU count)
+serve: init
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

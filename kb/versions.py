@@ -137,22 +137,19 @@ def publish(session: Session, label: str, notes: str = "", user: str = "",
     problems = gates.check_draft(session)
     if problems:
         raise PublishRefused(f"草稿未通过发布检查（{len(problems)} 项问题），未发布", problems)
+    expected = state_revision(session)
+    session.commit()  # end the read: the claim below must be the transaction's first statement
     try:
-        state = _state(session)
-        expected = state.revision
+        _claim(session, expected)
         members, counts, version_hash = _freeze_revisions(session)
         version = Version(label=label, notes=notes or "", published_by=user or "", counts=counts, content_hash=version_hash)
         session.add(version)
         session.flush()
         session.execute(VersionItem.__table__.insert(), [{"version_id": version.id, **m} for m in members])
-        moved = session.execute(
-            update(LibraryState)
-            .where(LibraryState.id == 1, LibraryState.revision == expected)
-            .values(current_version_id=version.id, revision=expected + 1)
+        session.execute(
+            update(LibraryState).where(LibraryState.id == 1).values(current_version_id=version.id)
             .execution_options(synchronize_session=False)
         )
-        if moved.rowcount != 1:
-            raise Conflict("另一位管理员正在发布版本，请稍后重试")
         ref = VersionRef(label, version.id, version.published_at, version.notes, True, counts)
         log_change(session, "version", label, "publish", {"notes": {"previous": None, "current": notes}}, user)
         if after_snapshot is not None:
@@ -162,6 +159,28 @@ def publish(session: Session, label: str, notes: str = "", user: str = "",
         session.rollback()
         raise
     return ref
+
+
+def state_revision(session: Session) -> int:
+    state = _state(session)
+    return state.revision
+
+
+def _claim(session: Session, expected: int) -> None:
+    """Take the publish lock: bump the state's revision if nobody else has.
+
+    The guarded UPDATE waits for a concurrent publisher's transaction (row lock
+    in PostgreSQL, the write lock in SQLite) and then finds the revision moved,
+    so of two publishes started at once exactly one goes through.
+    """
+    moved = session.execute(
+        update(LibraryState)
+        .where(LibraryState.id == 1, LibraryState.revision == expected)
+        .values(revision=expected + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise Conflict("另一位管理员刚刚发布了版本，请查看最新版本后再发布")
 
 
 def _freeze_revisions(session: Session) -> tuple[list[dict], dict, str]:
