@@ -40,3 +40,18 @@ def test_pages_reference_no_remote_urls(client):
         html = client.get(path).get_data(as_text=True)
         for attr in re.findall(r'(?:src|href|action)="([^"]*)"', html):
             assert not re.match(r"^(https?:)?//", attr), (path, attr)
+
+
+def test_security_headers_on_pages_and_api(client):
+    for path in ("/", "/api/v1/versions"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_have_no_inline_script(client):
+    for path in ("/", "/indicators/T-001", "/systems/SYS-DEMO"):
+        html = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert not re.search(r"<[^>]+\son[a-z]+=", html), path

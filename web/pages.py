@@ -7,8 +7,10 @@ from api.db import get_session, require_schema
 from kb import versions
 from kb.errors import KbError
 from kb.gates import system_leaves
+from web.security import protect_blueprint
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+protect_blueprint(bp)
 
 DIRECTIONS = {"up": "越高越好（正向）", "down": "越低越好（反向）", "monitor": "监测比较", "none": ""}
 KINDS = {"common": "共性指标", "specific": "个性指标"}
