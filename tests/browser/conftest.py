@@ -1,0 +1,84 @@
+"""Browser tests: the real seeded library served on a local port, driven by
+Playwright in Debian's Chromium (installed by .ci/run when missing)."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+
+def pytest_collection_modifyitems(items):
+    if not os.path.exists(CHROMIUM):
+        skip = pytest.mark.skip(reason=f"Chromium not installed at {CHROMIUM} (.ci/run installs it)")
+        for item in items:
+            if "browser" in str(item.fspath):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app with the real seeded library (SQLite), served in a thread."""
+    from werkzeug.serving import make_server
+
+    from api.cli import main
+
+    data_dir = tmp_path_factory.mktemp("live")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZHIBIAO_DATA_DIR", str(data_dir))
+        mp.delenv("ZHIBIAO_DATABASE_URL", raising=False)
+        with pytest.raises(SystemExit) as done:
+            main(["init", "--label", "2024.1"])
+        assert done.value.code == 0
+        from api.app import create_app
+
+        app = create_app()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True)
+    # Nothing may load from outside this machine: fail the test if a page tries.
+    outside = []
+    context.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
+                  if not route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else route.continue_())
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not outside, f"page tried to load remote resources: {outside}"
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot for reviewers under test-output/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
