@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     import web
 
     db.init_app(app)
-    errors.init_app(app)
     rest.init_app(app)
     web.init_app(app)
+    errors.init_app(app)  # last: JSON errors under /api win over the pages' HTML ones
     return app

@@ -53,6 +53,13 @@ def _version_json(v: versions.VersionRef) -> dict:
 
 # --- init / serve ------------------------------------------------------------------
 
+def _index_hook():
+    """Publishing builds the new version's search index in the same transaction."""
+    from kb.search import publish_hook
+
+    return publish_hook(Path(current_app.config["DATA_DIR"]) / "index")
+
+
 def _reset_database() -> None:
     path = sqlite_path(current_app.config["DATABASE_URL"])
     eng = engine()
@@ -89,7 +96,8 @@ def init_command(force: bool, if_empty: bool, label: str | None, source_dir: Pat
     session = get_session()
     report = seed.load_into(session, source_dir) if source_dir else seed.load_into(session)
     label = label or f"{date.today().year}.1"
-    version = versions.publish(session, label, notes="初始化：载入 indicators/ 中的种子指标库", user="init")
+    version = versions.publish(session, label, notes="初始化：载入 indicators/ 中的种子指标库", user="init",
+                               after_snapshot=_index_hook())
     click.echo(f"已载入 {report.total('added')} 条记录，发布版本 {version.label}：{version.counts}")
 
 
@@ -113,7 +121,7 @@ def serve_command(host: str, port: int) -> None:
 def publish_command(label: str, notes: str) -> None:
     """Publish the draft as version LABEL (e.g. 2025.1)."""
     require_schema()
-    version = versions.publish(get_session(), label, notes=notes, user="cli")
+    version = versions.publish(get_session(), label, notes=notes, user="cli", after_snapshot=_index_hook())
     click.echo(f"已发布版本 {version.label}：{version.counts}")
 
 
@@ -171,14 +179,23 @@ def history_command(code: str, as_json: bool) -> None:
 
 
 @cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), required=True,
+              help="json: the whole library; csv, xlsx: the indicator table (the columns `zhibiao import` reads)")
 @click.option("--version", "label", default=None, help="version label (default: current; 'draft' for the draft)")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
 def export_command(fmt: str, label: str | None, output: Path) -> None:
-    """Export a whole version of the library as one file."""
+    """Export a version: the whole library as JSON, or its indicators as a table."""
     require_schema()
     session = get_session()
-    doc = versions.export_library(session, versions.resolve(session, label))
+    version = versions.resolve(session, label)
+    if fmt != "json":
+        from importers.writers import export_indicators
+
+        exported = export_indicators(session, version, fmt)
+        output.write_bytes(exported.data)
+        click.echo(f"已导出版本 {version.label} 的指标表到 {output}（{exported.count} 条指标）")
+        return
+    doc = versions.export_library(session, version)
     output.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
     click.echo(f"已导出版本 {doc['version']} 到 {output}（{len(doc['indicators'])} 条指标）")
 

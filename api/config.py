@@ -47,4 +47,10 @@ def from_env() -> dict:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "JSON_AS_ASCII": False,
+        # the REST API: keys, rate limits, CORS (api/auth.py, api/limits.py, api/cors.py)
+        "REQUIRE_API_KEY": os.environ.get("ZHIBIAO_REQUIRE_API_KEY", "0").strip().lower() in ("1", "true", "yes", "on"),
+        "RATE_LIMIT": os.environ.get("ZHIBIAO_RATE_LIMIT", "600 per minute"),
+        "RATE_LIMIT_COSTLY": os.environ.get("ZHIBIAO_RATE_LIMIT_COSTLY", "60 per minute"),
+        "REDIS_URL": os.environ.get("ZHIBIAO_REDIS_URL", ""),
+        "CORS_ORIGINS": os.environ.get("ZHIBIAO_CORS_ORIGINS", ""),
     }

@@ -1,14 +1,65 @@
-"""The REST layer: flask-smorest Api and the /api/v1 blueprints."""
+"""The REST layer: flask-smorest Api, the /api/v1 blueprints, the reconciliation
+service, and what every API request goes through (keys, rate limits, body
+types, CORS, ETags)."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g, request
 from flask_smorest import Api
 
-api = Api()
+from api import auth, cors, errors, limits, media, reconcile
+from api.paths import is_api_path
+
+SPEC_OPTIONS = {
+    "info": {
+        "description": (
+            "预算绩效指标库 zhibiao 的 REST 接口。读取与推荐默认无需密钥（部署可设 ZHIBIAO_REQUIRE_API_KEY=1 要求密钥）；"
+            "一切写操作须带具有 curate 权限的 API 密钥：`Authorization: Bearer <token>`。"
+            "每个读取接口都接受 `version=`（版本号或 current；draft 需 curate 权限），响应注明所读版本，并带 ETag。"
+            "错误一律为 JSON：{code, status, message, errors}。"
+        ),
+    },
+    "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    "security": [{}, {"bearerAuth": []}],
+}
+
+
+class ZhibiaoApi(Api):
+    def handle_http_exception(self, error):
+        return errors.http_error_response(error)
+
+
+def _etags(response):
+    """Answers carry the ETag a view set (from its version, or a draft revision);
+    other reads get a hash of their body. A matching If-None-Match gets 304."""
+    if not is_api_path() or response.direct_passthrough or request.path.startswith("/api/docs/"):
+        return response
+    if g.get("etag") and 200 <= response.status_code < 300:
+        response.set_etag(g.etag)
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if "ETag" not in response.headers:
+        response.add_etag()
+    return response.make_conditional(request)
 
 
 def init_app(app: Flask) -> None:
-    from api.v1 import versions
+    from api import docs
+    from api.v1 import BLUEPRINTS
 
-    api.init_app(app)
-    api.register_blueprint(versions.blp)
+    app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
+    app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
+
+    # before_request order: count the request, then check its key, then its body type
+    limits.init_app(app)
+    auth.init_app(app)
+    media.init_app(app)
+    cors.init_app(app)
+    app.after_request(_etags)
+    app.after_request(reconcile.allow_framing)  # runs after the pages' security headers
+
+    api = ZhibiaoApi(app)
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(reconcile.bp)
+    app.extensions["zhibiao.api"] = api

@@ -7,14 +7,12 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 _BIG = {"万": 10_000, "亿": 100_000_000}
 
-CHINESE_NUMERAL = "[零〇一二两三四五六七八九十百千万]+"
-# an Arabic number (with thousands separators) or a Chinese numeral
-NUMBER = rf"(?:\d[\d,，]*(?:\.\d+)?|{CHINESE_NUMERAL})"
+CHINESE_NUMERAL = "[零〇一二两三四五六七八九十百千万]+"  # for regular expressions
 _ARABIC_RE = re.compile(r"^(\d[\d,，]*(?:\.\d+)?)\s*([万亿]?)$")
 
 
 def chinese_to_number(text: str) -> int | None:
-    """十五 → 15, 一百二十 → 120, 两 → 2, 三千五百 → 3500, 1万 handled by parse_number."""
+    """十五 → 15, 一百二十 → 120, 两 → 2, 三千五百 → 3500, 1.2万 is to_number’s."""
     if not text or any(c not in _DIGITS and c not in _UNITS and c not in _BIG for c in text):
         return None
     total, section, digit = 0, 0, None
@@ -42,10 +40,6 @@ def to_number(text: str) -> float | None:
         return value * _BIG.get(m.group(2), 1) if m.group(2) else value
     value = chinese_to_number(text)
     return float(value) if value is not None else None
-
-
-def as_int_or_float(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
 
 
 def fmt(value: float) -> str:

@@ -35,8 +35,12 @@ def test_unknown_page_is_a_chinese_404(client):
     assert resp.status_code == 404 and "页面不存在" in resp.get_data(as_text=True)
 
 
+DRAFTER_PAGES = ("/search?q=资金到位", "/search", "/search?q=zzqq", "/draft", "/quotas", "/quotas/Q-T-1",
+                 "/quotas/calculator?code=Q-T-1&people=10&days=2")
+
+
 def test_pages_reference_no_remote_urls(client):
-    for path in ("/", "/indicators/T-001", "/systems", "/systems/SYS-DEMO"):
+    for path in ("/", "/indicators/T-001", "/systems", "/systems/SYS-DEMO") + DRAFTER_PAGES:
         html = client.get(path).get_data(as_text=True)
         for attr in re.findall(r'(?:src|href|action)="([^"]*)"', html):
             assert not re.match(r"^(https?:)?//", attr), (path, attr)
@@ -51,7 +55,7 @@ def test_security_headers_on_pages_and_api(client):
 
 
 def test_pages_have_no_inline_script(client):
-    for path in ("/", "/indicators/T-001", "/systems/SYS-DEMO"):
+    for path in ("/", "/indicators/T-001", "/systems/SYS-DEMO") + DRAFTER_PAGES:
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert not re.search(r"<[^>]+\son[a-z]+=", html), path

@@ -7,10 +7,12 @@ from api.db import get_session, require_schema
 from kb import versions
 from kb.errors import KbError
 from kb.gates import system_leaves
+from web.errors import error_response, init_blueprint as init_errors
 from web.security import protect_blueprint
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 protect_blueprint(bp)
+init_errors(bp)
 
 DIRECTIONS = {"up": "越高越好（正向）", "down": "越低越好（反向）", "monitor": "监测比较", "none": ""}
 KINDS = {"common": "共性指标", "specific": "个性指标"}
@@ -27,7 +29,8 @@ FIELD_NAMES = {
 }
 
 
-NAV = [("web.search", "指标检索"), ("web.draft", "绩效目标编制"), ("web.systems", "指标体系"), ("web.quotas", "支出标准")]
+NAV = [("web.search", "指标检索"), ("web.draft", "绩效目标编制"), ("web.systems", "指标体系"), ("web.quotas", "支出标准"),
+       ("web.propose", "提议指标"), ("web.plan", "建设进度")]
 
 
 @bp.app_context_processor
@@ -44,7 +47,7 @@ def _not_found(_exc):
 
 @bp.errorhandler(KbError)
 def _kb_error(exc: KbError):
-    return render_template("error.html", message=exc.message, problems=exc.problems), exc.status
+    return error_response(exc.status, exc.message, exc.problems)  # JSON for a page's .json twin
 
 
 def version_ref() -> versions.VersionRef:

@@ -1,5 +1,10 @@
 """Response and argument schemas of the REST API (record schemas live in kb.schemas)."""
-from marshmallow import Schema, fields
+import copy
+
+from marshmallow import RAISE, Schema, fields, missing, pre_dump, validate
+
+from kb.schemas import DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema
+from kb.target_schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
 
 
 class VersionSchema(Schema):
@@ -33,3 +38,462 @@ class DiffSchema(Schema):
     b = fields.String()
     summary = fields.Dict()
     changes = fields.List(fields.Nested(ChangeSchema))
+
+
+# --- shared ------------------------------------------------------------------------
+# Query strings refuse unknown parameters (a typo should not silently widen a search).
+
+
+VERSION_HELP = "版本号（如 2024.1）、current（默认）或 draft（需 curate 权限）"
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class VersionArgs(Strict):
+    version = fields.String(load_default=None, validate=validate.Length(min=1, max=32), metadata={"description": VERSION_HELP})
+
+
+class PageArgs(VersionArgs):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+# --- versions ------------------------------------------------------------------------
+
+class PublishSchema(Strict):
+    label = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": "2025.1"})
+    notes = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+# --- indicators -----------------------------------------------------------------------
+
+class IndicatorDocSchema(Schema):
+    version = fields.String(required=True)
+    revision = fields.Integer(allow_none=True, metadata={"description": "草稿中的修订号（读草稿时给出；PATCH 时作 If-Match）"})
+    indicator = fields.Nested(IndicatorSchema, required=True)
+
+
+class HistoryEntrySchema(Schema):
+    number = fields.Integer(required=True)
+    versions = fields.List(fields.String(), required=True)
+    data = fields.Dict(required=True)
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChangeSchema), required=True)
+
+
+class HistorySchema(Schema):
+    version = fields.String(required=True)
+    code = fields.String(required=True)
+    revision_in_version = fields.Integer(allow_none=True, metadata={"description": "所读版本中该指标的修订号；不在该版本中为 null"})
+    revisions = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+
+
+# --- systems ----------------------------------------------------------------------------
+
+class SystemSummarySchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String()
+    sectors = fields.List(fields.String())
+    status = fields.String()
+
+
+class SystemListSchema(Schema):
+    version = fields.String(required=True)
+    systems = fields.List(fields.Nested(SystemSummarySchema), required=True)
+
+
+class SystemNodeOutSchema(Schema):
+    name = fields.String(required=True)
+    weight = fields.Float(required=True)
+    indicator = fields.String(allow_none=True, metadata={"description": "叶节点引用的指标编码"})
+    indicator_name = fields.String(allow_none=True)
+    level1 = fields.String(allow_none=True)
+    level2 = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    scoring_rule = fields.String()
+    note = fields.String()
+    children = fields.List(fields.Nested(lambda: SystemNodeOutSchema()))
+
+
+class SystemTreeSchema(Schema):
+    version = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String()
+    sectors = fields.List(fields.String())
+    status = fields.String()
+    source = fields.Dict()
+    total_weight = fields.Float()
+    nodes = fields.List(fields.Nested(SystemNodeOutSchema), required=True)
+
+
+# --- taxonomy ----------------------------------------------------------------------------
+
+class SectorNodeSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    children = fields.List(fields.Nested(lambda: SectorNodeSchema()))
+
+
+class SectorTreeSchema(Schema):
+    version = fields.String(required=True)
+    sectors = fields.List(fields.Nested(SectorNodeSchema), required=True)
+
+
+class DepartmentListSchema(Schema):
+    version = fields.String(required=True)
+    departments = fields.List(fields.Nested(DepartmentSchema), required=True)
+
+
+class ProjectTypeListSchema(Schema):
+    version = fields.String(required=True)
+    project_types = fields.List(fields.Nested(ProjectTypeSchema), required=True)
+
+
+# --- draft (curators) ----------------------------------------------------------------------
+
+class DraftIndicatorSchema(Schema):
+    revision = fields.Integer(required=True)
+    indicator = fields.Nested(IndicatorSchema, required=True)
+
+
+class RetireSchema(Strict):
+    superseded_by = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40),
+                                  metadata={"description": "替代它的指标编码；不填则标为停用"})
+
+
+class DryRunArgs(Strict):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "1：只报告将做的变化，不写入"})
+
+
+class LibraryDocumentSchema(Schema):
+    """The whole-library JSON document (what `zhibiao export --format json` writes)."""
+    class Meta:
+        unknown = "include"
+
+    format = fields.String(required=True, validate=validate.Equal("zhibiao-library"))
+    format_version = fields.Integer(load_default=1)
+    indicators = fields.List(fields.Dict(), load_default=list)
+    quotas = fields.List(fields.Dict(), load_default=list)
+    systems = fields.List(fields.Dict(), load_default=list)
+    sectors = fields.List(fields.Dict(), load_default=list)
+    departments = fields.List(fields.Dict(), load_default=list)
+    project_types = fields.List(fields.Dict(), load_default=list)
+    text_lists = fields.List(fields.Dict(), load_default=list)
+
+
+class ImportReportSchema(Schema):
+    dry_run = fields.Boolean(required=True)
+    added = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+    changed = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+    unchanged = fields.Integer(required=True)
+
+
+def _patch_schema(record_schema: type[Schema], name: str) -> type[Schema]:
+    """The record schema with every field optional and without defaults, so that
+    a PATCH body carries only what changes (the whole record is validated after merging)."""
+    declared = {}
+    for field_name, field in record_schema._declared_fields.items():
+        field = copy.deepcopy(field)
+        field.required = False
+        field.load_default = missing
+        declared[field_name] = field
+    return Strict.from_dict(declared, name=name)
+
+
+IndicatorPatchSchema = _patch_schema(IndicatorSchema, "IndicatorPatch")
+
+
+# --- plan ------------------------------------------------------------------------------------
+
+class MilestoneProgressSchema(Schema):
+    code = fields.String(attribute="milestone.code", required=True)
+    title = fields.String(attribute="milestone.title", required=True)
+    sector = fields.String(attribute="milestone.sector", allow_none=True)
+    department = fields.String(attribute="milestone.department", allow_none=True)
+    project_type = fields.String(attribute="milestone.project_type", allow_none=True)
+    measure = fields.String(attribute="milestone.measure")
+    target_count = fields.Integer(attribute="milestone.target_count")
+    due_date = fields.Date(attribute="milestone.due_date", allow_none=True)
+    owner = fields.String(attribute="milestone.owner")
+    note = fields.String(attribute="milestone.note")
+    scope = fields.String(metadata={"description": "计数的对象"})
+    actual = fields.Integer(metadata={"description": "所读版本中已有的数量"})
+    ratio = fields.Float()
+    overdue = fields.Boolean()
+
+
+class PlanYearProgressSchema(Schema):
+    year = fields.Integer(required=True)
+    theme = fields.String()
+    target = fields.Integer()
+    done = fields.Integer()
+    ratio = fields.Float()
+    milestones = fields.List(fields.Nested(MilestoneProgressSchema))
+
+
+class CodeNameSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+def _pairs(attr: str):
+    return fields.Function(lambda obj: [{"code": c, "name": n} for c, n in getattr(obj, attr)],
+                           metadata={"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}})
+
+
+class PlanSchema(Schema):
+    version = fields.String(required=True)
+    years = fields.List(fields.Nested(PlanYearProgressSchema), required=True)
+    sector_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "各类（3位功能分类）下的个性指标数"})
+    departments_without = _pairs("departments_without")
+    project_types_without = _pairs("project_types_without")
+
+
+# --- targets: check ---------------------------------------------------------------------------
+
+class TargetRowOutSchema(Schema):
+    level1 = fields.String()
+    level2 = fields.String()
+    name = fields.String()
+    operator = fields.String()
+    value = fields.String()
+    unit = fields.String()
+    code = fields.String()
+    basis = fields.String()
+
+
+class FixSchema(Schema):
+    message = fields.String(required=True)
+    row = fields.Nested(TargetRowOutSchema, allow_none=True)
+    text = fields.String()
+    source = fields.String()
+
+
+class FindingSchema(Schema):
+    rule = fields.String(required=True)
+    severity = fields.String(required=True, metadata={"enum": ["error", "warning", "info"]})
+    message = fields.String(required=True)
+    row = fields.Integer(allow_none=True, metadata={"description": "指标在表中的位置（从1起）"})
+    fix = fields.Nested(FixSchema)
+
+
+class CheckResultSchema(Schema):
+    version = fields.String(allow_none=True)
+    grade = fields.String(required=True, metadata={"enum": ["优", "良", "中", "差"]})
+    meaning = fields.String()
+    score = fields.Integer()
+    findings = fields.List(fields.Nested(FindingSchema), required=True)
+
+
+class UploadSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary", "description": ".xlsx 或 .json 文件"})
+
+
+# --- search and completion ----------------------------------------------------------------------
+
+class SearchArgs(PageArgs):
+    q = fields.String(load_default="", validate=validate.Length(max=200), metadata={"description": "检索词；可为指标编码；空则按筛选条件列出"})
+    sector = fields.String(load_default=None, validate=validate.Length(min=1, max=16), metadata={"description": "功能分类编码，含下级"})
+    level1 = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    level2 = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    kind = fields.String(load_default=None, validate=validate.OneOf(["common", "specific"]))
+    department = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    project_type = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    status = fields.String(load_default=None, validate=validate.OneOf(["candidate", "standard", "superseded", "retired"]),
+                           metadata={"description": "不填则列出除已停用外的全部"})
+
+
+class SearchHitSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    level1 = fields.String()
+    level2 = fields.String()
+    kind = fields.String()
+    sector = fields.String()
+    sectors = fields.List(fields.String())
+    unit = fields.String()
+    direction = fields.String()
+    operator = fields.String()
+    definition = fields.String()
+    status = fields.String()
+    score = fields.Float()
+    highlight = fields.String(metadata={"description": "名称，HTML 转义，命中处以 <mark> 标出"})
+    snippet = fields.String()
+
+
+class FacetCountSchema(Schema):
+    value = fields.String(required=True)
+    label = fields.String()
+    count = fields.Integer(required=True)
+
+
+class SearchResultSchema(Schema):
+    version = fields.String(required=True)
+    query = fields.String()
+    total = fields.Integer(required=True)
+    page = fields.Integer()
+    per_page = fields.Integer()
+    mode = fields.String()
+    results = fields.List(fields.Nested(SearchHitSchema), attribute="hits", required=True)
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetCountSchema)))
+    did_you_mean = fields.List(fields.String())
+    related = fields.List(fields.String())
+
+
+class CompleteArgs(VersionArgs):
+    q = fields.String(load_default="", validate=validate.Length(max=100), metadata={"description": "已输入的字、拼音或拼音首字母"})
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+
+
+class CompletionSchema(Schema):
+    text = fields.String(required=True)
+    code = fields.String(required=True)
+    kind = fields.String()
+
+
+class CompletionListSchema(Schema):
+    version = fields.String(required=True)
+    query = fields.String()
+    completions = fields.List(fields.Nested(CompletionSchema), required=True)
+
+
+# --- suggest and quotas ---------------------------------------------------------------------------
+
+class QuotaMatchSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    category = fields.String()
+    tier = fields.String()
+    unit = fields.String()
+    amount = fields.Float()
+    source = fields.String()
+    reason = fields.String(metadata={"description": "为何适用"})
+    selected = fields.Boolean(metadata={"description": "本项目适用的档次（计入测算）"})
+
+
+class EstimateFactorSchema(Schema):
+    value = fields.Float(required=True)
+    what = fields.String(required=True)
+
+    @pre_dump
+    def _pair(self, data, **kwargs):
+        """kb.quotas keeps a factor as (quantity, what)."""
+        return {"value": data[0], "what": data[1]} if isinstance(data, tuple) else data
+
+
+class EstimateLineSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    amount = fields.Float()
+    unit = fields.String()
+    factors = fields.List(fields.Nested(EstimateFactorSchema))
+    subtotal = fields.Float()
+    formula = fields.String()
+    explanation = fields.String()
+
+
+class EstimateSchema(Schema):
+    total_yuan = fields.Float(required=True)
+    total_wan_yuan = fields.Float()
+    formula = fields.String()
+    lines = fields.List(fields.Nested(EstimateLineSchema))
+    notes = fields.List(fields.String())
+
+
+class SuggestionSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    level1 = fields.String()
+    level2 = fields.String()
+    kind = fields.String()
+    score = fields.Float()
+    reason = fields.String()
+    operator = fields.String()
+    suggested_value = fields.String()
+    unit = fields.String()
+    basis = fields.String()
+    basis_note = fields.String()
+
+
+class TypeMatchSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String()
+    reason = fields.String()
+
+
+class SuggestGroupSchema(Schema):
+    level1 = fields.String(required=True)
+    level2 = fields.String(required=True)
+    required = fields.Boolean()
+    codes = fields.List(fields.String())
+
+
+class RecommendationSchema(Schema):
+    version = fields.String(required=True)
+    project = fields.Dict()
+    project_types = fields.List(fields.Nested(TypeMatchSchema))
+    sector = fields.String(allow_none=True)
+    terms = fields.List(fields.String())
+    indicators = fields.List(fields.Nested(SuggestionSchema), required=True)
+    groups = fields.List(fields.Nested(SuggestGroupSchema))
+    quotas = fields.List(fields.Nested(QuotaMatchSchema))
+    estimate = fields.Nested(EstimateSchema, allow_none=True)
+    table = fields.Dict(metadata={"description": "据推荐拟好的绩效目标表（可直接提交审核）"})
+
+
+class QuotaSearchArgs(PageArgs):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    category = fields.String(load_default=None, validate=validate.Length(min=1, max=40), metadata={"example": "会议费"})
+    tier = fields.String(load_default=None, validate=validate.Length(min=1, max=40), metadata={"example": "三类"})
+    status = fields.String(load_default=None, validate=validate.OneOf(["current", "superseded", "repealed"]))
+
+
+class QuotaListSchema(Schema):
+    version = fields.String(required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer()
+    per_page = fields.Integer()
+    categories = fields.List(fields.String())
+    results = fields.List(fields.Nested(QuotaSchema), required=True)
+
+
+class QuotaDocSchema(Schema):
+    version = fields.String(required=True)
+    quota = fields.Nested(QuotaSchema, required=True)
+
+
+class QuantitySchema(Schema):
+    people = fields.Float(allow_none=True)
+    days = fields.Float(allow_none=True)
+    sessions = fields.Float(allow_none=True)
+    person_times = fields.Float(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    population = fields.Float(allow_none=True)
+    students = fields.Float(allow_none=True)
+    meeting_class = fields.String()
+    training_class = fields.String()
+    evidence = fields.List(fields.String())
+
+
+class MatchedQuotaSchema(Schema):
+    """A kb.quotas.QuotaMatch, flattened as in the suggest answer."""
+    code = fields.String(attribute="quota.code", required=True)
+    name = fields.String(attribute="quota.name", required=True)
+    category = fields.String(attribute="quota.category")
+    tier = fields.String(attribute="quota.tier")
+    unit = fields.String(attribute="quota.unit")
+    amount = fields.Float(attribute="quota.amount")
+    source = fields.String()
+    reason = fields.String(metadata={"description": "为何适用"})
+    selected = fields.Boolean(metadata={"description": "本项目适用的档次（计入测算）"})
+
+
+class ProjectEstimateSchema(Schema):
+    version = fields.String(required=True)
+    quantity = fields.Nested(QuantitySchema)
+    quotas = fields.List(fields.Nested(MatchedQuotaSchema), attribute="matches", required=True)
+    estimate = fields.Nested(EstimateSchema, allow_none=True)

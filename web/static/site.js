@@ -3,7 +3,7 @@
 (function () {
   "use strict";
 
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+  document.querySelectorAll("[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
 

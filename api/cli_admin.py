@@ -1,0 +1,77 @@
+"""`zhibiao user …` and `zhibiao apikey …`: curator accounts and API keys."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from api.db import get_session, require_schema
+from kb import auth as kbauth
+
+
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else "—"
+
+
+@click.group("user", cls=AppGroup)
+def user_group() -> None:
+    """Curator and admin accounts (for the web login)."""
+
+
+@user_group.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(kbauth.ROLES), required=True)
+@click.option("--password", envvar="ZHIBIAO_PASSWORD", prompt="密码", hide_input=True, confirmation_prompt="再输入一次",
+              help="the password (else $ZHIBIAO_PASSWORD, else asked for)")
+def user_create(name: str, role: str, password: str) -> None:
+    """Create account NAME with role curator or admin."""
+    require_schema()
+    user = kbauth.create_user(get_session(), name, password, role)
+    click.echo(f"已创建用户 {user.name}（{user.role}）")
+
+
+@click.group("apikey", cls=AppGroup)
+def apikey_group() -> None:
+    """API keys for other systems (Authorization: Bearer …)."""
+
+
+@apikey_group.command("create")
+@click.argument("name")
+@click.option("--scopes", default="read", show_default=True, help="comma-separated: read,suggest,curate")
+def apikey_create(name: str, scopes: str) -> None:
+    """Create a key; its token is shown this once only."""
+    require_schema()
+    new = kbauth.create_api_key(get_session(), name, scopes)
+    click.echo(f"已创建 API 密钥 #{new.key.id} {new.key.name}（{','.join(new.key.scopes)}）。请妥善保存，此后不再显示：")
+    click.echo(new.token)
+
+
+@apikey_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def apikey_list(as_json: bool) -> None:
+    """List keys (never their tokens)."""
+    from api.cli import echo_json
+
+    require_schema()
+    keys = kbauth.list_api_keys(get_session())
+    if as_json:
+        echo_json({"keys": [{"id": k.id, "name": k.name, "prefix": k.prefix, "scopes": k.scopes, "created_at": k.created_at,
+                             "last_used_at": k.last_used_at, "revoked_at": k.revoked_at} for k in keys]})
+        return
+    for k in keys:
+        state = f"已吊销 {_when(k.revoked_at)}" if k.revoked_at else "有效"
+        click.echo(f"#{k.id:<4} {k.name:<20} {k.prefix}…  {','.join(k.scopes):<20} 创建 {_when(k.created_at)}  "
+                   f"最近使用 {_when(k.last_used_at)}  {state}")
+
+
+@apikey_group.command("revoke")
+@click.argument("key_id", metavar="ID", type=int)
+def apikey_revoke(key_id: int) -> None:
+    """Revoke key ID at once."""
+    require_schema()
+    key = kbauth.revoke_api_key(get_session(), key_id)
+    click.echo(f"已吊销 API 密钥 #{key.id} {key.name}")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(user_group)
+    cli.add_command(apikey_group)

@@ -1,0 +1,81 @@
+"""`zhibiao search` and `zhibiao reindex` (DESIGN §9)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from api.db import get_session, require_schema
+from kb import search as kbsearch
+from kb import versions
+
+
+def index_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "index"
+
+
+def _hit_json(hit: kbsearch.SearchHit) -> dict:
+    return {
+        "code": hit.code, "name": hit.name, "level1": hit.level1, "level2": hit.level2, "kind": hit.kind,
+        "sector": hit.sector, "sectors": hit.sectors, "unit": hit.unit, "direction": hit.direction,
+        "operator": hit.operator, "definition": hit.definition, "score": hit.score, "highlight": hit.highlight,
+    }
+
+
+@click.command("search")
+@click.argument("query")
+@click.option("--sector", default=None, help="行业（支出功能分类）编码，含下级")
+@click.option("--level1", default=None, help="一级指标")
+@click.option("--kind", type=click.Choice(["common", "specific"]), default=None)
+@click.option("--version", "label", default=None, help="版本号（默认当前版本；draft 为草稿）")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def search_command(query: str, sector, level1, kind, label, limit: int, as_json: bool) -> None:
+    """Search indicators (plain words, pinyin completion not included)."""
+    from api.cli import echo_json
+
+    require_schema()
+    filters = kbsearch.SearchFilters(sector=sector, level1=level1, kind=kind)
+    result = kbsearch.search(get_session(), index_dir(), query, filters, version=label, per_page=limit, source="cli")
+    if as_json:
+        echo_json({"version": result.version, "total": result.total, "results": [_hit_json(h) for h in result.hits]})
+        return
+    for hit in result.hits:
+        click.echo(f"{hit.code:<12} {hit.name}  [{hit.level1}/{hit.level2}]  {hit.operator}{hit.unit}")
+    click.echo(f"版本 {result.version}：共 {result.total} 条")
+    if result.did_you_mean:
+        click.echo(f"您是不是要找：{'、'.join(result.did_you_mean)}")
+
+
+@click.command("reindex")
+@click.option("--version", "label", default=None, help="版本号（默认当前版本；draft 为草稿）")
+@with_appcontext
+def reindex_command(label: str | None) -> None:
+    """Rebuild the search index of a version."""
+    require_schema()
+    session = get_session()
+    ref = versions.resolve(session, label)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=f"重建 {ref.label} 的索引")
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        info = kbsearch.build_index(session, index_dir(), ref, progress=progress if sys.stdout.isatty() else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(f"已重建版本 {info.label} 的 {info.engine} 索引：{info.count} 条指标，用时 {info.seconds:.1f} 秒")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(search_command)
+    cli.add_command(reindex_command)

@@ -1,0 +1,123 @@
+"""`zhibiao suggest` and `zhibiao check` (DESIGN §9): recommend a target table
+for a project, and review a drafted one (.json or .xlsx)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from kb.errors import InvalidInput
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(suggest_command)
+    cli.add_command(check_command)
+
+
+def _index_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "index"
+
+
+@click.command("suggest")
+@click.option("--name", required=True, help="项目名称")
+@click.option("--description", default="", help="项目概况 / 主要内容（数量写清楚，如“三类培训 3 天 100 人”）")
+@click.option("--sector", default="", help="行业/领域：支出功能分类编码或名称")
+@click.option("--department", default="", help="部门")
+@click.option("--project-type", default="", help="项目类别（不填则按内容识别）")
+@click.option("--budget", "budget", default=None, help="预算金额（万元）")
+@click.option("--expenditure-type", default="项目", type=click.Choice(["项目", "部门整体"]), show_default=True)
+@click.option("--version", "label", default=None, help="library version (default: current)")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--table", "table_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="also write the drafted target table to this .xlsx or .json file")
+@with_appcontext
+def suggest_command(name, description, sector, department, project_type, budget, expenditure_type, label, as_json, table_file):
+    """Recommend a target table (绩效目标表) for a project."""
+    from api.cli import echo_json
+    from api.db import get_session, require_schema
+    from kb.recommend import describe, recommend
+    from kb.target_schema import load_project
+
+    if table_file is not None and table_file.suffix.lower() not in (".xlsx", ".json"):
+        raise InvalidInput("--table 只能写 .xlsx 或 .json 文件")
+    project = load_project({"name": name, "description": description, "sector": sector, "department": department,
+                            "project_type": project_type, "budget_wan_yuan": budget, "expenditure_type": expenditure_type})
+    require_schema()
+    rec = recommend(get_session(), _index_dir(), project, version=label)
+    if table_file is not None:
+        _write_table(rec.to_table(), table_file)
+    if as_json:
+        echo_json(rec.to_dict())
+    else:
+        click.echo(describe(rec))
+        if table_file is not None:
+            click.echo(f"已写出目标表草稿：{table_file}")
+
+
+def _write_table(table, path: Path) -> None:
+    if path.suffix.lower() == ".xlsx":
+        from importers.target_xlsx import write_table
+
+        write_table(table, path)
+    else:
+        path.write_text(json.dumps(table.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+@click.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--version", "label", default=None, help="library version to check against (default: current)")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def check_command(file: Path, label: str | None, as_json: bool):
+    """Review a drafted target table (.json or .xlsx) as the bureau's reviewers do."""
+    from api.cli import echo_json
+    from api.db import get_session, require_schema
+    from kb.check import check
+    from kb.errors import KbError
+
+    table = read_table_file(file)
+    try:
+        require_schema()
+        session = get_session()
+    except KbError:
+        session = None  # no library here: the rules that need it are skipped, the others still run
+    if session is not None and label is None:
+        from kb import versions
+
+        if versions.current_version_id(session) is None:
+            session = None  # initialised but nothing published yet
+    result = check(table, session, label) if session is not None else check(table)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    click.echo(f"审核等级：{result.grade}（{result.meaning}），得分 {result.score}"
+               + ("" if result.version else "；未连接指标库，未做与指标库和支出标准相关的检查"))
+    marks = {"error": "错误", "warning": "提醒", "info": "说明"}
+    for f in result.findings:
+        if f.rule == "C16":
+            continue
+        where = f"第{f.row}行 " if f.row else ""
+        click.echo(f"[{f.rule} {marks[f.severity]}] {where}{f.message}")
+        if f.fix:
+            click.echo(f"    建议：{f.fix.message}")
+
+
+def read_table_file(file: Path):
+    """A target table from a .json or .xlsx file; anything else is refused with a clear message."""
+    from kb.target_schema import load_table
+
+    suffix = file.suffix.lower()
+    if suffix == ".xlsx":
+        from importers.target_xlsx import read_table
+
+        return read_table(file)
+    if suffix == ".json":
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidInput(f"“{file.name}”不是有效的 JSON：{exc.__class__.__name__}") from None
+        return load_table(raw)
+    raise InvalidInput(f"“{file.name}”：只能检查 .json 或 .xlsx 格式的目标表")

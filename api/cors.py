@@ -1,0 +1,40 @@
+"""CORS for the API: off unless ZHIBIAO_CORS_ORIGINS names the origins allowed
+("*" or a comma-separated list such as "https://ys.example.gov.cn")."""
+from __future__ import annotations
+
+from flask import Flask, request
+
+from api.paths import is_api_path
+
+ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match"
+EXPOSED_HEADERS = "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+MAX_AGE = "600"
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    return tuple(o.strip().rstrip("/") for o in (text or "").split(",") if o.strip())
+
+
+def init_app(app: Flask) -> None:
+    origins = parse_origins(app.config.get("CORS_ORIGINS", ""))
+    if not origins:
+        return
+
+    @app.after_request
+    def _cors(response):
+        origin = request.headers.get("Origin")
+        if not origin or not is_api_path():
+            return response
+        if "*" in origins:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        elif origin.rstrip("/") in origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.vary.add("Origin")
+        else:
+            return response
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = response.headers.get("Allow", "GET, POST, PATCH, OPTIONS")
+            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            response.headers["Access-Control-Max-Age"] = MAX_AGE
+        return response

@@ -1,0 +1,58 @@
+"""Rate limits (flask-limiter), counted per API key or, without one, per address.
+
+Two limits, both from the environment: ZHIBIAO_RATE_LIMIT for all requests of
+one client to the API together, and ZHIBIAO_RATE_LIMIT_COSTLY per costly
+endpoint (views marked `@costly`: suggest, check, import, publish …).
+Counters live in memory, or in Redis when ZHIBIAO_REDIS_URL is set so that
+every worker and node counts together. A limit of "" or "off" disables it.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+
+from api import auth
+from api.paths import is_api_path
+
+COSTLY_ATTR = "_zhibiao_costly"
+OFF = ("", "0", "off", "none", "false")
+
+
+def costly(func):
+    """Mark a view method as costly: it also counts against ZHIBIAO_RATE_LIMIT_COSTLY."""
+    setattr(func, COSTLY_ATTR, True)
+    return func
+
+
+def _is_costly() -> bool:
+    return is_api_path() and bool(getattr(auth.view_method(), COSTLY_ATTR, False))
+
+
+def _setting(value: str | None) -> str | None:
+    return None if (value or "").strip().lower() in OFF else value.strip()
+
+
+def storage_uri(redis_url: str) -> str:
+    return redis_url.strip() if redis_url and redis_url.strip() else "memory://"
+
+
+def init_app(app: Flask) -> Limiter:
+    overall = _setting(app.config.get("RATE_LIMIT"))
+    per_costly = _setting(app.config.get("RATE_LIMIT_COSTLY"))
+    limiter = Limiter(
+        key_func=auth.client_id,
+        application_limits=[overall] if overall else [],
+        application_limits_exempt_when=lambda: not is_api_path(),
+        default_limits=[per_costly] if per_costly else [],
+        default_limits_exempt_when=lambda: not _is_costly(),
+        storage_uri=storage_uri(app.config.get("REDIS_URL", "")),
+        # Redis failing must not take the API down: count in memory meanwhile.
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
+        headers_enabled=True,
+        key_prefix=app.config.get("RATE_LIMIT_KEY_PREFIX", "zhibiao"),
+        enabled=bool(overall or per_costly),
+    )
+    limiter.init_app(app)
+    app.extensions["zhibiao.limiter"] = limiter
+    return limiter

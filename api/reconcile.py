@@ -1,0 +1,188 @@
+"""The W3C Reconciliation Service API 0.2 at /reconcile, so that OpenRefine
+users can match a spreadsheet's indicator names to library codes.
+
+    GET  /reconcile                       the service manifest
+    GET  /reconcile?queries={…}           a batch of queries (also POST, form field `queries`)
+    GET  /reconcile/suggest/entity?prefix=门诊
+    GET  /reconcile/preview?id=T-001      a small HTML card for an iframe
+
+Every URL takes `version=` like the REST API (default: current).
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, jsonify, request
+from markupsafe import escape
+
+from api.auth import requires
+from api.db import get_session
+from api.media import FORM, MULTIPART, accepts
+from api.v1.common import index_dir, resolve_version, software_version, version_etag
+from kb import reconcile as kbrec
+from kb import versions
+from kb.errors import InvalidInput, KbError
+
+bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
+
+MAX_QUERIES = 100
+MAX_LIMIT = 25
+SPEC_VERSIONS = ["0.2"]
+PREVIEW = {"width": 420, "height": 220}
+QUERY_KEYS = {"query", "type", "limit", "properties", "type_strict"}
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *"
+
+
+class MalformedQueries(KbError):
+    status = 400
+
+
+def _base() -> str:
+    return request.url_root.rstrip("/")
+
+
+def manifest(version_label: str) -> dict:
+    base = _base()
+    pinned = "" if version_label in (None, "", versions.CURRENT) else f"&version={version_label}"
+    return {
+        "versions": SPEC_VERSIONS,
+        "name": "预算绩效指标库 zhibiao",
+        "identifierSpace": f"{base}/indicators/",
+        "schemaSpace": f"{base}/api/openapi.json#/components/schemas/Indicator",
+        "documentation": f"{base}/api/docs",
+        "serviceVersion": software_version(),
+        "defaultTypes": [{"id": kbrec.DEFAULT_TYPE, "name": kbrec.TYPES[kbrec.DEFAULT_TYPE]}],
+        "view": {"url": f"{base}/indicators/{{{{id}}}}"},
+        "preview": {"url": f"{base}/reconcile/preview?id={{{{id}}}}{pinned}", **PREVIEW},
+        "suggest": {"entity": {"service_url": base, "service_path": "/reconcile/suggest/entity"}},
+    }
+
+
+def _parse_queries(raw: str) -> dict[str, kbrec.Query]:
+    try:
+        batch = json.loads(raw)
+    except (ValueError, TypeError):
+        raise MalformedQueries("queries 不是有效的 JSON") from None
+    if not isinstance(batch, dict):
+        raise InvalidInput("queries 应为以查询编号为键的 JSON 对象")
+    if len(batch) > MAX_QUERIES:
+        raise InvalidInput(f"一批最多 {MAX_QUERIES} 个查询")
+    return {str(key): _query(key, value) for key, value in batch.items()}
+
+
+def _query(key, value) -> kbrec.Query:
+    where = f"查询“{key}”"
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{where}应为 JSON 对象")
+    unknown = set(value) - QUERY_KEYS
+    if unknown:
+        raise InvalidInput(f"{where}含未知字段：{'、'.join(sorted(unknown))}")
+    text = value.get("query", "")
+    if not isinstance(text, str):
+        raise InvalidInput(f"{where}的 query 应为文本")
+    types = value.get("type") or []
+    types = [types] if isinstance(types, str) else types
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise InvalidInput(f"{where}的 type 应为文本或文本列表")
+    limit = value.get("limit", 5)
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 1:
+        raise InvalidInput(f"{where}的 limit 应为正数")
+    props = value.get("properties") or []
+    if not isinstance(props, list):
+        raise InvalidInput(f"{where}的 properties 应为列表")
+    pairs = []
+    for p in props:
+        if not isinstance(p, dict) or not isinstance(p.get("pid"), str) or "v" not in p:
+            raise InvalidInput(f"{where}的 properties 每项应有 pid 和 v")
+        values = p["v"] if isinstance(p["v"], list) else [p["v"]]
+        for v in values:
+            v = v.get("id") if isinstance(v, dict) else v
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool):
+                pairs.append((p["pid"], str(v)))
+    if not text.strip() and not pairs:
+        raise InvalidInput(f"{where}须有 query 或 properties")
+    return kbrec.Query(text, tuple(types), min(int(limit), MAX_LIMIT), tuple(pairs))
+
+
+def _candidate(c: kbrec.Candidate) -> dict:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "description": c.description,
+        "score": c.score,
+        "match": c.match,
+        "type": [{"id": tid, "name": name} for tid, name in c.types],
+        "features": [{"id": fid, "value": value} for fid, value in c.features],
+    }
+
+
+@bp.route("", methods=["GET", "POST"])
+@requires("read")
+@accepts(FORM, MULTIPART)
+def service():
+    """The manifest, or the answers to a batch of queries."""
+    label = request.args.get("version")
+    raw = request.form.get("queries") if request.method == "POST" else None
+    raw = raw if raw is not None else request.args.get("queries")
+    if raw is None:
+        if request.method == "POST":
+            raise InvalidInput("缺少表单字段 queries")
+        resolve_version(label)
+        return jsonify(manifest(label))
+    queries = _parse_queries(raw)
+    ref = resolve_version(label)
+    session, where = get_session(), index_dir()
+    return jsonify({key: {"result": [_candidate(c) for c in kbrec.reconcile(session, where, q, ref)]}
+                    for key, q in queries.items()})
+
+
+@bp.route("/suggest/entity")
+def suggest_entity():
+    """Entities whose name starts with `prefix` (characters or pinyin), or whose code it is."""
+    prefix = request.args.get("prefix", "")
+    try:
+        cursor = max(0, int(request.args.get("cursor", 0) or 0))
+    except ValueError:
+        raise InvalidInput("cursor 应为整数") from None
+    ref = resolve_version(request.args.get("version"))
+    version_etag(ref)
+    found = kbrec.suggest(get_session(), index_dir(), prefix, ref, cursor=cursor)
+    return jsonify({"result": [{"id": i.code, "name": i.name, "description": kbrec.describe(i),
+                                "notable": [{"id": t, "name": n} for t, n in kbrec.types_of(i)]} for i in found]})
+
+
+PREVIEW_HTML = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{name}</title></head>
+<body style="font: 13px/1.5 sans-serif; margin: 6px">
+<div><strong>{name}</strong> <code>{code}</code></div>
+<div>{levels}{unit}</div>
+<div>{definition}</div>
+<div style="color: #666">{source} · 版本 {version}</div>
+</body></html>
+"""
+
+
+@bp.route("/preview")
+def preview():
+    """An HTML card for one indicator, sized for the manifest's iframe."""
+    code = request.args.get("id", "")
+    if not code:
+        raise InvalidInput("缺少参数 id")
+    ref = resolve_version(request.args.get("version"))
+    ind = versions.record(get_session(), "indicator", code, ref)
+    html = PREVIEW_HTML.format(
+        name=escape(ind.name), code=escape(ind.code), version=escape(ref.label),
+        levels=escape(f"{ind.level1} / {ind.level2} · {kbrec.TYPES.get(ind.kind, ind.kind)}"),
+        unit=escape(f" · 单位 {ind.unit}") if ind.unit else "",
+        definition=escape(ind.definition or ind.formula or ""),
+        source=escape((ind.source or {}).get("document", "")),
+    )
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": PREVIEW_CSP})
+
+
+def allow_framing(response):
+    """The preview is made to be shown in another site's iframe (OpenRefine's)."""
+    if request.endpoint == "reconcile.preview":
+        response.headers.pop("X-Frame-Options", None)
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    return response

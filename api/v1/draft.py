@@ -1,0 +1,118 @@
+"""/api/v1/draft: the curators' changes to the draft (curate scope), all through kb.library.
+
+A draft indicator's ETag is its revision. PATCH and retire must send it back
+in If-Match: a missing one gets 428, a stale one 412, and nothing is written.
+"""
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+
+from api import auth
+from api.db import get_session, require_schema
+from api.limits import costly
+from api.v1.common import Blueprint, set_etag
+from api.v1.schemas import (
+    DraftIndicatorSchema,
+    DryRunArgs,
+    ImportReportSchema,
+    IndicatorPatchSchema,
+    IndicatorSchema,
+    LibraryDocumentSchema,
+    RetireSchema,
+)
+from kb import library
+from kb.errors import Conflict, KbError
+
+blp = Blueprint("draft", __name__, url_prefix="/api/v1/draft", description="草稿维护（需 curate 权限）")
+
+IF_MATCH_DOC = {"parameters": [{"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+                                "description": "读取草稿指标时得到的修订号（ETag）"}]}
+
+
+class PreconditionRequired(KbError):
+    status = 428
+
+
+class StaleRevision(KbError):
+    status = 412
+
+
+def expected_revision(code: str) -> int:
+    """The revision the client read (If-Match), refused at once when it is not the stored one."""
+    tags = request.if_match
+    if not tags or not tags.as_set():
+        if tags.star_tag:
+            return library.draft_record(get_session(), "indicator", code).revision
+        raise PreconditionRequired("修改草稿指标须带 If-Match 请求头（读取时得到的修订号）")
+    current = library.draft_record(get_session(), "indicator", code).revision
+    if str(current) not in tags.as_set():
+        raise StaleRevision(f"“{code}”已被他人修改（当前修订号 {current}），请重新读取后再改；您的修改未保存")
+    return current
+
+
+def _draft_indicator(obj):
+    set_etag(str(obj.revision))
+    return {"revision": obj.revision, "indicator": obj}
+
+
+@blp.route("/indicators")
+class DraftIndicators(MethodView):
+    @blp.arguments(IndicatorSchema)
+    @blp.response(201, DraftIndicatorSchema)
+    def post(self, data):
+        """Add an indicator to the draft."""
+        require_schema()
+        return _draft_indicator(library.create_record(get_session(), "indicator", data, user=auth.actor()))
+
+
+@blp.route("/indicators/<code>")
+class DraftIndicator(MethodView):
+    @blp.arguments(IndicatorPatchSchema)
+    @blp.response(200, DraftIndicatorSchema)
+    @blp.doc(**IF_MATCH_DOC)
+    @blp.alt_response(412, description="If-Match 与当前修订号不符，未保存")
+    @blp.alt_response(428, description="缺少 If-Match")
+    def patch(self, changes, code):
+        """Change fields of a draft indicator (If-Match: its revision)."""
+        require_schema()
+        revision = expected_revision(code)
+        try:
+            obj = library.update_record(get_session(), "indicator", code, changes, revision, user=auth.actor())
+        except Conflict as exc:  # someone saved between our check and the guarded write
+            raise StaleRevision(exc.message) from exc
+        return _draft_indicator(obj)
+
+
+@blp.route("/indicators/<code>/retire")
+class RetireIndicator(MethodView):
+    @blp.arguments(RetireSchema, required=False)
+    @blp.response(200, DraftIndicatorSchema)
+    @blp.doc(**IF_MATCH_DOC)
+    @blp.alt_response(412, description="If-Match 与当前修订号不符，未保存")
+    @blp.alt_response(428, description="缺少 If-Match")
+    def post(self, args, code):
+        """Retire a draft indicator, or mark it superseded by another (If-Match: its revision)."""
+        require_schema()
+        revision = expected_revision(code)
+        try:
+            obj = library.retire_indicator(get_session(), code, revision, user=auth.actor(),
+                                           superseded_by=(args or {}).get("superseded_by"))
+        except Conflict as exc:
+            raise StaleRevision(exc.message) from exc
+        return _draft_indicator(obj)
+
+
+@blp.route("/import")
+class Import(MethodView):
+    @costly
+    @blp.arguments(DryRunArgs, location="query")
+    @blp.arguments(LibraryDocumentSchema)
+    @blp.response(200, ImportReportSchema)
+    def post(self, args, doc):
+        """Apply a whole-library JSON document to the draft, all or nothing (?dry_run=1 reports the plan)."""
+        from importers.library_json import read_document
+
+        require_schema()
+        batch = read_document(doc, "请求")
+        return library.apply_batch(get_session(), batch, user=auth.actor(), dry_run=args["dry_run"])

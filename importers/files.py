@@ -1,0 +1,101 @@
+"""Taking an uploaded file in: size and row limits, the file's type, and the
+error for a file that cannot be read at all."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Union
+
+from kb.errors import InvalidInput
+
+Source = Union[bytes, bytearray, str, Path, BinaryIO]
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and encrypted workbooks
+FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".json": "json"}
+DEFAULT_MAX_MB = 10
+DEFAULT_MAX_ROWS = 50_000
+
+
+class FileRejected(InvalidInput):
+    """A file that cannot be read at all: empty, too large, of the wrong type or damaged."""
+
+
+class FileTooLarge(FileRejected):
+    status = 413
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024
+    max_rows: int = DEFAULT_MAX_ROWS
+    # A workbook is a zip: refuse one that inflates far beyond any real table.
+    max_unzipped_bytes: int = 30 * DEFAULT_MAX_MB * 1024 * 1024
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """ZHIBIAO_MAX_UPLOAD_MB (as the web upload limit) and ZHIBIAO_MAX_IMPORT_ROWS."""
+        mb = _env_number("ZHIBIAO_MAX_UPLOAD_MB", DEFAULT_MAX_MB)
+        rows = int(_env_number("ZHIBIAO_MAX_IMPORT_ROWS", DEFAULT_MAX_ROWS))
+        max_bytes = int(mb * 1024 * 1024)
+        return cls(max_bytes=max_bytes, max_rows=rows, max_unzipped_bytes=30 * max_bytes)
+
+    @property
+    def max_mb(self) -> str:
+        return f"{round(self.max_bytes / 1024 / 1024, 2):g}"
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def read_upload(source: Source, filename: str | None, limits: Limits) -> tuple[bytes, str]:
+    """The file's bytes and name, refusing an empty or oversized file before reading it whole."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        filename = filename or path.name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise FileRejected(f"无法读取文件“{filename}”")
+        _check_size(size, filename, limits)
+        data = path.read_bytes()
+    elif isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    else:
+        data = source.read(limits.max_bytes + 1)
+    filename = filename or "上传文件"
+    _check_size(len(data), filename, limits)
+    if not data.strip():
+        raise FileRejected(f"文件“{filename}”是空的")
+    return data, filename
+
+
+def _check_size(size: int, filename: str, limits: Limits) -> None:
+    if size > limits.max_bytes:
+        raise FileTooLarge(f"文件“{filename}”超过大小上限 {limits.max_mb} MB（ZHIBIAO_MAX_UPLOAD_MB），未导入")
+
+
+def file_format(data: bytes, filename: str) -> str:
+    """xlsx | csv | json, from the name's extension, checked against the content."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xls":
+        raise FileRejected("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入")
+    fmt = FORMATS.get(suffix)
+    if fmt is None:
+        raise FileRejected(f"不支持的文件类型“{suffix or filename}”，请上传 .xlsx、.csv 或 .json 文件")
+    if fmt == "xlsx" and not data.startswith(ZIP_MAGIC):
+        if data.startswith(OLE_MAGIC):
+            raise FileRejected(f"“{filename}”是旧版 .xls 或加密的工作簿，请在 Excel 中另存为不加密的 .xlsx 后再导入")
+        raise FileRejected(f"“{filename}”不是有效的 Excel 工作簿（.xlsx），可能是改了扩展名的其他文件")
+    if fmt in ("csv", "json") and data.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        raise FileRejected(f"“{filename}”看起来是 Excel 工作簿，请使用 .xlsx 扩展名")
+    return fmt

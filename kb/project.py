@@ -1,0 +1,94 @@
+"""A project's place in the library: its sector (and parent codes), department
+and project types — given, or detected from the text by the types' keywords.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kb.models import ProjectTypeRecord
+from kb.snapshot import Snapshot, sector_chain
+from kb.targets import Project
+
+NAME_WEIGHT = 2.0  # a keyword in the project's name says more than one in its description
+KEEP_RATIO = 0.5  # other types are kept when they score at least half the best
+MAX_TYPES = 3
+
+
+@dataclass
+class TypeMatch:
+    code: str
+    name: str
+    keywords: list[str] = field(default_factory=list)  # the words that matched; empty when given
+    score: float = 0.0
+    given: bool = False
+
+    @property
+    def reason(self) -> str:
+        if self.given:
+            return f"{self.name}（申报时填写）"
+        return f"{self.name}（项目内容含“{'、'.join(self.keywords[:3])}”）"
+
+
+@dataclass
+class Scope:
+    project: Project
+    sector: str | None  # resolved 支出功能分类 code
+    sectors: list[str]  # the sector with its parents, and the department's sectors when no sector is given
+    department: str | None
+    types: list[TypeMatch]
+
+    @property
+    def type_codes(self) -> list[str]:
+        return [t.code for t in self.types]
+
+
+def detect_types(project: Project, project_types: dict[str, ProjectTypeRecord]) -> list[TypeMatch]:
+    """Project types whose keywords occur in the name or description, best first."""
+    scored = []
+    for t in sorted(project_types.values(), key=lambda t: t.code):
+        hits, score = [], 0.0
+        # a keyword inside a longer matched keyword of the same type counts once
+        for k in sorted(set(t.keywords), key=len, reverse=True):
+            if not k or any(k in h for h in hits):
+                continue
+            in_name, in_text = k in project.name, k in project.description
+            if in_name or in_text:
+                hits.append(k)
+                score += len(k) * (NAME_WEIGHT if in_name else 1.0)
+        if hits:
+            scored.append(TypeMatch(t.code, t.name, hits, score))
+    if not scored:
+        return []
+    scored.sort(key=lambda m: (-m.score, m.code))
+    best = scored[0].score
+    return [m for m in scored if m.score >= best * KEEP_RATIO][:MAX_TYPES]
+
+
+def scope(snapshot: Snapshot, project: Project, strict: bool = True) -> Scope:
+    """Resolve the project's sector, department and types against a library version.
+
+    strict: an unknown sector or project type raises InvalidInput (recommend);
+    otherwise it is ignored (the check reports it as a finding instead)."""
+    try:
+        sector = snapshot.resolve_sector(project.sector)
+    except Exception:
+        if strict:
+            raise
+        sector = None
+    department = snapshot.resolve_department(project.department)
+    try:
+        given = snapshot.resolve_project_type(project.project_type)
+    except Exception:
+        if strict:
+            raise
+        given = None
+    if given:
+        types = [TypeMatch(given, snapshot.project_types[given].name, given=True)]
+        types += [m for m in detect_types(project, snapshot.project_types) if m.code != given][:MAX_TYPES - 1]
+    else:
+        types = detect_types(project, snapshot.project_types)
+    sectors: list[str] = sector_chain(sector) if sector else []
+    if not sectors and department and department in snapshot.departments:
+        for code in snapshot.departments[department].sectors:
+            sectors += [c for c in sector_chain(code) if c not in sectors]
+    return Scope(project, sector, sectors, department, types)

@@ -1,0 +1,64 @@
+"""The quota standards (支出定额标准) of a version: finding them by words,
+category and tier, and the estimate a project's text implies (kb.quotas does
+the matching and the arithmetic)."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from kb import snapshot as snapshots
+from kb.models import QuotaRecord
+from kb.project import scope as resolve_scope
+from kb.quotas import Estimate, Quantity, QuotaMatch, applicable, estimate, parse_quantity
+from kb.targets import Project
+from kb.versions import VersionRef
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def _text(q: QuotaRecord) -> str:
+    return _fold(" ".join([q.code, q.name, q.category, q.tier, q.standard_type, q.scope, q.region, *q.keywords]))
+
+
+def find(session: Session, version: VersionRef, query: str = "", category: str | None = None,
+         tier: str | None = None, status: str | None = None) -> list[QuotaRecord]:
+    """Standards whose text holds every word of `query`, of this category and tier
+    (a tier matches when it contains the words given: "三类" finds 三类会议)."""
+    words = _fold(query).split()
+    found = []
+    for q in snapshots.load(session, version).quotas:
+        if category and q.category != category:
+            continue
+        if tier and _fold(tier) not in _fold(q.tier):
+            continue
+        if status and q.status != status:
+            continue
+        if words and not all(w in _text(q) for w in words):
+            continue
+        found.append(q)
+    return sorted(found, key=lambda q: (q.category, q.code))
+
+
+def categories(session: Session, version: VersionRef) -> list[str]:
+    return sorted({q.category for q in snapshots.load(session, version).quotas})
+
+
+@dataclass
+class ProjectEstimate:
+    version: str
+    quantity: Quantity
+    matches: list[QuotaMatch]
+    estimate: Estimate | None
+
+
+def estimate_project(session: Session, project: Project, version: VersionRef) -> ProjectEstimate:
+    """Which standards apply to the project, the tier of each, and the cost the quantities in its text allow."""
+    snap = snapshots.load(session, version)
+    sc = resolve_scope(snap, project)
+    quantity = parse_quantity(project.text)
+    matches = applicable(snap, project.text, sc.type_codes, sc.sector, quantity)
+    return ProjectEstimate(version.label, quantity, matches, estimate(matches, quantity))

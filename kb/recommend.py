@@ -1,0 +1,482 @@
+"""Recommend a 绩效目标表 for a project: library indicators grouped by 一级/二级,
+each with a score, a one-line reason, an operator, a unit and a suggested
+value with its basis; the quota standards that apply and a cost estimate.
+
+Candidates, in the order a reviewer expects them:
+1. the common indicators of the project's types (given, or detected from the text);
+2. specific indicators found by BM25 through the search index, queried with the
+   project's discriminative terms (TF-IDF over the library: frequent in the text,
+   rare in the library) as an any-word query, then re-scored by scope (the
+   sector and its parent codes, the department, the project type);
+3. the 通用 common indicators every project may use;
+and every required dimension of the 101号 template gets candidates (filled
+from the library when neither of the above gave one).
+
+Deterministic: no randomness, ties broken by code; no network, no model.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session
+
+from kb import snapshot as snapshots
+from kb.dimensions import dimensions
+from kb.models import IndicatorRecord
+from kb.numerals import fmt
+from kb.project import Scope, TypeMatch, scope as resolve_scope
+from kb.quotas import Estimate, Quantity, QuotaMatch, applicable, estimate, parse_quantity
+from kb.snapshot import Snapshot, name_key, sectors_related
+from kb.target_schema import load_project
+from kb.targets import Project, TargetRow, TargetTable
+from kb.tokens import GENERIC_WORDS
+from kb.values import money_factor, row_for, suggest, value_is_valid
+
+TOP_TERMS = 8  # discriminative terms in the any-word query
+SEARCH_LIMIT = 60  # BM25 hits considered (plus as many again within the project's sector)
+SECTOR_HITS = 15  # … unless this many of the first hits are already in the sector
+PER_GROUP = 8  # suggestions listed per 二级
+RESERVE = 16  # further candidates per 二级 kept for drafting a table
+GENERAL_PER_DIM = 4  # 通用 common indicators offered per 二级 (a big library may have many)
+TERM_MAX_SHARE = 0.03  # a discriminative term occurs in at most this share of the library (or 20 indicators)
+# score of each kind of candidate; BM25 adds up to TEXT_WEIGHT, scope the bonuses
+TYPE_COMMON = 2.0
+OTHER_TYPE_COMMON = 1.2  # a further type detected from the text
+GENERAL_COMMON = 0.9
+TEXT_WEIGHT = 1.0
+SECTOR_BONUS = 0.5  # in the project's own 7-digit 项; less for a 款 or 类 (the broader the sector, the less it says)
+PARENT_SECTOR_BONUS = 0.3
+DEPARTMENT_BONUS = 0.2
+TYPE_BONUS = 0.3
+OUT_OF_SECTOR = 0.4  # multiplier for a specific indicator of another sector
+FILL = 0.3  # an indicator added only so that a required dimension has a candidate
+MIN_SCORE = 0.15  # a search hit scoring less (weak text match, other sector) is not suggested
+# rows per 二级 in the table `to_table` drafts
+TABLE_ROWS = {"数量指标": 2, "质量指标": 2, "时效指标": 1, "经济成本指标": 2, "服务对象满意度指标": 1}
+TABLE_EFFECT_ROWS = 2  # 效益指标 rows, over its 二级
+
+
+@dataclass
+class Suggestion:
+    code: str
+    name: str
+    level1: str  # the 目标表 一级/二级 (target_dims)
+    level2: str
+    kind: str
+    score: float
+    reason: str
+    operator: str
+    suggested_value: str
+    unit: str
+    basis: str = ""
+    basis_note: str = ""
+    definition: str = ""
+    matched: list[str] = field(default_factory=list)  # the project's terms found in the indicator
+
+
+@dataclass
+class Group:
+    level1: str
+    level2: str
+    required: bool
+    suggestions: list[Suggestion] = field(default_factory=list)  # the best PER_GROUP, shown
+    reserve: list[Suggestion] = field(default_factory=list)  # the rest, for drafting a table
+
+
+@dataclass
+class Recommendation:
+    version: str
+    project: Project
+    project_types: list[TypeMatch]
+    sector: str | None
+    terms: list[str]
+    groups: list[Group]
+    quotas: list[QuotaMatch]
+    quantity: Quantity
+    estimate: Estimate | None
+    records: dict[str, IndicatorRecord] = field(default_factory=dict, repr=False)
+
+    @property
+    def indicators(self) -> list[Suggestion]:
+        """Every suggestion, dimension by dimension (101号 order), best first within one."""
+        return [s for g in self.groups for s in g.suggestions]
+
+    def top(self, n: int = 20) -> list[Suggestion]:
+        """The n best suggestions over all dimensions."""
+        return sorted(self.indicators, key=lambda s: (-s.score, s.code))[:n]
+
+    @property
+    def missing_dimensions(self) -> list[str]:
+        return [f"{g.level1}/{g.level2}" for g in self.groups if g.required and not g.suggestions]
+
+    def to_table(self) -> TargetTable:
+        """A draft table: per 二级 the best suggestions that have a value, one total cost row at most."""
+        rows: list[TargetRow] = []
+        seen: set[str] = set()
+        effects = 0
+        has_total = False
+        for g in self.groups:
+            want = TABLE_ROWS.get(g.level2, 0)
+            if g.level1 == "效益指标":
+                want = 1 if effects < TABLE_EFFECT_ROWS else 0
+            taken = 0
+            for s in g.suggestions + (g.reserve if g.required else []):
+                if taken >= want or (taken and s in g.reserve):
+                    break
+                if s.kind == "specific" and not s.matched and taken:
+                    continue  # beyond a group's first row, a specific indicator needs words of the project
+                rec = self.records[s.code]
+                row = row_for(rec, suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate, fallback=True))
+                key = name_key(row.name)
+                if key in seen or not _usable(row):
+                    continue
+                total = money_factor(row.unit) is not None and not re.search(r"(人均|单位|每|/)", row.name)
+                if total and has_total:
+                    continue
+                has_total = has_total or total
+                rows.append(row)
+                seen.add(key)
+                taken += 1
+            if g.level1 == "效益指标" and taken:
+                effects += 1
+        return TargetTable(self.project, self.goal(rows), rows)
+
+    def goal(self, rows: list[TargetRow] | None = None) -> str:
+        """A 年度总体目标 drafted from the table's output and effect rows."""
+        rows = rows if rows is not None else self.to_table().indicators
+        outputs = [r for r in rows if r.level1 == "产出指标" and r.operator != "定性"][:3]
+        effect = next((r for r in rows if r.level1 == "效益指标"), None)
+        parts = [f"{r.name}{'' if r.operator == '=' else r.operator}{r.value}{'' if r.unit == '日期' else r.unit}" for r in outputs]
+        text = f"年内完成{self.project.name}"
+        if parts:
+            text += "，" + "，".join(parts)
+        if effect:
+            text += f"，{effect.name}{'' if effect.operator in ('=', '定性') else effect.operator}{effect.value}{effect.unit}"
+        return text + "。"
+
+    def to_dict(self) -> dict:
+        """The `zhibiao suggest --json` shape (DESIGN §9), with groups and explanations added."""
+        return {
+            "version": self.version,
+            "project": asdict(self.project),
+            "project_types": [{"code": t.code, "name": t.name, "reason": t.reason} for t in self.project_types],
+            "sector": self.sector,
+            "terms": self.terms,
+            "indicators": [_suggestion_json(s) for s in self.indicators],
+            "groups": [{"level1": g.level1, "level2": g.level2, "required": g.required,
+                        "codes": [s.code for s in g.suggestions]} for g in self.groups],
+            "quotas": [{"code": m.quota.code, "name": m.quota.name, "category": m.quota.category, "tier": m.quota.tier,
+                        "unit": m.quota.unit, "amount": m.quota.amount, "source": m.source, "reason": m.reason,
+                        "selected": m.selected} for m in self.quotas],
+            "estimate": _estimate_json(self.estimate),
+        }
+
+
+def _suggestion_json(s: Suggestion) -> dict:
+    return {"code": s.code, "name": s.name, "level1": s.level1, "level2": s.level2, "kind": s.kind, "score": s.score,
+            "reason": s.reason, "operator": s.operator, "suggested_value": s.suggested_value, "unit": s.unit,
+            "basis": s.basis, "basis_note": s.basis_note}
+
+
+def _estimate_json(est: Estimate | None) -> dict | None:
+    if est is None:
+        return None
+    return {"total_yuan": est.total_yuan, "total_wan_yuan": est.total_wan_yuan, "formula": est.formula,
+            "lines": [{"code": l.code, "name": l.name, "amount": l.amount, "unit": l.unit,
+                       "factors": [{"value": v, "what": w} for v, w in l.factors], "subtotal": l.subtotal,
+                       "formula": l.formula, "explanation": l.explanation} for l in est.lines],
+            "notes": est.notes}
+
+
+def _usable(row: TargetRow) -> bool:
+    """A row the check will not object to: a valid value, and a unit when quantitative."""
+    if not value_is_valid(row.operator, row.value, row.unit, row.level2):
+        return False
+    return row.operator == "定性" or bool(row.unit)
+
+
+# --- candidates ------------------------------------------------------------------------
+
+@dataclass
+class _Candidate:
+    rec: IndicatorRecord
+    score: float
+    reasons: list[str]
+    matched: list[str] = field(default_factory=list)
+
+
+def _template_dims(rec: IndicatorRecord) -> bool:
+    dims = dimensions()
+    level1, level2 = rec.target_dims
+    return level1 in dims.target_level1 and level2 in dims.level2_of(level1)
+
+
+def _framework_item(rec: IndicatorRecord) -> bool:
+    """An item of an evaluation framework (决策/过程/产出/效益, 投入/过程/产出/效果): scored after the year,
+    not a target a drafter sets, even when the library places it in the 目标表."""
+    frameworks = dimensions().raw.get("frameworks", {})
+    return any(rec.level1 in f.get("level1", []) for f in frameworks.values())
+
+
+def _commons(snap: Snapshot) -> tuple[dict[str, list[IndicatorRecord]], list[IndicatorRecord]]:
+    """Common indicators by project type, and the general ones (no type), computed once per snapshot.
+
+    Within one type and one dimension they all score the same and rank by code, so no more than a
+    group can show or keep are taken (PER_GROUP + RESERVE; GENERAL_PER_DIM of the general ones):
+    the same answer, at a cost that does not grow with the library."""
+    if "commons" not in snap.memo:
+        by_type: dict[str, list[IndicatorRecord]] = {}
+        general: list[IndicatorRecord] = []
+        taken: Counter = Counter()
+        for rec in sorted(snap.active_indicators, key=lambda r: r.code):
+            if rec.kind != "common" or not _template_dims(rec) or _framework_item(rec):
+                continue
+            dims = rec.target_dims
+            for t in rec.project_types:
+                if taken[(t, dims)] < PER_GROUP + RESERVE:
+                    taken[(t, dims)] += 1
+                    by_type.setdefault(t, []).append(rec)
+            if not rec.project_types and taken[("", dims)] < GENERAL_PER_DIM:
+                taken[("", dims)] += 1
+                general.append(rec)
+        snap.memo["commons"] = (by_type, general)
+    return snap.memo["commons"]
+
+
+def _dim_pool(snap: Snapshot, level1: str, level2: str) -> list[IndicatorRecord]:
+    key = ("dim_pool", level1, level2)
+    if key not in snap.memo:
+        snap.memo[key] = [r for r in snap.active_indicators if r.target_dims == (level1, level2)]
+    return snap.memo[key]
+
+
+# place names (宁晋县, 湖北省 …) and amounts say where and how much, not what: the library's
+# sources mention places, so they would pull in indicators by their source document
+_NOT_A_TERM = re.compile(r"^(.{2,}[省市县州镇乡]|万元|亿元|元|年度|\d+.*)$")
+
+
+def _is_han(token: str) -> bool:
+    return all("\u3400" <= ch <= "\u9fff" for ch in token)
+
+
+def discriminative_terms(opened, project: Project, limit: int = TOP_TERMS) -> list[str]:
+    """The project's words that say most about it: tf (name counted twice) × idf over the
+    indexed library; words absent from the library or in more than TERM_MAX_SHARE of it are left out
+    (they find too much to say anything, and make the any-word query slow)."""
+    tf: Counter = Counter()
+    for text, weight in ((project.name, 2), (project.description, 1)):
+        for t in opened.analyzer.tokens(text or ""):
+            tf[t] += weight
+    n = max(opened.count, 1)
+    scored = []
+    for token, f in tf.items():
+        if token in GENERIC_WORDS or token.isdigit() or (len(token) < 2 and _is_han(token)) or _NOT_A_TERM.search(token):
+            continue
+        df = opened.doc_freq(token)
+        if df == 0 or df > max(TERM_MAX_SHARE * n, 20):
+            continue
+        scored.append((f * math.log(1 + n / df), token))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return [t for _, t in scored[:limit]]
+
+
+def _bm25(opened, project: Project, sc: Scope) -> tuple[list[str], dict[str, float]]:
+    """Discriminative terms and code → normalised BM25 score (0–1), over the whole library and within the sector."""
+    from kb.search.engine import EngineFilter, QueryPlan
+
+    if opened is None:
+        return [], {}
+    terms = discriminative_terms(opened, project)
+    if not terms:
+        return terms, {}
+    plan = QueryPlan("any", tokens=tuple(terms))
+    raw: dict[str, float] = {}
+
+    def run(filt) -> tuple[int, int]:
+        res = opened.reader.search(plan, filt, SEARCH_LIMIT, False)
+        docs = opened.reader.fetch([h for h, _ in res.hits])
+        in_sector = 0
+        for doc, (_, score) in zip(docs, res.hits):
+            raw[doc["code"]] = max(raw.get(doc["code"], 0.0), float(score))
+            in_sector += bool(sc.sector and any(sectors_related(s, sc.sector) for s in doc.get("sectors") or []))
+        return res.total, in_sector
+
+    total, in_sector = run(EngineFilter())
+    # the sector's own indicators may rank below other sectors' on words alone: look for them too,
+    # unless the first search already saw every match or enough of them
+    if sc.sector and total > SEARCH_LIMIT and in_sector < SECTOR_HITS:
+        run(EngineFilter(sector_path=sc.sector))
+    top = max(raw.values(), default=0.0) or 1.0
+    return terms, {code: s / top for code, s in raw.items()}
+
+
+def _matched(rec: IndicatorRecord, terms: list[str]) -> list[str]:
+    """The project's terms found in the indicator, a word inside a longer one found (高标 in 高标准农田) left out."""
+    text = rec.name + " ".join(rec.keywords) + rec.definition
+    found = [t for t in terms if t in text]
+    return [t for t in found if not any(t != o and t in o for o in found)]
+
+
+def _scope_bonus(rec: IndicatorRecord, sc: Scope, snap: Snapshot) -> tuple[float, float, list[str]]:
+    """(bonus, multiplier, reasons) for the indicator's sector, department and type against the project's."""
+    bonus, factor, reasons = 0.0, 1.0, []
+    if sc.sectors and rec.sectors:
+        own = sc.sectors[0]
+        inside = [s for s in rec.sectors if s.startswith(own)]
+        above = [s for s in rec.sectors if own.startswith(s)]
+        if inside:
+            bonus += SECTOR_BONUS * len(own) / 7
+            reasons.append(f"行业：{snap.sectors[inside[0]].name if inside[0] in snap.sectors else inside[0]}")
+        elif above:
+            bonus += PARENT_SECTOR_BONUS
+            reasons.append(f"上级行业：{snap.sectors[above[0]].name if above[0] in snap.sectors else above[0]}")
+        elif rec.kind == "specific":
+            factor = OUT_OF_SECTOR
+    if sc.department and sc.department in rec.departments:
+        bonus += DEPARTMENT_BONUS
+        reasons.append(f"部门：{snap.departments[sc.department].name}")
+    shared = [t for t in sc.types if t.code in rec.project_types]
+    if shared and rec.kind == "specific":
+        bonus += TYPE_BONUS
+        reasons.append(f"项目类别：{shared[0].name}")
+    return bonus, factor, reasons
+
+
+def recommend(session: Session, index_dir: Path | str, project: Project | dict, version: str | None = None,
+              engine: str | None = None) -> Recommendation:
+    """Recommend a target table for `project` from a library version (default: current), searching
+    that version's index under `index_dir` (built first if missing)."""
+    from kb.search import open_index
+
+    if isinstance(project, dict):
+        project = load_project(project)
+    snap = snapshots.load(session, version)
+    opened = open_index(session, index_dir, snap.version.label if not snap.version.is_draft else "draft", engine)
+    return recommend_from(snap, opened, project)
+
+
+def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
+    """The recommendation itself, given a library snapshot and its opened search index
+    (kb.search's OpenIndex; None to go without text relevance)."""
+    sc = resolve_scope(snap, project)
+    quantity = parse_quantity(project.text)
+    quotas = applicable(snap, project.text, sc.type_codes, sc.sector, quantity)
+    est = estimate(quotas, quantity)
+    candidates: dict[str, _Candidate] = {}
+
+    by_type, general = _commons(snap)
+    for i, t in enumerate(sc.types):
+        base = TYPE_COMMON if i == 0 or t.given else OTHER_TYPE_COMMON
+        for rec in by_type.get(t.code, []):
+            if rec.code not in candidates:
+                candidates[rec.code] = _Candidate(rec, base, [f"{t.name}共性指标"])
+    terms, text_scores = _bm25(opened, project, sc)
+    for code, text in sorted(text_scores.items()):
+        rec = snap.by_code.get(code)
+        if rec is None or rec.status not in ("standard", "candidate") or not _template_dims(rec):
+            continue
+        matched = _matched(rec, terms)
+        if code in candidates:
+            c = candidates[code]
+            c.score += TEXT_WEIGHT * text * 0.5
+            c.matched = matched
+            continue
+        bonus, factor, reasons = _scope_bonus(rec, sc, snap)
+        score = TEXT_WEIGHT * text * factor + bonus
+        ours = [t for t in sc.types if t.code in rec.project_types]
+        if rec.kind == "common" and ours and not _framework_item(rec):
+            score = (TYPE_COMMON if ours[0] is sc.types[0] or ours[0].given else OTHER_TYPE_COMMON) + TEXT_WEIGHT * text * 0.5
+            reasons = [f"{ours[0].name}共性指标"]
+        elif rec.kind == "common" and (rec.project_types or _framework_item(rec)):
+            score *= 0.5  # the common indicator of a type this project is not, or a framework item
+            reasons.insert(0, "评价框架指标" if _framework_item(rec) else "其他类别共性指标")
+        elif rec.kind == "common":
+            score += GENERAL_COMMON
+            reasons.insert(0, "通用共性指标")
+        if score >= MIN_SCORE:
+            candidates[code] = _Candidate(rec, score, reasons, matched)
+    for rec in general:
+        if rec.code not in candidates:
+            candidates[rec.code] = _Candidate(rec, GENERAL_COMMON, ["通用共性指标"])
+    _fill_required(candidates, snap, sc, project)
+
+    groups = _group(candidates, quantity, quotas, project, est)
+    return Recommendation(snap.version.label, project, sc.types, sc.sector, terms, groups, quotas, quantity, est,
+                          {c.rec.code: c.rec for c in candidates.values()})
+
+
+def _fill_required(candidates: dict[str, _Candidate], snap: Snapshot, sc: Scope, project: Project) -> None:
+    """Give every required dimension a candidate: an in-scope indicator of that dimension, the most similar to the project's name."""
+    have = {c.rec.target_dims for c in candidates.values()}
+    for level in dimensions().target_levels:
+        needed = [(level.level1, l2) for l2 in level.required]
+        if level.required_any and not any((level.level1, l2) in have for l2 in level.level2):
+            needed.append((level.level1, level.level2[0]))
+        for dim in needed:
+            if dim in have:
+                continue
+            pool = [r for r in _dim_pool(snap, *dim)
+                    if r.kind == "common" or not sc.sectors or any(sectors_related(s, sc.sectors[0]) for s in r.sectors)]
+            if not pool:
+                continue
+            name = set(project.name)
+            best = max(pool, key=lambda r: (len(name & set(r.name)) / max(len(set(r.name)), 1), r.kind == "common", -len(r.name), r.code))
+            candidates[best.code] = _Candidate(best, FILL, [f"补足{dim[1]}"])
+            have.add(dim)
+
+
+def _group(candidates: dict[str, _Candidate], quantity: Quantity, quotas: list[QuotaMatch], project: Project,
+           est: Estimate | None) -> list[Group]:
+    dims = dimensions()
+    groups: dict[tuple[str, str], Group] = {}
+    for level in dims.target_levels:
+        for level2 in level.level2:
+            groups[(level.level1, level2)] = Group(level.level1, level2, level2 in level.required)
+    ordered = sorted(candidates.values(), key=lambda c: (-c.score, c.rec.code))
+    seen_names: set[str] = set()
+    for c in ordered:
+        group = groups.get(c.rec.target_dims)
+        key = name_key(c.rec.name)
+        if group is None or key in seen_names or len(group.reserve) >= RESERVE:
+            continue
+        seen_names.add(key)
+        shown = len(group.suggestions) < PER_GROUP
+        # a reserve's value is worked out only if a drafted table needs it (to_table does)
+        value = suggest(c.rec, quantity, quotas, project.budget_wan_yuan, est) if shown else None
+        row = row_for(c.rec, value)
+        reason = "；".join(([f"匹配“{'、'.join(c.matched[:3])}”"] if c.matched else []) + c.reasons) or "相关指标"
+        target = group.suggestions if shown else group.reserve
+        target.append(Suggestion(
+            code=c.rec.code, name=c.rec.name, level1=group.level1, level2=group.level2, kind=c.rec.kind,
+            score=round(c.score, 4), reason=reason, operator=row.operator, suggested_value=row.value, unit=row.unit,
+            basis=value.basis if value else "", basis_note=value.note if value else "", definition=c.rec.definition,
+            matched=c.matched,
+        ))
+    return [g for g in groups.values() if g.suggestions or g.required]
+
+
+def describe(rec: Recommendation) -> str:
+    """A few lines for the command line."""
+    lines = [f"版本 {rec.version}；项目类别：{'、'.join(t.reason for t in rec.project_types) or '未识别'}；检索词：{'、'.join(rec.terms) or '—'}"]
+    for g in rec.groups:
+        if not g.suggestions:
+            continue
+        lines.append(f"【{g.level1} / {g.level2}】")
+        for s in g.suggestions:
+            value = f"{s.operator} {s.suggested_value} {s.unit}".strip() if s.suggested_value else f"{s.operator} （待填） {s.unit}".strip()
+            lines.append(f"  {s.name}  {value}  [{s.code}，{s.score:.2f}] {s.reason}" + (f"（{s.basis}：{s.basis_note}）" if s.basis_note else ""))
+    if rec.quotas:
+        lines.append("【适用支出标准】")
+        for m in rec.quotas:
+            lines.append(f"  {'*' if m.selected else ' '} {m.quota.name} {fmt(m.quota.amount)}{m.quota.unit}（{m.reason}；{m.source}）")
+    if rec.estimate:
+        lines.append("【测算】")
+        for line in rec.estimate.lines:
+            lines.append("  " + line.explanation)
+        lines.append(f"  合计 {fmt(rec.estimate.total_yuan)} 元（{fmt(rec.estimate.total_wan_yuan)} 万元）")
+        lines += [f"  注意：{n}" for n in rec.estimate.notes]
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""Typeahead from an in-memory prefix table, not from the index.
+
+Each indicator name is reachable by the prefix of its characters, of its full
+pinyin (menzhen → 门诊…) and of its pinyin initials (mzhz → 门诊患者…), and by
+its characters from the start of any word in it (满意 → 门诊患者满意度). The keys are
+computed with pypinyin when the index is built and saved beside it; a reader
+loads one sorted list and answers with a binary search.
+"""
+from __future__ import annotations
+
+import json
+import re
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.search.model import Completion
+from kb.text import Analyzer, normalize
+
+COMPLETION_FILE = "zb-completion.json"
+WHOLE, PINYIN, INITIALS, INNER = 0, 1, 2, 3
+_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
+_SCAN = 400  # keys looked at per prefix, at most
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    name: str
+    code: str
+    kind: str
+
+
+def key_text(text: str) -> str:
+    """Letters, digits and Chinese characters only, normalised."""
+    return "".join(a or b for a, b in _HAN_RUN.findall(normalize(text)))
+
+
+def pinyin_keys(name: str, cache: dict | None = None) -> tuple[str, str]:
+    """(full pinyin, initials) of a name: 门诊患者 → (menzhenhuanzhe, mzhz)."""
+    full, initials = [], []
+    for han, other in _HAN_RUN.findall(normalize(name)):
+        if han:
+            syllables = cache.get(han) if cache is not None else None
+            if syllables is None:
+                from pypinyin import lazy_pinyin  # heavy: imported only when needed
+
+                syllables = lazy_pinyin(han)
+                if cache is not None:
+                    cache[han] = syllables
+            full.extend(syllables)
+            initials.extend(s[:1] for s in syllables)
+        else:
+            full.append(other)
+            initials.append(other)
+    return "".join(full), "".join(initials)
+
+
+def build_keys(entries: list[NameEntry], analyzer: Analyzer, cache: dict | None = None) -> list[tuple[str, int]]:
+    """(key, entry number × 4 + key type), sorted."""
+    keys: list[tuple[str, int]] = []
+    cache = {} if cache is None else cache
+    for i, entry in enumerate(entries):
+        whole = key_text(entry.name)
+        if not whole:
+            continue
+        full, initials = pinyin_keys(entry.name, cache)
+        keys.append((whole, i * 4 + WHOLE))
+        if full and full != whole:
+            keys.append((full, i * 4 + PINYIN))
+        if initials and initials not in (whole, full):
+            keys.append((initials, i * 4 + INITIALS))
+        starts = {whole.find(token) for token in analyzer.tokens(entry.name)}
+        for at in sorted(starts):
+            if 0 < at and len(whole) - at >= 2:
+                keys.append((whole[at:], i * 4 + INNER))
+    keys.sort()
+    return keys
+
+
+def char_readings(cache: dict) -> dict[str, str]:
+    """The reading of each character as it occurred in the library's names:
+    enough to spell a query in pinyin without loading pypinyin (~55 MB) in
+    every worker."""
+    readings: dict[str, str] = {}
+    for run, syllables in cache.items():
+        if len(syllables) == len(run):
+            for ch, syl in zip(run, syllables):
+                readings.setdefault(ch, syl)
+    return readings
+
+
+def write(path: Path, entries: list[NameEntry], analyzer: Analyzer) -> None:
+    cache: dict = {}
+    keys = build_keys(entries, analyzer, cache)
+    doc = {"names": [[e.name, e.code, e.kind] for e in entries], "keys": [k for k, _ in keys], "refs": [r for _, r in keys],
+           "readings": char_readings(cache)}
+    (path / COMPLETION_FILE).write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+class CompletionTable:
+    def __init__(self, path: Path):
+        doc = json.loads((path / COMPLETION_FILE).read_text(encoding="utf-8"))
+        self._names = [NameEntry(*row) for row in doc["names"]]
+        self._keys: list[str] = doc["keys"]
+        self._refs = array("l", doc["refs"])
+        self._readings: dict[str, str] = doc.get("readings", {})
+
+    def complete(self, prefix: str, limit: int = 10) -> list[Completion]:
+        prefix = key_text(prefix)
+        if not prefix or limit <= 0:
+            return []
+        keys, refs = self._keys, self._refs
+        i = bisect_left(keys, prefix)
+        best: dict[int, tuple] = {}
+        for j in range(i, min(i + _SCAN, len(keys))):
+            if not keys[j].startswith(prefix):
+                break
+            entry_no, kind = divmod(refs[j], 4)
+            rank = (kind == INNER, len(self._names[entry_no].name), self._names[entry_no].name)
+            if entry_no not in best or rank < best[entry_no]:
+                best[entry_no] = rank
+        ordered = sorted(best, key=best.__getitem__)[:limit]
+        return [Completion(self._names[n].name, self._names[n].code, self._names[n].kind) for n in ordered]
+
+    def spell(self, text: str) -> str:
+        """`text` in pinyin, by the readings the library's names use, as far
+        as the first character that no name contains (资金到为率 → zijindao)."""
+        out = []
+        for ch in key_text(text):
+            if ch.isascii():
+                out.append(ch)
+            elif ch in self._readings:
+                out.append(self._readings[ch])
+            else:
+                break
+        return "".join(out) if len(out) >= 2 else ""
+
+    def names_by_pinyin(self, text: str, limit: int = 5) -> list[str]:
+        """Names whose pinyin starts like the pinyin of `text` (did you mean)."""
+        full = self.spell(text)
+        return [c.text for c in self.complete(full, limit)] if full else []

@@ -1,0 +1,143 @@
+"""One version of the library held in memory for recommending and checking:
+indicators, quota standards and the taxonomy, with the look-ups both need.
+
+Published versions never change, so a snapshot of one is cached (keyed by the
+database and the version's identity); the draft is read afresh every time.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from kb import versions
+from kb.errors import InvalidInput
+from kb.models import DepartmentRecord, IndicatorRecord, ProjectTypeRecord, QuotaRecord, SectorRecord
+
+CACHE_SIZE = 4
+_cache: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def name_key(name: str) -> str:
+    """Indicator names compared without spaces, brackets' contents or punctuation."""
+    text = re.sub(r"[（(][^）)]*[）)]", "", name or "")
+    return re.sub(r"[\s·、，,。.：:；;\"'“”‘’/／\-—_]+", "", text).lower()
+
+
+def sector_chain(code: str) -> list[str]:
+    """"2100201" → ["2100201", "21002", "210"]: the code and its parents (3 → 5 → 7 digits)."""
+    return [code[:n] for n in (7, 5, 3) if len(code) >= n]
+
+
+def sectors_related(a: str, b: str) -> bool:
+    """The same 支出功能分类 or one inside the other."""
+    return a.startswith(b) or b.startswith(a)
+
+
+@dataclass
+class Snapshot:
+    version: versions.VersionRef
+    indicators: list[IndicatorRecord]
+    quotas: list[QuotaRecord]
+    sectors: dict[str, SectorRecord]
+    departments: dict[str, DepartmentRecord]
+    project_types: dict[str, ProjectTypeRecord]
+    by_code: dict[str, IndicatorRecord] = field(default_factory=dict)
+    by_name: dict[str, list[IndicatorRecord]] = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)  # derived data (e.g. term statistics) computed once per snapshot
+
+    def __post_init__(self):
+        self.by_code = {i.code: i for i in self.indicators}
+        for i in self.indicators:
+            self.by_name.setdefault(name_key(i.name), []).append(i)
+
+    @property
+    def active_indicators(self) -> list[IndicatorRecord]:
+        return [i for i in self.indicators if i.status in ("standard", "candidate")]
+
+    def current_quotas(self, on: date | None = None) -> list[QuotaRecord]:
+        on = on or date.today()
+        return [q for q in self.quotas if q.status == "current" and q.effective_date <= on
+                and (q.expiry_date is None or q.expiry_date >= on)]
+
+    # --- resolving what a drafter typed -------------------------------------------------
+
+    def resolve_sector(self, text: str) -> str | None:
+        """A 支出功能分类 code or name ("210", "卫生健康", "卫生健康支出", "公共卫生") → its code.
+
+        Raises InvalidInput for a sector the library does not know; None for no sector."""
+        text = (text or "").strip()
+        if not text:
+            return None
+        if text in self.sectors:
+            return text
+        wanted = {text, f"{text}支出", text.removesuffix("支出")}
+        hits = [s.code for s in self.sectors.values() if s.name in wanted]
+        if not hits:
+            hits = [s.code for s in self.sectors.values() if len(text) >= 2 and s.name.startswith(text)]
+        if hits:
+            return min(hits, key=lambda c: (len(c), c))  # the broadest of equally named items
+        raise InvalidInput(f"未知的行业/领域“{text}”：请填写支出功能分类编码（如 210）或名称（如 卫生健康）")
+
+    def resolve_project_type(self, text: str) -> str | None:
+        """"PT-PX", "培训类", "培训" → "PT-PX". Raises InvalidInput for an unknown type."""
+        text = (text or "").strip()
+        if not text:
+            return None
+        if text in self.project_types:
+            return text
+        for t in sorted(self.project_types.values(), key=lambda t: t.code):
+            if text in (t.name, t.name.removesuffix("类")) or t.name.startswith(text.removesuffix("类")):
+                return t.code
+        names = "、".join(t.name for t in sorted(self.project_types.values(), key=lambda t: t.code))
+        raise InvalidInput(f"未知的项目类别“{text}”" + (f"：可选 {names}" if names else ""))
+
+    def resolve_department(self, text: str) -> str | None:
+        """A department code or type name, or a unit's name containing one ("衡阳市中心医院" stays
+        free text unless a type's name is in it); None when nothing matches (departments are open)."""
+        text = (text or "").strip()
+        if not text:
+            return None
+        if text in self.departments:
+            return text
+        for d in sorted(self.departments.values(), key=lambda d: (-len(d.name), d.code)):
+            if d.name == text or d.name in text:
+                return d.code
+        return None
+
+
+def load(session: Session, version: str | versions.VersionRef | None = None) -> Snapshot:
+    ref = version if isinstance(version, versions.VersionRef) else versions.resolve(session, version)
+    if ref.is_draft:
+        return _read(session, ref)
+    key = (str(session.get_bind().url), ref.id, ref.label, ref.published_at)
+    with _lock:
+        snap = _cache.get(key)
+        if snap is not None:
+            _cache.move_to_end(key)
+            return snap
+    snap = _read(session, ref)
+    with _lock:
+        _cache[key] = snap
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return snap
+
+
+def _read(session: Session, ref: versions.VersionRef) -> Snapshot:
+    def recs(kind):
+        return versions.records(session, kind, ref)
+
+    return Snapshot(
+        version=ref,
+        indicators=recs("indicator"),
+        quotas=recs("quota"),
+        sectors={s.code: s for s in recs("sector")},
+        departments={d.code: d for d in recs("department")},
+        project_types={t.code: t for t in recs("project_type")},
+    )

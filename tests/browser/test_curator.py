@@ -1,0 +1,117 @@
+"""The curator's round in Chromium: log in, import a workbook with a bad row,
+see the error, upload the corrected file, publish, read the diff, look at
+the plan dashboard."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from openpyxl import Workbook
+
+from tests.browser.conftest import screenshot
+
+NAME, PASSWORD = "绩效科张三", "browser-test-password"
+HEADERS = ["指标编码", "指标类别", "一级指标", "二级指标", "三级指标", "计量单位", "指标性质", "行业", "来源文件"]
+SOURCE = "衡阳市公立医院绩效指标补充（浏览器测试）"
+ROWS = [
+    ["HY-BT-001", "个性", "产出指标", "数量指标", "远程会诊开展例次", "例次", "≥", "21002", SOURCE],
+    ["HY-BT-002", "个性", "产出指标", "质量指标", "日间手术占择期手术比例", "%", "≥", "21002", SOURCE],
+]
+
+
+def write_workbook(path, rows) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "公立医院"
+    ws.append(["衡阳市公立医院个性指标（补充）"])
+    ws.append(HEADERS)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+
+
+@pytest.fixture(scope="module")
+def curator_account(live_server, tmp_path_factory):
+    """An account made the way the bureau makes them: `zhibiao user create`."""
+    from api.cli import main
+
+    (data_dir,) = {p.parent.resolve() for p in tmp_path_factory.getbasetemp().glob("live*/zhibiao.sqlite3")}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZHIBIAO_DATA_DIR", str(data_dir))
+        mp.delenv("ZHIBIAO_DATABASE_URL", raising=False)
+        with pytest.raises(SystemExit) as done:
+            main(["user", "create", NAME, "--role", "curator", "--password", PASSWORD])
+    assert done.value.code == 0
+    return NAME, PASSWORD
+
+
+def test_import_fix_publish_and_read_the_diff(page, live_server, curator_account, tmp_path):
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmations before publishing
+
+    page.goto(f"{live_server}/curator/import")
+    assert "/curator/login" in page.url
+    page.fill("input[name=name]", NAME)
+    page.fill("input[name=password]", "wrong password")
+    page.click("button[type=submit]")
+    assert "用户名或密码不正确" in page.inner_text(".alert")
+    page.fill("input[name=password]", PASSWORD)
+    screenshot(page, "curator-login")
+    page.click("button[type=submit]")
+    assert page.url.endswith("/curator/import") and "导入指标" in page.inner_text("h1")
+
+    bad = tmp_path / "公立医院补充指标.xlsx"
+    write_workbook(bad, ROWS[:1] + [[*ROWS[1][:3], "满意度指标", *ROWS[1][4:]]])
+    page.set_input_files("input[name=file]", str(bad))
+    page.fill("input[name=source_document]", SOURCE)
+    page.click("form[data-busy] button[type=submit]")
+    errors = page.inner_text("#import-errors")
+    assert "公立医院" in errors and "4" in errors and "二级指标" in errors and "满意度指标" in errors
+    assert page.locator("text=确认导入草稿").count() == 0
+    screenshot(page, "curator-import-errors")
+
+    fixed = tmp_path / "公立医院补充指标（已改）.xlsx"
+    write_workbook(fixed, ROWS)
+    page.set_input_files(".errors input[name=file]", str(fixed))
+    page.click(".errors button[type=submit]")
+    assert page.locator("#import-errors").count() == 0
+    assert "远程会诊开展例次" in page.inner_text("main") and "日间手术占择期手术比例" in page.inner_text("main")
+    screenshot(page, "curator-import-preview")
+    page.click("text=确认导入草稿")
+    assert "/curator/diff" in page.url and "已导入" in page.inner_text(".flash")
+    assert "HY-BT-001" in page.inner_text("main")
+
+    page.goto(f"{live_server}/curator/publish")
+    assert "全部通过" in page.inner_text("main")
+    label = page.input_value("input[name=label]")
+    assert re.match(r"^\d{4}\.\d+$", label)
+    page.fill("textarea[name=notes]", "补充公立医院个性指标 2 条")
+    screenshot(page, "curator-publish")
+    page.click("form[data-busy] button[type=submit]")
+    assert f"b={label}" in page.url and f"已发布版本 {label}" in page.inner_text(".flash")
+    summary = page.inner_text("#diff-summary")
+    assert "共 2 处变化" in summary and "新增 2" in summary
+    body = page.inner_text("main")
+    assert "日间手术占择期手术比例" in body and "远程会诊开展例次" in body
+    screenshot(page, "curator-diff")
+
+    page.goto(f"{live_server}/indicators/HY-BT-002")
+    assert "日间手术占择期手术比例" in page.inner_text("h1")
+
+
+def test_plan_dashboard_and_draft_edit_pages(page, live_server, curator_account):
+    page.goto(f"{live_server}/curator/login")
+    page.fill("input[name=name]", NAME)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/curator/plan/dashboard")
+    assert page.locator("svg.bars").count() >= 3 and page.locator("#coverage tr[data-scope='21002']").count() == 1
+    screenshot(page, "curator-dashboard")
+    page.goto(f"{live_server}/curator/draft?sector=21002&kind=specific")
+    assert page.locator("table.list tbody tr").count() > 10
+    screenshot(page, "curator-draft")
+    page.goto(f"{live_server}/curator/draft/YY3-006")
+    assert page.input_value("input[name=name]") == "出院患者四级手术比例"
+    screenshot(page, "curator-edit")
+    page.goto(f"{live_server}/plan")
+    assert page.locator("svg.bars").count() >= 3
+    screenshot(page, "public-plan")

@@ -1,0 +1,213 @@
+"""The drafting workspace in Chromium: a hospital project from the form to the
+exported .xlsx, with the live check, a fix applied, rows added, moved and
+removed, the work surviving a reload; importing a table; the quota estimate;
+a phone-sized screen."""
+import json
+import re
+
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+PROJECT = {
+    "name": "市中心医院购置CT设备",
+    "description": "为市中心医院购置64排CT设备1台，年内完成采购、安装和验收并投入使用，提升影像检查能力，缩短门诊患者检查等待时间。",
+    "sector": "210",
+    "budget": "800",
+}
+
+
+def stored(page) -> dict:
+    return page.evaluate("JSON.parse(localStorage.getItem('zhibiao.draft'))")
+
+
+def names(page) -> list[str]:
+    return [r["name"] for r in stored(page)["indicators"]]
+
+
+def fill_project(page, project=PROJECT):
+    page.fill("input[name=name]", project["name"])
+    page.fill("textarea[name=description]", project["description"])
+    page.select_option("select[name=sector]", project["sector"])
+    page.fill("input[name=budget_wan_yuan]", project["budget"])
+
+
+def generate(page):
+    page.click("[data-suggest]")
+    page.wait_for_selector("tr.row")
+    page.wait_for_selector("[data-grade]")
+
+
+def test_drafting_a_hospital_project_end_to_end(page, live_server, tmp_path):
+    page.goto(live_server + "/draft")
+    fill_project(page)
+    generate(page)
+
+    # the recommended table, grouped by 一级/二级, each library row with its reason
+    groups = page.locator("tr.group-row").all_inner_texts()
+    for group in ("产出指标 › 数量指标", "产出指标 › 质量指标", "产出指标 › 时效指标", "满意度指标 › 服务对象满意度指标"):
+        assert group in groups, groups
+    table = stored(page)
+    assert table["project"]["name"] == PROJECT["name"] and table["project"]["budget_wan_yuan"] == 800
+    assert len(table["indicators"]) >= 6 and all(r["code"] for r in table["indicators"])
+    assert page.locator("tr.row .reason").count() == len(table["indicators"])
+    assert "年内完成市中心医院购置CT设备" in page.input_value("[data-goal]")
+    assert page.locator("[data-suggestions] details").count() >= 4  # the other candidates, by 二级
+    screenshot(page, "draft")
+
+    # add a row from the library through the typeahead (pinyin initials)
+    page.locator("#add-indicator").type("mzhz", delay=30)
+    page.locator("ul.typeahead [role=option]", has_text="门诊患者满意度").first.click()
+    page.locator("tr.row a.code", has_text="YY3-053").wait_for()
+    rows = stored(page)["indicators"]
+    added = next(i for i, r in enumerate(rows) if r["code"] == "YY3-053")
+    assert rows[added]["level1"] == "满意度指标" and rows[added]["level2"] == "服务对象满意度指标"
+    assert page.evaluate("document.activeElement.getAttribute('data-field')") == "value"  # ready to type its value
+
+    # reorder with the keyboard: the first row moves down, the focus goes with it
+    first, second = names(page)[:2]
+    page.focus('button[data-action="down"][data-index="0"]')
+    page.keyboard.press("Enter")
+    assert names(page)[:2] == [second, first]
+    assert first in page.evaluate("document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("Shift+Tab")  # to its ↑ button
+    page.keyboard.press("Enter")
+    assert names(page)[:2] == [first, second]
+
+    # remove a row, then undo
+    count = len(names(page))
+    page.click('button[data-action="remove"][data-index="1"]')
+    assert len(names(page)) == count - 1 and second not in names(page)
+    page.click("[data-undo]")
+    assert names(page)[:2] == [first, second]
+
+    # a value the reviewers would send back: the check flags it beside the row, the fix is one click
+    row = next(i for i, r in enumerate(stored(page)["indicators"]) if r["code"] == "YY3-053")
+    value = page.locator(f'tr[data-index="{row}"] [data-field=value]')
+    value.fill("60")
+    page.locator(f'tr[data-index="{row}"] [data-field=unit]').fill("%")
+    finding = page.locator(f'tr[data-index="{row}"] .finding[data-rule=C08]')
+    finding.wait_for()
+    assert "偏低" in finding.inner_text()
+    screenshot(page, "draft-finding")
+    finding.locator("button.fix").click()
+    assert page.input_value(f'tr[data-index="{row}"] [data-field=value]') == "90"
+    assert stored(page)["indicators"][row]["value"] == "90"
+    page.wait_for_selector(f'tr[data-index="{row}"] .finding[data-rule=C08]', state="detached")
+
+    # export the .xlsx (server side) and read it back
+    with page.expect_download() as info:
+        page.click("[data-export-xlsx]")
+    download = info.value
+    assert download.suggested_filename == "绩效目标表-市中心医院购置CT设备.xlsx"
+    path = tmp_path / "table.xlsx"
+    download.save_as(path)
+    ws = load_workbook(path).active
+    cells = [[c for c in r] for r in ws.iter_rows(values_only=True)]
+    assert cells[0][0] == "项目支出绩效目标表"
+    assert ["项目名称", None, PROJECT["name"]] == list(cells[1][:3])
+    header = next(i for i, r in enumerate(cells) if r[0] == "一级指标")
+    assert list(cells[header][:6]) == ["一级指标", "二级指标", "三级指标", "指标性质", "指标值", "计量单位"]
+    body = cells[header + 1:]
+    exported = {r[2]: r for r in body}
+    assert exported["门诊患者满意度"][4] == "90" and exported["门诊患者满意度"][7] == "YY3-053"
+    assert [r[2] for r in body] == names(page)
+
+    # export JSON (in the browser): the DESIGN §9 shape
+    with page.expect_download() as info:
+        page.click("[data-export-json]")
+    data = json.loads(open(info.value.path(), encoding="utf-8").read())
+    assert data["project"]["name"] == PROJECT["name"] and [r["name"] for r in data["indicators"]] == names(page)
+
+    # a reload loses nothing
+    before = stored(page)
+    page.reload()
+    page.wait_for_selector("[data-grade]")
+    assert page.input_value("input[name=name]") == PROJECT["name"]
+    assert page.input_value("select[name=sector]") == "210"
+    assert page.input_value("input[name=budget_wan_yuan]") == "800"
+    assert page.locator("tr.row").count() == len(before["indicators"])
+    assert page.input_value(f'tr[data-index="{row}"] [data-field=value]') == "90"
+    assert stored(page) == before
+
+
+def test_import_a_table_from_xlsx_and_json_then_undo(page, live_server, tmp_path):
+    from importers.target_xlsx import write_table
+    from kb.target_schema import load_table
+
+    table = {
+        "project": {"name": "全市基层医务人员培训", "description": "举办培训班2期，每期80人，每期3天", "sector": "210"},
+        "goal": "年内完成2期培训。",
+        "indicators": [
+            {"level1": "产出指标", "level2": "数量指标", "name": "培训人次", "operator": "≥", "value": "160", "unit": "人次"},
+            {"level1": "产出指标", "level2": "时效指标", "name": "培训完成时间", "operator": "≤", "value": "12月31日前", "unit": "日期"},
+        ],
+    }
+    xlsx = tmp_path / "培训.xlsx"
+    write_table(load_table(table), xlsx)
+    page.goto(live_server + "/draft")
+    fill_project(page)
+    generate(page)
+    generated = names(page)
+
+    page.set_input_files("[data-import]", str(xlsx))
+    expect(page.locator("input[name=name]")).to_have_value("全市基层医务人员培训")
+    assert names(page) == ["培训人次", "培训完成时间"]
+    assert page.input_value("input[name=name]") == "全市基层医务人员培训"
+    assert "已导入" in page.inner_text("[data-status]")
+    page.wait_for_selector("[data-grade]")
+    page.click("[data-undo]")
+    assert names(page) == generated
+
+    as_json = tmp_path / "table.json"
+    as_json.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+    page.set_input_files("[data-import]", str(as_json))
+    expect(page.locator("tr.row")).to_have_count(2)
+    expect(page.locator("[data-status]")).to_contain_text("table.json")
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("不是目标表", encoding="utf-8")
+    page.set_input_files("[data-import]", str(bad))
+    page.wait_for_selector("[data-error]:not([hidden])")
+    assert "请上传 .xlsx 或 .json 文件" in page.inner_text("[data-error]")
+    assert names(page) == ["培训人次", "培训完成时间"]  # a bad file changes nothing
+
+
+def test_training_project_shows_quota_standards_and_estimate(page, live_server):
+    page.goto(live_server + "/draft")
+    fill_project(page, {"name": "全市基层卫生人员业务培训", "description": "举办三类培训班2期，每期80人，每期3天，培训基层医务人员。",
+                        "sector": "210", "budget": "30"})
+    generate(page)
+    quotas = page.locator("[data-quotas]")
+    quotas.locator("[data-estimate]").wait_for()
+    text = quotas.inner_text()
+    assert "培训" in text and "550" in text
+    assert re.search(r"550元/人·天 × 3天 × 80人 × 2期 = 264000元", text), text
+    assert "合计 264,000 元" in text
+    screenshot(page, "draft-quotas")
+
+
+def test_row_added_on_an_indicator_page_appears_in_the_workspace(page, live_server):
+    page.goto(live_server + "/indicators/YY3-053")
+    page.click("[data-add-to-table]")
+    page.goto(live_server + "/draft")
+    page.wait_for_selector("tr.row")
+    assert page.input_value('tr[data-index="0"] [data-field=name]') == "门诊患者满意度"
+    assert "填写项目名称后" in page.inner_text("[data-check-summary]")
+
+
+def test_drafting_on_a_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True)
+    try:
+        pg = context.new_page()
+        pg.goto(live_server + "/draft")
+        fill_project(pg)
+        generate(pg)
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 391, f"the workspace scrolls sideways on a phone ({width}px)"
+        box = pg.locator('tr[data-index="0"] [data-field=value]').bounding_box()
+        assert box["width"] > 100  # inputs are usable, not squeezed
+        screenshot(pg, "draft-phone")
+    finally:
+        context.close()

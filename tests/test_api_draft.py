@@ -1,0 +1,144 @@
+"""The curators' operations on the draft: create, PATCH with If-Match, retire, import."""
+from __future__ import annotations
+
+import pytest
+
+from kb import db as kbdb
+from kb import library
+from tests.api_helpers import assert_error, curator
+
+NEW = {
+    "code": "T-010", "kind": "common", "level1": "产出指标", "level2": "时效指标", "name": "项目按期完成率",
+    "unit": "%", "operator": "≥", "direction": "up",
+    "source": {"document": "本库整理"}, "provenance": "local",
+}
+
+
+@pytest.fixture
+def headers(app):
+    return curator(app)
+
+
+def _stored_revision(app, code: str) -> int:
+    with kbdb.session(app.extensions["zhibiao.engine"]) as s:
+        return library.draft_record(s, "indicator", code).revision
+
+
+def _stored_name(app, code: str) -> str:
+    with kbdb.session(app.extensions["zhibiao.engine"]) as s:
+        return library.draft_record(s, "indicator", code).name
+
+
+def test_create_adds_to_the_draft_only(client, headers):
+    resp = client.post("/api/v1/draft/indicators", json=NEW, headers=headers)
+    assert resp.status_code == 201
+    assert resp.get_json()["revision"] == 1 and resp.headers["ETag"] == '"1"'
+    assert resp.get_json()["indicator"]["name"] == "项目按期完成率"
+    assert client.get("/api/v1/indicators/T-010?version=draft", headers=headers).status_code == 200
+    assert_error(client.get("/api/v1/indicators/T-010"), 404)  # not published yet
+
+
+def test_create_refuses_duplicates_bad_fields_and_unknown_fields(client, headers):
+    assert_error(client.post("/api/v1/draft/indicators", json={**NEW, "code": "T-001"}, headers=headers), 409)
+    body = assert_error(client.post("/api/v1/draft/indicators", json={**NEW, "kind": "其他"}, headers=headers), 422)
+    assert "kind" in body["errors"]["json"]
+    body = assert_error(client.post("/api/v1/draft/indicators", json={**NEW, "colour": "red"}, headers=headers), 422)
+    assert body["errors"]["json"]["colour"] == ["未知字段"]
+    body = assert_error(client.post("/api/v1/draft/indicators", json={**NEW, "national_monitoring": "maybe"}, headers=headers), 422)
+    assert "national_monitoring" in body["errors"]["json"]
+    body = assert_error(client.post("/api/v1/draft/indicators", json={**NEW, "level2": "满意度"}, headers=headers), 422)
+    assert "level2" in body["errors"]["json"]
+
+
+def test_patch_with_the_current_revision_saves_and_bumps_it(app, client, headers):
+    resp = client.patch("/api/v1/draft/indicators/T-001", json={"definition": "到位资金占预算的比例"},
+                        headers={**headers, "If-Match": '"1"'})
+    assert resp.status_code == 200
+    assert resp.get_json()["revision"] == 2 and resp.headers["ETag"] == '"2"'
+    assert resp.get_json()["indicator"]["definition"] == "到位资金占预算的比例"
+    assert resp.get_json()["indicator"]["name"] == "资金到位率"  # untouched fields stay
+    # the ETag of a GET can be sent back as it is
+    tag = client.get("/api/v1/indicators/T-001?version=draft", headers=headers).headers["ETag"]
+    resp = client.patch("/api/v1/draft/indicators/T-001", json={"unit": "％"}, headers={**headers, "If-Match": tag})
+    assert resp.status_code == 200 and resp.get_json()["revision"] == 3
+
+
+def test_stale_if_match_gets_412_and_leaves_the_stored_revision_unchanged(app, client, headers):
+    first = client.patch("/api/v1/draft/indicators/T-001", json={"name": "资金到位率甲"}, headers={**headers, "If-Match": '"1"'})
+    assert first.status_code == 200
+    stale = client.patch("/api/v1/draft/indicators/T-001", json={"name": "资金到位率乙"}, headers={**headers, "If-Match": '"1"'})
+    body = assert_error(stale, 412)
+    assert "2" in body["message"]
+    assert _stored_revision(app, "T-001") == 2
+    assert _stored_name(app, "T-001") == "资金到位率甲"
+    assert_error(client.post("/api/v1/draft/indicators/T-001/retire", headers={**headers, "If-Match": '"1"'}), 412)
+    assert _stored_revision(app, "T-001") == 2
+
+
+def test_if_match_is_required(app, client, headers):
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"name": "资金到位率X"}, headers=headers), 428)
+    assert_error(client.post("/api/v1/draft/indicators/T-001/retire", headers=headers), 428)
+    assert _stored_revision(app, "T-001") == 1
+
+
+def test_patch_refuses_bad_changes(app, client, headers):
+    h = {**headers, "If-Match": '"1"'}
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"code": "T-099"}, headers=h), 422)
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"direction": "sideways"}, headers=h), 422)
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"nme": "x"}, headers=h), 422)
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json=["name"], headers=h), 422)
+    assert_error(client.patch("/api/v1/draft/indicators/T-404", json={"name": "不存在的指标"}, headers=h), 404)
+    assert _stored_revision(app, "T-001") == 1
+
+
+def test_retire_and_supersede(app, client, headers):
+    resp = client.post("/api/v1/draft/indicators/T-004/retire", headers={**headers, "If-Match": '"1"'})
+    assert resp.status_code == 200 and resp.get_json()["indicator"]["status"] == "retired"
+    resp = client.post("/api/v1/draft/indicators/T-002/retire", json={"superseded_by": "T-001"},
+                       headers={**headers, "If-Match": '"1"'})
+    assert resp.status_code == 200
+    assert resp.get_json()["indicator"]["status"] == "superseded"
+    assert resp.get_json()["indicator"]["superseded_by"] == "T-001"
+    assert_error(client.post("/api/v1/draft/indicators/T-003/retire", json={"superseded_by": "T-404"},
+                             headers={**headers, "If-Match": '"1"'}), 404)
+
+
+def _export(client, headers) -> dict:
+    from kb import versions
+
+    app = client.application
+    with kbdb.session(app.extensions["zhibiao.engine"]) as s:
+        return versions.export_library(s, versions.resolve(s, "draft"))
+
+
+def test_import_dry_run_reports_and_writes_nothing(app, client, headers):
+    doc = _export(client, headers)
+    doc["indicators"].append({**NEW})
+    doc["indicators"][0]["definition"] = "新的解释"
+    resp = client.post("/api/v1/draft/import?dry_run=1", json=doc, headers=headers)
+    assert resp.status_code == 200
+    report = resp.get_json()
+    assert report["dry_run"] is True
+    assert report["added"] == {"indicator": ["T-010"]} and report["changed"] == {"indicator": ["T-001"]}
+    assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
+    resp = client.post("/api/v1/draft/import", json=doc, headers=headers)
+    assert resp.status_code == 200 and resp.get_json()["dry_run"] is False
+    assert client.get("/api/v1/indicators/T-010?version=draft", headers=headers).status_code == 200
+    assert _stored_revision(app, "T-001") == 2
+
+
+def test_import_refuses_bad_documents_whole(app, client, headers):
+    assert_error(client.post("/api/v1/draft/import", json={"indicators": []}, headers=headers), 422)
+    assert_error(client.post("/api/v1/draft/import", json={"format": "other"}, headers=headers), 422)
+    doc = {"format": "zhibiao-library", "indicators": [{**NEW}, {**NEW, "code": "T-011", "kind": "bad"}]}
+    body = assert_error(client.post("/api/v1/draft/import", json=doc, headers=headers), 422)
+    assert body["errors"]["problems"][0]["row"] == 2
+    assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
+    assert_error(client.post("/api/v1/draft/import", json={"format": "zhibiao-library", "indicators": "x"}, headers=headers), 422)
+
+
+def test_writes_are_logged_under_the_keys_name(app, client, headers):
+    client.post("/api/v1/draft/indicators", json=NEW, headers=headers)
+    with kbdb.session(app.extensions["zhibiao.engine"]) as s:
+        entry = library.change_log(s, "T-010")[0]
+    assert entry.user == "apikey:维护" and entry.action == "create"

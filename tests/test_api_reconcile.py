@@ -1,0 +1,158 @@
+"""The W3C Reconciliation Service API 0.2 at /reconcile: the spec's example
+requests answered in the spec's shapes; an exact indicator name is a match."""
+from __future__ import annotations
+
+import json
+
+import jsonschema_rs
+import pytest
+
+from tests.api_helpers import assert_error
+
+# The shapes of the 0.2 specification's JSON schemas (manifest, reconciliation
+# result batch, entity suggest response), restated for the fields we serve.
+TYPE = {"oneOf": [{"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}, "required": ["id"]},
+                  {"type": "string"}]}
+MANIFEST = {
+    "type": "object",
+    "required": ["versions", "name", "identifierSpace", "schemaSpace"],
+    "properties": {
+        "versions": {"type": "array", "items": {"type": "string"}, "contains": {"enum": ["0.2"]}},
+        "name": {"type": "string"}, "identifierSpace": {"type": "string"}, "schemaSpace": {"type": "string"},
+        "view": {"type": "object", "properties": {"url": {"type": "string", "pattern": ".*\\{\\{id\\}\\}.*"}}, "required": ["url"]},
+        "defaultTypes": {"type": "array", "items": TYPE, "uniqueItems": True},
+        "preview": {"type": "object", "required": ["url", "width", "height"],
+                    "properties": {"url": {"type": "string", "pattern": ".*\\{\\{id\\}\\}.*"},
+                                   "width": {"type": "integer"}, "height": {"type": "integer"}}},
+        "suggest": {"type": "object", "properties": {"entity": {"type": "object", "properties": {
+            "service_url": {"type": "string"}, "service_path": {"type": "string"}}}}},
+    },
+}
+RESULT_BATCH = {
+    "type": "object",
+    "patternProperties": {"^.*$": {
+        "type": "object", "required": ["result"],
+        "properties": {"result": {"type": "array", "items": {
+            "type": "object", "required": ["id", "name", "score"],
+            "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+                "score": {"type": "number"}, "match": {"type": "boolean"},
+                "features": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "value": {"oneOf": [{"type": "boolean"}, {"type": "number"}]}}}},
+                "type": {"type": "array", "items": TYPE},
+            }}}},
+    }},
+}
+SUGGEST = {
+    "type": "object", "required": ["result"],
+    "properties": {"result": {"type": "array", "items": {
+        "type": "object", "required": ["id", "name"],
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+                       "notable": {"type": "array", "items": TYPE}}}}},
+}
+# The specification's own example batches (examples/reconciliation-query-batch/valid/).
+SPEC_MIN = {"q1": {"query": "Hans-Eberhard Urbaniak"}, "q2": {"query": "Ernst Schwanhold"}}
+SPEC_FULL = {
+    "q0": {"query": "Christel Hanewinckel", "type": "DifferentiatedPerson", "limit": 5,
+           "properties": [{"pid": "professionOrOccupation", "v": "Politik*"},
+                          {"pid": "affiliation", "v": "http://d-nb.info/gnd/2022139-3"}], "type_strict": "should"},
+    "q1": {"query": "Franz Thönnes", "type": "DifferentiatedPerson", "limit": 5,
+           "properties": [{"pid": "professionOrOccupation", "v": "Politik*"},
+                          {"pid": "affiliation", "v": "http://d-nb.info/gnd/2022139-3"}], "type_strict": "should"},
+}
+
+
+def _post(client, batch: dict, **kwargs):
+    return client.post("/reconcile", data={"queries": json.dumps(batch, ensure_ascii=False)}, **kwargs)
+
+
+def test_manifest_has_the_spec_shape(client):
+    resp = client.get("/reconcile")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    jsonschema_rs.validate(MANIFEST, body)
+    assert body["defaultTypes"] == [{"id": "indicator", "name": "绩效指标"}]
+    assert body["suggest"]["entity"]["service_path"] == "/reconcile/suggest/entity"
+
+
+@pytest.mark.parametrize("batch", [SPEC_MIN, SPEC_FULL])
+def test_spec_example_batches_are_answered_in_the_spec_shape(client, batch):
+    for resp in (_post(client, batch), client.get("/reconcile", query_string={"queries": json.dumps(batch)})):
+        assert resp.status_code == 200
+        body = resp.get_json()
+        jsonschema_rs.validate(RESULT_BATCH, body)
+        assert set(body) == set(batch)
+
+
+def test_exact_indicator_name_is_a_match(client):
+    body = _post(client, {"q0": {"query": "资金到位率"}, "q1": {"query": "资金到位"}, "q2": {"query": "t-003"}}).get_json()
+    jsonschema_rs.validate(RESULT_BATCH, body)
+    top = body["q0"]["result"][0]
+    assert top["id"] == "T-001" and top["name"] == "资金到位率"
+    assert top["match"] is True and top["score"] == 100
+    assert {"id": "indicator", "name": "绩效指标"} in top["type"]
+    partial = body["q1"]["result"]
+    assert partial and partial[0]["id"] == "T-001" and partial[0]["match"] is False and partial[0]["score"] < 100
+    assert body["q2"]["result"][0]["id"] == "T-003" and body["q2"]["result"][0]["match"] is True
+
+
+def test_name_variants_in_punctuation_and_brackets_still_match(client):
+    body = _post(client, {"q": {"query": "资金到位率（%）"}}).get_json()
+    assert body["q"]["result"][0]["id"] == "T-001" and body["q"]["result"][0]["match"] is True
+
+
+def test_types_and_properties_narrow_the_candidates(client):
+    body = _post(client, {
+        "common": {"query": "资金到位率", "type": "common"},
+        "specific": {"query": "资金到位率", "type": "specific"},
+        "sector": {"query": "手术患者并发症发生率", "properties": [{"pid": "sector", "v": "210"}]},
+        "elsewhere": {"query": "手术患者并发症发生率", "properties": [{"pid": "sector", "v": "205"}]},
+        "limited": {"query": "率", "limit": 1},
+    }).get_json()
+    assert body["common"]["result"][0]["id"] == "T-001"
+    assert all(c["id"] != "T-001" for c in body["specific"]["result"])
+    assert body["sector"]["result"][0]["id"] == "T-003"
+    assert body["elsewhere"]["result"] == []
+    assert len(body["limited"]["result"]) <= 1
+
+
+def test_entity_suggest_by_prefix_and_pinyin(client):
+    for prefix in ("资金", "zjdw", "T-001"):
+        resp = client.get("/reconcile/suggest/entity", query_string={"prefix": prefix})
+        assert resp.status_code == 200
+        body = resp.get_json()
+        jsonschema_rs.validate(SUGGEST, body)
+        assert body["result"][0]["id"] == "T-001", prefix
+    assert client.get("/reconcile/suggest/entity?prefix=").get_json() == {"result": []}
+    assert client.get("/reconcile/suggest/entity?prefix=资金&cursor=5").get_json() == {"result": []}
+
+
+def test_preview_is_an_escaped_html_card_that_may_be_framed(client):
+    resp = client.get("/reconcile/preview?id=T-001")
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    html = resp.get_data(as_text=True)
+    assert "资金到位率" in html and "T-001" in html and "<script" not in html
+    assert "X-Frame-Options" not in resp.headers
+    assert "frame-ancestors *" in resp.headers["Content-Security-Policy"]
+    assert_error(client.get("/reconcile/preview?id=T-404"), 404)
+    assert_error(client.get("/reconcile/preview"), 422)
+
+
+def test_bad_batches_are_json_4xx(client):
+    assert_error(client.post("/reconcile", data={"queries": "{not json"}), 400)
+    assert_error(client.get("/reconcile?queries=[1,2]"), 422)
+    assert_error(_post(client, {"q0": {"query": "x", "colour": "red"}}), 422)
+    assert_error(_post(client, {"q0": {}}), 422)
+    assert_error(_post(client, {"q0": {"query": 5}}), 422)
+    assert_error(_post(client, {"q0": {"query": "x", "limit": "many"}}), 422)
+    assert_error(_post(client, {f"q{i}": {"query": "x"} for i in range(101)}), 422)
+    assert_error(client.post("/reconcile", data={}), 422)
+    assert_error(client.post("/reconcile", json={"queries": {}}), 415)
+    assert_error(client.get("/reconcile?version=2099.1"), 404)
+
+
+def test_pinned_to_a_version(client):
+    body = client.get("/reconcile", query_string={"queries": json.dumps({"q": {"query": "资金到位率"}}),
+                                                 "version": "2024.1"}).get_json()
+    assert body["q"]["result"][0]["match"] is True
+    assert "version=2024.1" in client.get("/reconcile?version=2024.1").get_json()["preview"]["url"]

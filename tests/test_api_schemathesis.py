@@ -1,0 +1,63 @@
+"""schemathesis over /api/openapi.json: generated requests to every operation —
+well-formed ones and deliberately wrong ones, as a curator (so writes run too)
+and anonymously — never get a 5xx, and every answer matches the documented
+schema. The number of examples is bounded to keep the suite fast.
+
+(Operations are walked here rather than with schemathesis' pytest plugin,
+whose fixture loader does not run on pytest 9.)
+"""
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode, checks
+
+from api.app import create_app
+from tests.api_helpers import curator
+
+EXAMPLES = {"curator": {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}, "anonymous": {GenerationMode.POSITIVE: 4}}
+CHECKS = [checks.not_a_server_error, checks.response_schema_conformance, checks.content_type_conformance]
+
+
+@pytest.fixture
+def fuzzed_app(app):
+    """The test app without rate limits (hundreds of requests in a few seconds)."""
+    return create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "DATA_DIR": app.config["DATA_DIR"],
+                       "RATE_LIMIT": "off", "RATE_LIMIT_COSTLY": "off"})
+
+
+def _operations(app):
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def _fuzz(operation, mode: GenerationMode, headers: dict, examples: int) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case):
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    run()
+
+
+@pytest.mark.parametrize(("who", "mode"), [
+    ("curator", GenerationMode.POSITIVE),
+    ("curator", GenerationMode.NEGATIVE),
+    ("anonymous", GenerationMode.POSITIVE),
+], ids=["curator-positive", "curator-negative", "anonymous-positive"])
+def test_no_server_errors_and_no_schema_violations(fuzzed_app, who, mode):
+    headers = curator(fuzzed_app) if who == "curator" else {}
+    operations = _operations(fuzzed_app)
+    assert len(operations) >= 15
+    failures = []
+    for operation in operations:
+        try:
+            _fuzz(operation, mode, headers, EXAMPLES[who][mode])
+        except Unsatisfiable:
+            continue  # nothing about this operation can be made wrong (no parameters, or free text only)
+        except Exception as exc:  # collect every operation's failure, then report them together
+            failures.append(f"{operation.label}: {exc}")
+    assert not failures, "\n\n".join(failures)

@@ -1,0 +1,484 @@
+"""kb.search on every engine (Whoosh, tantivy) and every database backend.
+
+The library is tests/fixtures/search_library: real indicator names from
+indicators/hospital and indicators/common.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from kb import db as kbdb
+from kb import library as kblib
+from kb import versions
+from kb.models import QueryLog
+from kb.search import (
+    SearchFilters,
+    build_index,
+    complete,
+    ensure_index,
+    flush_query_log,
+    forget_open_indexes,
+    publish_hook,
+    search,
+    zero_result_report,
+)
+from kb.search.query import highlight
+from tests.conftest import load_fixture_library
+
+ROOT = Path(__file__).resolve().parent.parent
+SEARCH_LIBRARY = Path(__file__).parent / "fixtures" / "search_library"
+
+
+def _engines() -> list[str]:
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        return ["whoosh"]
+    return ["whoosh", "tantivy"]
+
+
+@pytest.fixture(params=_engines())
+def engine_name(request):
+    return request.param
+
+
+@dataclass
+class Env:
+    session: object
+    index_dir: Path
+    engine: str
+
+    def search(self, query: str, **kw):
+        return search(self.session, self.index_dir, query, engine=self.engine, **kw)
+
+    def codes(self, query: str, **kw) -> list[str]:
+        return [h.code for h in self.search(query, **kw).hits]
+
+    def complete(self, prefix: str, **kw) -> list[str]:
+        return [c.text for c in complete(self.session, self.index_dir, prefix, engine=self.engine, **kw)]
+
+    def publish(self, label: str):
+        return versions.publish(self.session, label, after_snapshot=publish_hook(self.index_dir, self.engine))
+
+
+@pytest.fixture
+def env(session, tmp_path, engine_name):
+    load_fixture_library(session, SEARCH_LIBRARY)
+    e = Env(session, tmp_path / "index", engine_name)
+    e.publish("2024.1")
+    return e
+
+
+NEW_INDICATOR = {
+    "code": "GX-YL-901", "kind": "common", "level1": "产出指标", "level2": "数量指标", "name": "远程会诊覆盖率",
+    "unit": "%", "operator": "≥", "direction": "up", "definition": "开展远程会诊的医疗机构占比。",
+    "source": {"document": "本库整理"}, "provenance": "local",
+}
+
+
+# --- relevance (the issue's examples) -----------------------------------------------------
+
+def test_sick_person_satisfied_finds_outpatient_and_inpatient_satisfaction_in_top_five(env):
+    top = env.codes("病人满意", per_page=5)
+    assert "YY3-053" in top and "YY3-054" in top  # 门诊患者满意度, 住院患者满意度
+
+
+def test_grade_four_surgery_finds_its_ratio_first(env):
+    result = env.search("四级手术")
+    assert result.hits[0].code == "YY3-006"  # 出院患者四级手术比例
+    assert "<mark>" in result.hits[0].highlight
+
+
+def test_funds_in_place_finds_the_funds_in_place_rate_first(env):
+    assert env.codes("资金到位")[0] == "GX-XM-007"
+    assert env.codes("资金到位率")[0] == "GX-XM-007"
+
+
+def test_synonym_from_the_versioned_list_finds_the_other_word(env):
+    assert env.codes("经费到位")[0] == "GX-XM-007"  # 经费 ↔ 资金
+    assert "YY3-053" in env.codes("门诊病人")
+
+
+def test_a_code_finds_its_indicator_first(env):
+    for query in ("YY3-017", "yy3-017", "ＹＹ３－０１７", " YY3-017 "):
+        result = env.search(query)
+        assert result.hits[0].code == "YY3-017", query
+        assert result.mode == "code"
+
+
+def test_traditional_characters_find_simplified_indicators(env):
+    codes = env.codes("門診")
+    assert codes and {"YY3-053", "YY3-018", "YY3-021"} <= set(codes)
+    assert env.codes("門診患者滿意度")[0] == "YY3-053"
+
+
+def test_full_width_and_case_do_not_matter(env):
+    assert env.codes("ＤＤＤｓ")[0] == "YY3-017"
+    assert env.codes("ddds")[0] == "YY3-017"
+
+
+def test_related_terms_are_suggested_not_merged(env):
+    result = env.search("门诊")
+    assert "门急诊" in result.related
+
+
+# --- completion --------------------------------------------------------------------------
+
+def test_pinyin_initials_complete_indicator_names(env):
+    assert env.complete("kjyw")[0] == "抗菌药物使用强度（DDDs）"
+    mzhz = env.complete("mzhz")
+    assert mzhz and all(name.startswith("门诊患者") for name in mzhz)
+    assert "门诊患者满意度" in mzhz
+
+
+def test_full_pinyin_and_characters_complete_names(env):
+    menzhen = env.complete("menzhen")
+    assert menzhen and all(name.startswith("门诊") for name in menzhen)
+    assert env.complete("资金")[0] == "资金到位率"
+    assert "门诊患者满意度" in env.complete("满意", limit=20)  # from a word inside the name
+    assert env.complete("") == [] and env.complete("？？") == []
+
+
+def test_retired_indicators_are_not_completed(env):
+    assert "门诊处方合格率" not in env.complete("门诊", limit=50)
+
+
+# --- hostile input ------------------------------------------------------------------------
+
+HOSTILE = [
+    "", " ", "\t\n", '"', "'", '"""', "(", ")", "((门诊", "门诊))", "[", "]", "{", "}", "*", "?", "~", "^", "\\",
+    "AND", "OR", "NOT", "门诊 AND", "OR 满意度", "NOT NOT", "name:门诊", "code:YY3-017", "field:value:", ":",
+    "门诊^2", "满意度~", "资金*", "a" * 500, "门" * 300, "%", "%%%", "_", "≥", ">=", "<=", "<script>alert(1)</script>",
+    "'; DROP TABLE indicator; --", "\x00", "\x1f\x7f", "😀", "门诊😀患者", "１２３", "YY3-", "-", "--", "+", "&&", "||",
+    "/", "//", "\u200b", "\ufeff门诊", "A" * 41,
+]
+
+
+def test_hostile_queries_never_raise(env):
+    assert len(HOSTILE) >= 30
+    for query in HOSTILE:
+        result = env.search(query)
+        assert result.total >= 0
+        for hit in result.hits:
+            assert "<script>" not in hit.highlight and "<script>" not in hit.snippet
+
+
+def test_hostile_prefixes_never_raise(env):
+    for prefix in HOSTILE:
+        env.complete(prefix)
+
+
+def test_highlight_escapes_html_and_marks_matches():
+    assert highlight("<b>门诊</b>&患者", ["门诊", "患者"]) == "&lt;b&gt;<mark>门诊</mark>&lt;/b&gt;&amp;<mark>患者</mark>"
+    assert highlight("资金到位率", ["资金到位", "资金"]) == "<mark>资金到位</mark>率"
+    assert highlight("抗菌药物使用强度（DDDs）", ["ddds"]) == "抗菌药物使用强度（<mark>DDDs</mark>）"
+
+
+# --- filters, facets, pages ----------------------------------------------------------------
+
+def test_sector_filter_includes_descendants(env):
+    in_21002 = set(env.codes("", filters=SearchFilters(sector="21002"), per_page=100))
+    assert "YY3-006" in in_21002  # its sector is 2100201, a child of 21002
+    assert "YY3-053" in in_21002 and not any(c.startswith("GX-") for c in in_21002)
+    assert set(env.codes("", filters=SearchFilters(sector="2100201"), per_page=100)) == {"YY3-006"}
+    assert set(env.codes("手术", filters=SearchFilters(sector="210"))) >= {"YY3-006", "YY3-004"}
+    assert env.codes("手术", filters=SearchFilters(sector="205")) == []
+
+
+def test_department_project_type_level_kind_filters(env):
+    assert env.codes("", filters=SearchFilters(department="D-EDU")) == ["S20502-001"]
+    assert set(env.codes("", filters=SearchFilters(project_type="PT-PX"))) == {"GX-PX-001", "GX-PX-005"}
+    assert set(env.codes("满意度", filters=SearchFilters(level1="满意度评价"))) == {"YY3-053", "YY3-054", "YY3-055"}
+    assert set(env.codes("", filters=SearchFilters(level2="资金管理"))) == {"GX-XM-007", "GX-XM-008", "GX-XM-009"}
+    common = env.codes("满意度", filters=SearchFilters(kind="common"))
+    assert common == ["GX-PX-005"]
+
+
+def test_retired_indicators_are_left_out_unless_asked_for(env):
+    assert "YY2-099" not in env.codes("处方合格率", per_page=100)
+    assert "YY2-099" not in env.codes("", per_page=100)
+    assert env.codes("处方合格率", filters=SearchFilters(status="retired")) == ["YY2-099"]
+    assert env.search("YY2-099").mode != "code"
+
+
+def test_facets_count_every_match(env):
+    result = env.search("门诊")
+    kinds = {f.value: f.count for f in result.facets["kind"]}
+    assert sum(kinds.values()) == result.total
+    sectors = {f.value: (f.label, f.count) for f in result.facets["sector"]}
+    assert sectors["21002"] == ("公立医院", result.total)
+    level1 = {f.value: f.count for f in result.facets["level1"]}
+    assert level1["满意度评价"] == 1 and sum(level1.values()) == result.total
+    assert [f.label for f in result.facets["kind"]] == ["个性指标"]
+    browse = env.search("")
+    assert {f.value: f.count for f in browse.facets["project_type"]} == {"PT-PX": 2}
+    assert {f.value: f.count for f in browse.facets["department"]} == {"D-HOSP-GEN": 12, "D-EDU": 1}
+
+
+def test_pages_do_not_overlap_and_add_up(env):
+    first = env.search("", per_page=5)
+    seen = []
+    for page in range(1, 5):
+        result = env.search("", per_page=5, page=page)
+        assert result.total == first.total
+        seen += [h.code for h in result.hits]
+    assert len(seen) == len(set(seen)) == first.total == 18
+    assert env.search("", per_page=5, page=99).hits == []
+
+
+def test_hits_carry_what_a_list_shows(env):
+    hit = env.search("资金到位率").hits[0]
+    assert (hit.code, hit.name, hit.level1, hit.level2, hit.kind) == ("GX-XM-007", "资金到位率", "过程", "资金管理", "common")
+    assert hit.unit == "%" and hit.operator == "=" and hit.direction == "up"
+    assert hit.definition.startswith("实际到位资金") and hit.score > 0
+    assert "<mark>" in hit.snippet
+    specific = env.search("四级手术").hits[0]
+    assert specific.sectors == ["2100201"] and specific.sector == "2100201"
+
+
+# --- zero results, query log -------------------------------------------------------------
+
+def test_zero_results_offer_names_that_sound_alike(env):
+    result = env.search("zijin daowei")
+    assert result.total == 0 and "资金到位率" in result.did_you_mean
+    assert "资金到位率" in env.search("资金到为率").did_you_mean
+
+
+def test_query_log_and_zero_result_report(env):
+    for query, n in (("zijin daowei", 3), ("不存在的词语组合", 2), ("门诊", 1)):
+        for _ in range(n):
+            env.search(query, source="test", filters=SearchFilters(kind="specific") if query == "门诊" else None)
+    env.search("门诊", log=False)
+    flush_query_log(env.session)
+    rows = env.session.execute(select(QueryLog).where(QueryLog.source == "test")).scalars().all()
+    assert len(rows) == 6
+    menzhen = [r for r in rows if r.query == "门诊"][0]
+    assert menzhen.total > 0 and menzhen.version == "2024.1" and menzhen.filters == {"kind": "specific"}
+    assert menzhen.duration_ms >= 0
+    report = zero_result_report(env.session)
+    assert [(r.query, r.count) for r in report[:2]] == [("zijin daowei", 3), ("不存在的词语组合", 2)]
+
+
+# --- versions, drafts, rebuilding ----------------------------------------------------------
+
+def test_search_is_pinned_to_a_version_and_the_draft(env):
+    kblib.create_record(env.session, "indicator", NEW_INDICATOR)
+    assert env.codes("远程会诊") == []  # not yet published
+    assert env.codes("远程会诊", version="draft") == ["GX-YL-901"]
+    env.publish("2024.2")
+    assert env.codes("远程会诊") == ["GX-YL-901"]
+    assert env.search("远程会诊").version == "2024.2"
+    assert env.codes("远程会诊", version="2024.1") == []
+
+
+def test_draft_index_follows_draft_edits(env):
+    assert env.codes("远程会诊", version="draft") == []
+    kblib.create_record(env.session, "indicator", NEW_INDICATOR)
+    assert env.codes("远程会诊", version="draft") == ["GX-YL-901"]
+    current = kblib.draft_record(env.session, "indicator", "GX-YL-901")
+    kblib.update_record(env.session, "indicator", "GX-YL-901", {"name": "远程心电诊断覆盖率"}, current.revision)
+    assert env.codes("心电", version="draft") == ["GX-YL-901"]
+
+
+def test_unknown_version_is_a_user_error(env):
+    from kb.errors import UnknownVersion
+
+    with pytest.raises(UnknownVersion):
+        env.search("门诊", version="1999.1")
+
+
+def test_missing_or_broken_index_is_rebuilt_by_itself(env):
+    shutil.rmtree(env.index_dir)
+    forget_open_indexes()
+    assert env.codes("四级手术")[0] == "YY3-006"
+    pointer = env.index_dir / env.engine / "2024.1.json"
+    pointer.write_text("not json", encoding="utf-8")
+    forget_open_indexes()
+    assert env.codes("四级手术")[0] == "YY3-006"
+
+
+def test_failed_index_build_publishes_nothing(env, monkeypatch):
+    from kb.search import index as kbindex
+
+    class Broken:
+        name = env.engine
+
+        def build(self, *args, **kwargs):
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(kbindex, "get_engine", lambda name=None: Broken())
+    kblib.create_record(env.session, "indicator", NEW_INDICATOR)
+    with pytest.raises(RuntimeError):
+        env.publish("2024.2")
+    assert [v.label for v in versions.list_versions(env.session)] == ["2024.1"]
+    assert versions.resolve(env.session).label == "2024.1"
+    assert not list((env.index_dir / env.engine).glob("2024.2*"))
+
+
+def test_one_writer_builds_a_missing_index(env):
+    shutil.rmtree(env.index_dir)
+    forget_open_indexes()
+    url = env.session.get_bind().url
+    results, errors = [], []
+
+    def worker():
+        eng = kbdb.make_engine(url.render_as_string(hide_password=False))
+        try:
+            with kbdb.session(eng) as s:
+                results.append(ensure_index(s, env.index_dir, None, engine=env.engine))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            eng.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sum(1 for r in results if r.built) == 1
+    assert len({r.path for r in results}) == 1
+
+
+def test_forced_rebuild_switches_atomically(env):
+    before = ensure_index(env.session, env.index_dir, None, engine=env.engine)
+    after = build_index(env.session, env.index_dir, versions.resolve(env.session), engine=env.engine)
+    assert after.built and after.path != before.path and after.key == before.key
+    pointer = json.loads((env.index_dir / env.engine / "2024.1.json").read_text(encoding="utf-8"))
+    assert pointer["dir"] == Path(after.path).name
+    assert env.codes("四级手术")[0] == "YY3-006"
+
+
+def test_reader_in_a_loop_sees_old_or_new_version_while_the_index_is_rebuilt(env, engine):
+    seen, errors = [], []
+    stop = threading.Event()
+    started = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                with kbdb.session(engine) as s:
+                    result = search(s, env.index_dir, "门诊", engine=env.engine)
+                seen.append((result.version, result.total))
+                started.set()
+            except Exception as exc:
+                errors.append(repr(exc))
+                started.set()
+                return
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert started.wait(60)
+        kblib.create_record(env.session, "indicator", NEW_INDICATOR)
+        env.publish("2024.2")
+        build_index(env.session, env.index_dir, versions.resolve(env.session, "2024.2"), engine=env.engine)
+        build_index(env.session, env.index_dir, versions.resolve(env.session, "2024.2"), engine=env.engine)
+        build_index(env.session, env.index_dir, versions.resolve(env.session, "2024.1"), engine=env.engine)
+        deadline = time.monotonic() + 30
+        while not any(v == "2024.2" for v, _ in seen) and time.monotonic() < deadline and not errors:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(60)
+    assert errors == []
+    assert seen and all(total > 0 for _, total in seen)
+    assert {v for v, _ in seen} <= {"2024.1", "2024.2"}
+    assert seen[-1][0] == "2024.2"
+
+
+READER_SCRIPT = """
+import json, sys, time
+from kb import db as kbdb
+from kb.search import search
+url, index_dir, engine = sys.argv[1:4]
+eng = kbdb.make_engine(url)
+deadline = time.monotonic() + 90
+announced = False
+while time.monotonic() < deadline:
+    with kbdb.session(eng) as s:
+        result = search(s, index_dir, "远程会诊", engine=engine, log=False)
+    if not announced:
+        print(json.dumps({"ready": result.version}), flush=True)
+        announced = True
+    if result.version == "2024.2":
+        print(json.dumps({"version": result.version, "codes": [h.code for h in result.hits]}), flush=True)
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit(3)
+"""
+
+
+def test_another_process_answers_from_a_new_version_without_restarting(env):
+    url = env.session.get_bind().url.render_as_string(hide_password=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", READER_SCRIPT, url, str(env.index_dir), env.engine],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        ready = json.loads(proc.stdout.readline() or "{}")
+        assert ready == {"ready": "2024.1"}, proc.stderr.read() if proc.poll() is not None else ready
+        kblib.create_record(env.session, "indicator", NEW_INDICATOR)
+        env.publish("2024.2")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1]) == {"version": "2024.2", "codes": ["GX-YL-901"]}
+
+
+# --- command line --------------------------------------------------------------------------
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, capsys, database_url, engine_name):
+    from api.cli import main
+
+    monkeypatch.setenv("ZHIBIAO_DATA_DIR", str(tmp_path / "inst"))
+    monkeypatch.setenv("ZHIBIAO_DATABASE_URL", database_url)
+    monkeypatch.setenv("ZHIBIAO_SEARCH_ENGINE", engine_name)
+
+    def _run(*args):
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        out, err = capsys.readouterr()
+        return info.value.code, out, err
+
+    return _run
+
+
+def test_cli_search_json_and_reindex(run, tmp_path, engine_name):
+    code, out, err = run("init", "--from", str(SEARCH_LIBRARY), "--label", "2024.1")
+    assert code == 0, err
+    assert (tmp_path / "inst" / "index" / engine_name / "2024.1.json").exists()  # init built the index
+    code, out, err = run("search", "病人满意", "--json", "--limit", "5")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["version"] == "2024.1" and doc["total"] >= 2
+    keys = {"code", "name", "level1", "level2", "kind", "sector", "unit", "direction", "definition", "score", "highlight"}
+    assert keys <= set(doc["results"][0])
+    assert {"YY3-053", "YY3-054"} <= {r["code"] for r in doc["results"]}
+    code, out, err = run("search", "手术", "--sector", "2100201", "--kind", "specific", "--json")
+    assert [r["code"] for r in json.loads(out)["results"]] == ["YY3-006"]
+    code, out, err = run("search", "资金到位")
+    assert code == 0 and out.splitlines()[0].startswith("GX-XM-007") and "共" in out
+    code, out, err = run("reindex")
+    assert code == 0 and "2024.1" in out, err
+    code, out, err = run("publish", "2024.2")
+    assert code == 0, err
+    assert (tmp_path / "inst" / "index" / engine_name / "2024.2.json").exists()
+    code, out, err = run("search", "x", "--version", "1999.1")
+    assert code != 0 and "未找到版本" in err and "Traceback" not in err

@@ -1,0 +1,114 @@
+"""Form fields ↔ record fields for the curator's edit forms.
+
+A form's state is a dict of strings (what the page shows, and what a failed
+save shows again, unchanged); `*_from_form` turns it into record fields for
+kb/, whose schemas then decide what is valid.
+"""
+from __future__ import annotations
+
+import re
+
+from kb.errors import Problem
+
+LIST_SPLIT = re.compile(r"[,，、;；\s]+")
+KEYWORD_SPLIT = re.compile(r"[,，、;；\n]+")
+VALUE_SPLIT = re.compile(r"\s*[|｜]\s*")
+INDICATOR_TEXT = ("kind", "level1", "level2", "name", "definition", "formula", "unit", "operator", "direction",
+                  "target_level1", "target_level2", "scoring_rule", "data_source", "status", "provenance", "certainty", "note")
+OPTIONAL_CHOICES = ("direction", "certainty", "status")
+INDICATOR_LISTS = ("sectors", "departments", "project_types")
+SOURCE_FIELDS = ("document", "doc_number", "issuer", "url", "year", "page")
+INDICATOR_FORM_FIELDS = (*INDICATOR_TEXT, *INDICATOR_LISTS, "keywords", "superseded_by", "reference_values",
+                         "national_monitoring", "qualitative", *(f"source_{k}" for k in SOURCE_FIELDS))
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+# --- indicators -------------------------------------------------------------------------
+
+def indicator_form(record) -> dict[str, str]:
+    """The form state of a record (a draft row, a record object or a dict of fields)."""
+    get = record.get if isinstance(record, dict) else (lambda k, d=None: getattr(record, k, d))
+    form = {k: _text(get(k, "")) for k in INDICATOR_TEXT}
+    for k in INDICATOR_LISTS:
+        form[k] = " ".join(get(k, None) or [])
+    form["keywords"] = "、".join(get("keywords", None) or [])
+    form["superseded_by"] = _text(get("superseded_by", ""))
+    form["reference_values"] = "\n".join(
+        " | ".join([_text(r.get("value")), _text(r.get("basis")), _text(r.get("note"))] + ([str(r["year"])] if r.get("year") else []))
+        for r in get("reference_values", None) or []
+    )
+    form["national_monitoring"] = "1" if get("national_monitoring", False) else ""
+    form["qualitative"] = "1" if get("qualitative", False) else ""
+    source = get("source", None) or {}
+    for k in SOURCE_FIELDS:
+        form[f"source_{k}"] = _text(source.get(k))
+    form["code"] = _text(get("code", ""))
+    return form
+
+
+def form_state(values) -> dict[str, str]:
+    """The submitted form as a plain dict (a MultiDict keeps only first values)."""
+    return {k: values.get(k, "") for k in ("code", *INDICATOR_FORM_FIELDS)}
+
+
+def indicator_from_form(form: dict[str, str]) -> tuple[dict, list[Problem]]:
+    """Record fields from a form state, and the problems of fields the form itself cannot read."""
+    problems: list[Problem] = []
+    data: dict = {k: (form.get(k) or "").strip() for k in INDICATOR_TEXT}
+    for k in OPTIONAL_CHOICES:
+        if not data[k]:
+            del data[k]  # left to the stored value or the schema's default
+    for k in INDICATOR_LISTS:
+        data[k] = [v for v in LIST_SPLIT.split(form.get(k) or "") if v]
+    data["keywords"] = [v.strip() for v in KEYWORD_SPLIT.split(form.get("keywords") or "") if v.strip()]
+    data["superseded_by"] = (form.get("superseded_by") or "").strip() or None
+    data["national_monitoring"] = bool(form.get("national_monitoring"))
+    data["qualitative"] = bool(form.get("qualitative")) or data["operator"] == "定性"
+    values = []
+    for n, line in enumerate((form.get("reference_values") or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = VALUE_SPLIT.split(line.strip())
+        value = {"value": parts[0], "basis": parts[1] if len(parts) > 1 and parts[1] else "其他标准",
+                 "note": parts[2] if len(parts) > 2 else ""}
+        if len(parts) > 3 and parts[3]:
+            if not parts[3].isdigit():
+                problems.append(Problem(f"第{n}行的年份“{parts[3]}”应为数字", field="reference_values"))
+            else:
+                value["year"] = int(parts[3])
+        values.append(value)
+    data["reference_values"] = values
+    source = {k: (form.get(f"source_{k}") or "").strip() for k in SOURCE_FIELDS}
+    year = source.pop("year")
+    if year:
+        if year.isdigit():
+            source["year"] = int(year)
+        else:
+            problems.append(Problem(f"来源年份“{year}”应为数字", field="source.year"))
+    data["source"] = {k: v for k, v in source.items() if v not in ("", None)}
+    code = (form.get("code") or "").strip().upper()
+    if code:
+        data["code"] = code
+    return data, problems
+
+
+# --- milestones ---------------------------------------------------------------------------
+
+MILESTONE_FORM_FIELDS = ("code", "year", "title", "sector", "department", "project_type", "measure", "target_count",
+                         "due_date", "owner", "note")
+
+
+def milestone_form(data: dict) -> dict[str, str]:
+    values = {k: data.get(k) for k in MILESTONE_FORM_FIELDS}
+    return {k: v.isoformat() if hasattr(v, "isoformat") else _text(v) for k, v in values.items()}
+
+
+def milestone_from_form(form) -> dict:
+    """Strings as the schema reads them; it reports bad numbers and dates in Chinese."""
+    data = {k: (form.get(k) or "").strip() for k in MILESTONE_FORM_FIELDS}
+    data["code"] = data["code"].upper()
+    data["target_count"] = data["target_count"] or "0"
+    return data

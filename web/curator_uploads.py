@@ -1,0 +1,75 @@
+"""Uploaded import files kept between the preview and the confirmation.
+
+The preview and the apply are two requests; the file waits in
+DATA_DIR/uploads under a random token, readable only by the account that
+uploaded it, and is removed once applied or after a day.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from kb.errors import NotFound
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+KEEP_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Upload:
+    token: str
+    filename: str
+    path: Path
+
+
+def _folder() -> Path:
+    folder = Path(current_app.config["DATA_DIR"]) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save(data: bytes, filename: str, user_id: int) -> Upload:
+    _prune()
+    token = secrets.token_urlsafe(18)
+    folder = _folder()
+    path = folder / f"{token}.bin"
+    path.write_bytes(data)
+    (folder / f"{token}.json").write_text(json.dumps({"filename": filename, "user": user_id}, ensure_ascii=False), encoding="utf-8")
+    return Upload(token, filename, path)
+
+
+def load(token: str, user_id: int) -> Upload:
+    gone = NotFound("上传的文件已过期或不存在，请重新上传")
+    if not TOKEN_RE.match(token or ""):
+        raise gone
+    folder = _folder()
+    meta_path, path = folder / f"{token}.json", folder / f"{token}.bin"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise gone
+    if meta.get("user") != user_id or not path.exists():
+        raise gone
+    return Upload(token, meta.get("filename") or "上传文件", path)
+
+
+def discard(token: str) -> None:
+    if TOKEN_RE.match(token or ""):
+        for suffix in (".bin", ".json"):
+            (_folder() / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+def _prune() -> None:
+    cutoff = time.time() - KEEP_SECONDS
+    for path in _folder().glob("*.*"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -1,0 +1,167 @@
+"""/search: the search page (facets, highlights, pages, help when nothing is
+found) with its JSON twin, and the typeahead's /complete.json. Both call
+kb.search, as the API and the command line do."""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app, jsonify, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from api.db import get_session
+from kb import search, versions
+from kb.search.reader import MAX_PAGE
+from kb.taxonomy import sector_tree
+from web.errors import BadParameter
+from web.pages import KINDS, bp, version_ref
+
+PER_PAGE = 20
+FILTERS = ("sector", "level1", "kind", "department", "project_type")
+FACET_TITLES = {"sector": "行业领域", "level1": "一级指标", "kind": "指标类别", "department": "部门", "project_type": "项目类别"}
+MAX_FILTER_CHARS = 40
+COMPLETIONS = 8
+
+
+def index_dir() -> Path:
+    """Where the search indexes live (DATA_DIR/index, as for the API)."""
+    return Path(current_app.config["DATA_DIR"]) / "index"
+
+
+def safe_fragment(fragment: str, source: str) -> Markup:
+    """kb.search's highlights come HTML-escaped with matches in <mark>. Trust one
+    only when it is exactly that: without its <mark> tags it must be the escaped
+    source (or, for a snippet, a piece of it). Anything else is shown as text."""
+    if not fragment:
+        return Markup("")
+    plain = fragment.replace("<mark>", "").replace("</mark>", "")
+    escaped = html.escape(source or "")
+    if plain == escaped or (plain.strip("…") and plain.strip("…") in escaped):
+        return Markup(fragment)
+    return escape(source or plain)
+
+
+@dataclass
+class SectorFacet:
+    code: str
+    name: str
+    count: int
+    children: list["SectorFacet"] = field(default_factory=list)
+
+
+def sector_facets(counts: list[search.FacetCount], sectors, total: int) -> list[SectorFacet]:
+    """The classification tree, each node with the hits in it or below it.
+
+    The engine counts the sectors indicators name; a parent's count is the sum
+    of its subtree (capped at the total: an indicator naming two 项 of one 款
+    would otherwise count twice)."""
+    own = {f.value: f.count for f in counts}
+
+    def build(node) -> SectorFacet | None:
+        children = [c for c in (build(child) for child in node.children) if c]
+        count = min(own.get(node.code, 0) + sum(c.count for c in children), total)
+        return SectorFacet(node.code, node.name, count, children) if count else None
+
+    return [f for f in (build(n) for n in sector_tree(sectors)) if f]
+
+
+def page_arg() -> int:
+    raw = (request.args.get("page") or "1").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadParameter(f"页码“{raw[:20]}”无效：应为 1 到 {MAX_PAGE} 之间的整数")
+    return int(raw)
+
+
+def filters_arg() -> search.SearchFilters:
+    values = {}
+    for name in FILTERS:
+        value = (request.args.get(name) or "").strip()
+        if len(value) > MAX_FILTER_CHARS:
+            raise BadParameter(f"筛选条件“{FACET_TITLES[name]}”过长")
+        values[name] = value or None
+    if values["kind"] and values["kind"] not in KINDS:
+        raise BadParameter(f"指标类别“{values['kind']}”无效：应为 common（共性）或 specific（个性）")
+    if values["sector"] and not values["sector"].isdigit():
+        raise BadParameter(f"行业领域“{values['sector']}”无效：应为支出功能分类编码，如 210")
+    return search.SearchFilters(**values)
+
+
+def run_search(version) -> tuple[str, search.SearchFilters, search.SearchResult]:
+    query = request.args.get("q", "")
+    filters = filters_arg()
+    page = page_arg()
+    result = search.search(get_session(), index_dir(), query, filters, version.label, page=page, per_page=PER_PAGE,
+                           source="web")
+    return query, filters, result
+
+
+def nearest_names(query: str, version_label: str) -> list[str]:
+    """For a query that found nothing: indicator names starting like it, from ever shorter beginnings."""
+    text = "".join(query.split())
+    shortest = 1 if text and "\u4e00" <= text[0] <= "\u9fff" else 2  # one Chinese character already says something
+    for n in range(min(len(text), 4), shortest - 1, -1):
+        found = search.complete(get_session(), index_dir(), text[:n], version_label, limit=6)
+        if found:
+            return [c.text for c in found]
+    return []
+
+
+def search_url(changes: dict | None = None, drop: tuple = ()) -> str:
+    """This search with some parameters changed (a facet picked, a page turned)."""
+    args = {k: v for k, v in request.args.items() if v and k not in drop}
+    args.pop("page", None)
+    for key, value in (changes or {}).items():
+        if value in (None, ""):
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for("web.search", **args)  # "web.search": the endpoint the header and the home page link to
+
+
+@bp.route("/search", endpoint="search")
+def search_page():
+    version = version_ref()
+    query, filters, result = run_search(version)
+    session = get_session()
+    sectors = versions.records(session, "sector", version)
+    sector_names = {s.code: s.name for s in sectors}
+    facet_names = {name: {f.value: f.label for f in result.facets.get(name, [])} for name in FILTERS}
+    facet_names["sector"].update(sector_names)
+    facet_names["kind"].update(KINDS)
+    pages = max(1, min(math.ceil(result.total / PER_PAGE), MAX_PAGE))
+    nearest = nearest_names(query, version.label) if result.total == 0 and query.strip() else []
+    hits = [(hit, safe_fragment(hit.highlight, hit.name), safe_fragment(hit.snippet, hit.definition)) for hit in result.hits]
+    return render_template(
+        "search.html", version=version, query=query, filters=filters, result=result, hits=hits, pages=pages,
+        sector_tree=sector_facets(result.facets.get("sector", []), sectors, result.total),
+        facet_titles=FACET_TITLES, facet_names=facet_names, nearest=[n for n in nearest if n not in result.did_you_mean],
+        search_url=search_url, active=[(n, getattr(filters, n)) for n in FILTERS if getattr(filters, n)],
+    )
+
+
+@bp.route("/search.json")
+def search_json():
+    version = version_ref()
+    query, _, result = run_search(version)
+    return jsonify({
+        "version": result.version, "query": query, "total": result.total, "page": result.page,
+        "per_page": result.per_page, "mode": result.mode,
+        "results": [{"code": h.code, "name": h.name, "level1": h.level1, "level2": h.level2, "kind": h.kind,
+                     "sector": h.sector, "unit": h.unit, "direction": h.direction, "definition": h.definition,
+                     "score": h.score, "highlight": str(safe_fragment(h.highlight, h.name))} for h in result.hits],
+        "facets": {name: [{"value": f.value, "label": f.label, "count": f.count} for f in counts]
+                   for name, counts in result.facets.items()},
+        "did_you_mean": result.did_you_mean, "related": result.related,
+    })
+
+
+@bp.route("/complete.json")
+def complete_json():
+    """The typeahead: indicator names by characters, full pinyin or initials."""
+    version = version_ref()
+    prefix = (request.args.get("q") or "")[:40]
+    found = search.complete(get_session(), index_dir(), prefix, version.label, limit=COMPLETIONS) if prefix.strip() else []
+    return jsonify({"version": version.label, "query": prefix,
+                    "completions": [{"text": c.text, "code": c.code, "kind": c.kind} for c in found]})
