@@ -7,7 +7,9 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Search is CPU-bound and each worker holds its own index reader; one worker
 # per core plus one keeps both cores busy without doubling memory.
 workers = int(os.environ.get("ZHIBIAO_WORKERS") or multiprocessing.cpu_count() + 1)
-threads = int(os.environ.get("ZHIBIAO_THREADS", "2"))
+# Threads share one GIL: measured at 10k indicators, 2 threads per worker cut
+# completion throughput from 900 to 380 req/s (bench/load.py). Sync workers.
+threads = int(os.environ.get("ZHIBIAO_THREADS", "1"))
 timeout = int(os.environ.get("ZHIBIAO_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("ZHIBIAO_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5

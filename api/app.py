@@ -11,6 +11,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_env())
     if test_config:
         app.config.update(test_config)
+    app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
 
     from api import db, errors, rest
     import web

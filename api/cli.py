@@ -220,6 +220,36 @@ def stats_command(label: str | None, as_json: bool) -> None:
     click.echo(f"国家监测指标（▲）: {stats.national_monitoring}")
 
 
+# --- quota standards --------------------------------------------------------------
+
+@cli.command("quota")
+@click.argument("query", default="")
+@click.option("--category", default=None, help="e.g. 会议费, 培训费")
+@click.option("--version", "label", default=None)
+@click.option("--all", "include_old", is_flag=True, help="include superseded and repealed standards")
+@click.option("--json", "as_json", is_flag=True)
+def quota_command(query: str, category: str | None, label: str | None, include_old: bool, as_json: bool) -> None:
+    """Find spending quota standards (支出定额标准) by words, category or tier."""
+    from kb.quota_catalog import find
+
+    require_schema()
+    session = get_session()
+    version = versions.resolve(session, label)
+    found = find(session, version, query, category=category, status=None if include_old else "current")
+    if as_json:
+        echo_json({"version": version.label, "quotas": [
+            {"code": q.code, "name": q.name, "category": q.category, "tier": q.tier, "unit": q.unit, "amount": q.amount,
+             "items": q.items, "status": q.status, "effective_date": q.effective_date,
+             "source": {"document": q.source.get("document", ""), "doc_number": q.source.get("doc_number", "")}}
+            for q in found]})
+        return
+    for q in found:
+        parts = "，".join(f"{i['name']} {i['amount']:g}" for i in q.items)
+        click.echo(f"{q.code:<16} {q.name}  {q.amount:g} {q.unit}" + (f"（{parts}）" if parts else "")
+                   + f"  {q.source.get('doc_number') or q.source.get('document', '')}")
+    click.echo(f"版本 {version.label}：{len(found)} 项支出标准")
+
+
 # --- backup ------------------------------------------------------------------------
 
 @cli.command("backup")

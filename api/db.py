@@ -48,7 +48,13 @@ def init_app(app: Flask) -> None:
 
 
 def require_schema() -> None:
-    """Refuse to work on a database that `zhibiao init` has not set up."""
+    """Refuse to work on a database that `zhibiao init` has not set up.
+
+    Once seen, the schema is remembered for the app's life: it is checked on
+    every request, and a schema does not go away under a running server."""
+    if current_app.extensions.get("zhibiao.schema_seen"):
+        return
     path = sqlite_path(current_app.config["DATABASE_URL"])
     if (path is not None and not path.exists()) or not kbdb.has_schema(engine()):
         raise DatabaseMissing("数据库尚未初始化，请先运行 zhibiao init")
+    current_app.extensions["zhibiao.schema_seen"] = True

@@ -156,6 +156,7 @@ def domain_terms(path: Path = TERMS_FILE) -> tuple[str, ...]:
     return tuple(_read_words(path))
 
 
+@lru_cache(maxsize=1)
 def analyzer_fingerprint() -> str:
     """Changes whenever tokens would change: the code's version, the stop list,
     the domain terms and the character table. Part of every index's key."""

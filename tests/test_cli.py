@@ -95,3 +95,15 @@ def test_refused_publish_lists_problems_on_stdout_and_one_line_on_stderr(run, mo
     monkeypatch.setattr(gates, "check_draft", lambda session: [Problem("权重合计为 90，应为 100", "权重")])
     code, out, err = run("publish", "2024.2")
     assert code != 0 and "权重合计" in out and "未发布" in _one_line_error(err)
+
+
+def test_quota_command_finds_standards(run):
+    assert run("init", "--from", str(FIXTURE_LIBRARY), "--label", "2024.1")[0] == 0
+    code, out, _ = run("quota", "三类", "--json")
+    assert code == 0
+    found = json.loads(out)["quotas"]
+    assert [q["code"] for q in found] == ["Q-T-1"] and found[0]["amount"] == 550
+    code, out, _ = run("quota", "不存在的标准")
+    assert code == 0 and "0 项" in out
+    code, _, err = run("quota", "会议", "--version", "1999.1")
+    assert code != 0 and "未找到版本" in _one_line_error(err)

@@ -145,3 +145,95 @@ def test_crash_mid_import_leaves_the_draft_unchanged(database_url, tmp_path):
         assert after == before
         assert s.execute(select(func.count()).select_from(Version)).scalar() == 0
     engine.dispose()
+
+
+# --- the search index under faults ------------------------------------------------------
+
+@pytest.fixture
+def indexed(tmp_path):
+    """The fixture library in SQLite with its current version indexed."""
+    from kb import search
+    from tests.conftest import load_fixture_library
+
+    engine = kbdb.make_engine(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
+    kbdb.upgrade(engine)
+    index_dir = tmp_path / "index"
+    with kbdb.session(engine) as s:
+        load_fixture_library(s)
+        versions.publish(s, "2024.1", after_snapshot=search.publish_hook(index_dir))
+    yield engine, index_dir
+    engine.dispose()
+
+
+def _codes(engine, index_dir, query="资金到位率"):
+    from kb import search
+
+    search.forget_open_indexes()
+    with kbdb.session(engine) as s:
+        return [h.code for h in search.search(s, index_dir, query, log=False).hits]
+
+
+def test_disk_full_while_building_an_index_keeps_the_old_index(indexed, monkeypatch):
+    import errno
+
+    from kb import search
+    from kb.search import engine as engines
+
+    engine, index_dir = indexed
+    before = _codes(engine, index_dir)
+    assert before and before[0] == "T-001"
+    real_get_engine = engines.get_engine
+
+    class FullDisk:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def build(self, path, docs, progress=None):
+            (path / "partial.bin").write_bytes(b"x" * 1024)  # some bytes made it to disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    monkeypatch.setattr("kb.search.index.get_engine", lambda name: FullDisk(real_get_engine(name)))
+    with kbdb.session(engine) as s, pytest.raises(OSError):
+        search.build_index(s, index_dir)
+    monkeypatch.undo()
+    assert _codes(engine, index_dir) == before
+    assert not list(index_dir.rglob(".build-*")), "the half-built folder was left behind"
+
+
+def test_worker_killed_during_rebuild_leaves_a_consistent_index(indexed, tmp_path):
+    engine, index_dir = indexed
+    before = _codes(engine, index_dir)
+    ready = tmp_path / "ready"
+    script = textwrap.dedent(f"""
+        import pathlib, time
+        from kb import db as kbdb, search
+        engine = kbdb.make_engine({str(engine.url)!r})
+        def slow(done, total):
+            pathlib.Path({str(ready)!r}).write_text("building")
+            time.sleep(60)
+        with kbdb.session(engine) as s:
+            search.build_index(s, {str(index_dir)!r}, progress=slow)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), "the rebuild never started"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # the next request is served from the old, complete index
+    assert _codes(engine, index_dir) == before
+    # and the writer lock died with the worker: a new rebuild goes through
+    from kb import search
+
+    with kbdb.session(engine) as s:
+        info = search.build_index(s, index_dir)
+    assert info.count == 4
+    assert _codes(engine, index_dir) == before

@@ -1,0 +1,19 @@
+"""Warm a freshly forked worker: tokenizer loaded, current index opened, so
+the first user after a (re)start does not pay for it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from kb import db as kbdb
+from kb.search import warm_up as warm_search
+
+
+def warm_up(app: Flask) -> None:
+    with app.app_context():
+        engine = app.extensions["zhibiao.engine"]
+        if not kbdb.has_schema(engine):
+            return
+        with kbdb.session(engine) as session:
+            warm_search(session, Path(app.config["DATA_DIR"]) / "index")

@@ -1,0 +1,225 @@
+"""HTTP load through gunicorn: search, complete and suggest at 10k (and 100k)
+indicators, driven by wrk (Debian package `wrk`) from the same machine.
+
+    python bench/load.py [--sizes 10000,100000] [--duration 15] [--connections 16] [--engine whoosh|tantivy]
+
+For each size it seeds the real library, pads it with the deterministic
+synthetic indicators of bench/search.py, publishes (building the index),
+starts gunicorn with gunicorn.conf.py, and runs one wrk scenario per endpoint.
+GET /api/v1/versions (one indexed query, no search) runs first as the
+reference: the server's ceiling on this machine. Prints requests/s,
+p50/p95/p99 and the error count per scenario, writes bench/results/load.json,
+and its last stdout line is that JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results" / "load.json"
+
+# wrk's Lua: cycle through the requests; report percentiles and errors as JSON.
+LUA = r"""
+local requests = {}
+local i = 0
+init = function(args)
+  local f = io.open(os.getenv("ZB_REQUESTS"), "r")
+  for line in f:lines() do
+    local method, path, body = line:match("^(%u+)\t([^\t]+)\t?(.*)$")
+    local headers = {}
+    if method == "POST" then headers["Content-Type"] = "application/json" end
+    requests[#requests + 1] = wrk.format(method, path, headers, body ~= "" and body or nil)
+  end
+  f:close()
+end
+request = function()
+  i = i % #requests + 1
+  return requests[i]
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'ZBJSON {"requests": %d, "seconds": %.3f, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "errors": %d, "non2xx": %d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+SUGGEST_PROJECTS = [
+    ("市中心医院购置CT设备", "购置64排CT一台，提升影像检查能力，缩短患者检查等待时间", "210", 800),
+    ("全市基层医务人员培训", "举办三类培训班2期，每期80人，每期3天，提升基层诊疗能力", "210", 40),
+    ("高标准农田建设项目", "新建高标准农田2万亩，配套灌溉排水设施", "213", 3000),
+    ("农村公路养护", "全年养护农村公路1200公里，提高优良中等路率", "214", 600),
+    ("义务教育学校校舍改造", "改造中小学校舍3万平方米，消除安全隐患", "205", 1500),
+    ("社区居家养老服务", "为80岁以上老人提供上门服务，覆盖全市社区", "208", 300),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed_instance(size: int, work: Path, env: dict) -> dict:
+    """`zhibiao init`, then pad the draft with synthetic indicators and publish."""
+    subprocess.run([str(BIN / "zhibiao"), "init", "--label", "2024.1"], env=env, check=True, capture_output=True)
+    os.environ.update(env)
+    from bench.search import generate_library
+    from kb import db, library, search, versions
+
+    engine = db.make_engine(f"sqlite:///{work / 'zhibiao.sqlite3'}")
+    started = time.perf_counter()
+    with db.session(engine) as session:
+        real = len(versions.records(session, "indicator", versions.resolve(session)))
+        need = max(0, size - real)
+        synthetic = generate_library(need) if need else None
+        entries = []
+        if synthetic:
+            known_sectors = {s.code for s in library.draft_records(session, "sector")}
+            source = {"document": "bench/load.py 合成数据"}
+            for code, name in synthetic.taxonomy.sectors.items():
+                if code not in known_sectors:
+                    entries.append(("sector", {"code": code, "name": name, "source": source, "provenance": "local"}, "synthetic", None))
+            for code, name in synthetic.taxonomy.departments.items():
+                entries.append(("department", {"code": code, "name": name, "source": source, "provenance": "local"}, "synthetic", None))
+            for ind in synthetic.indicators:
+                entries.append(("indicator", {
+                    "code": ind.code, "kind": ind.kind, "level1": ind.level1, "level2": ind.level2, "name": ind.name,
+                    "definition": ind.definition, "formula": ind.formula, "unit": ind.unit, "operator": ind.operator,
+                    "direction": ind.direction, "sectors": ind.sectors, "departments": ind.departments,
+                    "project_types": ind.project_types, "keywords": ind.keywords, "status": ind.status,
+                    "data_source": ind.data_source, "source": source, "provenance": "local",
+                }, "synthetic", None))
+        batch, problems = library.build_batch(entries)
+        if problems:
+            raise SystemExit(f"synthetic data invalid: {problems[:3]}")
+        library.apply_batch(session, batch, user="bench")
+        versions.publish(session, "2024.2", notes=f"load bench {size}",
+                         after_snapshot=search.publish_hook(work / "index"))
+        total = len(versions.records(session, "indicator", versions.resolve(session)))
+    engine.dispose()
+    return {"indicators": total, "seed_s": round(time.perf_counter() - started, 1),
+            "queries": generate_queries_for(synthetic)}
+
+
+def generate_queries_for(synthetic) -> tuple[list[str], list[str]]:
+    from bench.search import generate_library, generate_queries
+
+    lib = synthetic or generate_library(2000)
+    queries, _, prefixes = generate_queries(lib, 500)
+    real = ["门诊患者满意度", "病人满意", "四级手术", "资金到位率", "抗菌药物", "培训合格率", "高标准农田", "农村公路养护"]
+    return real + queries, ["mzhz", "kjyw", "menzhen", "资金", "培训", "gbz"] + prefixes
+
+
+def request_file(work: Path, scenario: str, queries: list[str], prefixes: list[str]) -> Path:
+    rng = random.Random(7)
+    lines = []
+    if scenario == "versions":
+        lines = ["GET\t/api/v1/versions"]
+    elif scenario == "search":
+        lines = [f"GET\t/api/v1/indicators?q={urllib.parse.quote(q)}" for q in queries]
+    elif scenario == "complete":
+        lines = [f"GET\t/api/v1/complete?q={urllib.parse.quote(p)}" for p in prefixes]
+    elif scenario == "suggest":
+        for name, description, sector, budget in SUGGEST_PROJECTS:
+            body = json.dumps({"name": name, "description": description, "sector": sector, "budget_wan_yuan": budget},
+                              ensure_ascii=False)
+            lines.append(f"POST\t/api/v1/suggest\t{body}")
+    rng.shuffle(lines)
+    path = work / f"{scenario}.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT,
+                            env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/versions", timeout=5) as r:
+                if r.status == 200:
+                    # one search per worker so every worker has opened the index
+                    for _ in range(8):
+                        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/indicators?q=%E6%BB%A1%E6%84%8F%E5%BA%A6", timeout=30).read()
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def run_wrk(port: int, requests: Path, lua: Path, duration: int, connections: int) -> dict:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(lua), f"http://127.0.0.1:{port}"],
+        env={**os.environ, "ZB_REQUESTS": str(requests)}, capture_output=True, text=True, check=True,
+    ).stdout
+    line = next(l for l in out.splitlines() if l.startswith("ZBJSON "))
+    data = json.loads(line[len("ZBJSON "):])
+    data["rps"] = round(data["requests"] / data["seconds"], 1)
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000")
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--engine", default=os.environ.get("ZHIBIAO_SEARCH_ENGINE", "whoosh"))
+    parser.add_argument("--scenarios", default="versions,search,complete,suggest")
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    results = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        work = Path(tempfile.mkdtemp(prefix=f"zb-load-{size}-"))
+        env = {**os.environ, "ZHIBIAO_DATA_DIR": str(work), "ZHIBIAO_RATE_LIMIT": "off", "ZHIBIAO_RATE_LIMIT_COSTLY": "off",
+               "ZHIBIAO_ACCESS_LOG": "/dev/null", "ZHIBIAO_SEARCH_ENGINE": args.engine}
+        env.pop("ZHIBIAO_DATABASE_URL", None)
+        try:
+            seeded = seed_instance(size, work, env)
+            queries, prefixes = seeded.pop("queries")
+            print(f"size {size}: {seeded['indicators']} indicators seeded and indexed in {seeded['seed_s']} s", flush=True)
+            lua = work / "zb.lua"
+            lua.write_text(LUA, encoding="utf-8")
+            port = free_port()
+            proc = start_gunicorn(env, port)
+            try:
+                for scenario in args.scenarios.split(","):
+                    figures = run_wrk(port, request_file(work, scenario, queries, prefixes), lua, args.duration, args.connections)
+                    row = {"scenario": scenario, "size": size, "engine": args.engine, "workers": os.cpu_count() + 1,
+                           "connections": args.connections, "cores": os.cpu_count(), **figures}
+                    results.append(row)
+                    print(f"  {scenario:<9} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p95 {row['p95_ms']:.1f} ms"
+                          f"  p99 {row['p99_ms']:.1f} ms  errors {row['errors']}  non-2xx {row['non2xx']}", flush=True)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    summary = {"machine": {"cores": os.cpu_count(), "load_before": os.getloadavg()[0]}, "results": results}
+    RESULTS.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

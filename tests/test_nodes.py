@@ -1,0 +1,124 @@
+"""Scale-out: two gunicorn nodes on one PostgreSQL, each with its own index.
+A version published through one node is served by the other within 5 s,
+without a restart."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from kb import db as kbdb
+from tests.conftest import FIXTURE_LIBRARY, PG_URL, _pg_url_with_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="needs ZHIBIAO_TEST_DATABASE_URL (PostgreSQL)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _call(url: str, method: str = "GET", body: dict | None = None, token: str | None = None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = kbdb.make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _pg_url_with_schema(schema)
+    base_env = {**os.environ, "ZHIBIAO_DATABASE_URL": url, "ZHIBIAO_SECRET_KEY": "two-nodes",
+                "ZHIBIAO_RATE_LIMIT": "10000 per minute", "ZHIBIAO_WORKERS": "1", "ZHIBIAO_ACCESS_LOG": "/dev/null"}
+    node_dirs = [tmp_path / "node-a", tmp_path / "node-b"]
+    zhibiao = str(BIN / "zhibiao")
+    env_a = {**base_env, "ZHIBIAO_DATA_DIR": str(node_dirs[0])}
+    subprocess.run([zhibiao, "init", "--from", str(FIXTURE_LIBRARY), "--label", "2024.1"], env=env_a, check=True,
+                   capture_output=True)
+    out = subprocess.run([zhibiao, "apikey", "create", "node-test", "--scopes", "read,suggest,curate"], env=env_a,
+                         check=True, capture_output=True, text=True).stdout
+    token = out.strip().splitlines()[-1].strip()
+    procs, urls = [], []
+    try:
+        for folder in node_dirs:
+            port = _free_port()
+            env = {**base_env, "ZHIBIAO_DATA_DIR": str(folder), "HOST": "127.0.0.1", "PORT": str(port)}
+            procs.append(subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            urls.append(f"http://127.0.0.1:{port}")
+        for base in urls:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if _call(f"{base}/api/v1/versions")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, f"{base} did not start"
+                time.sleep(0.2)
+        yield urls, token
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_publish_on_one_node_is_served_by_the_other_within_5_seconds(cluster):
+    (node_a, node_b), token = cluster
+    name = "两节点发布验证指标"
+    query = f"{node_b}/api/v1/indicators?q={urllib.parse.quote(name)}"
+    status, body = _call(query)
+    assert status == 200 and body["version"] == "2024.1"
+    assert all(hit["name"] != name for hit in body["results"])
+
+    status, _ = _call(f"{node_a}/api/v1/draft/indicators", "POST", {
+        "code": "NODE-001", "kind": "common", "level1": "产出指标", "level2": "数量指标", "name": name,
+        "unit": "个", "operator": "≥", "source": {"document": "测试"}, "provenance": "local",
+    }, token)
+    assert status == 201
+    status, body = _call(f"{node_a}/api/v1/versions", "POST", {"label": "2024.2", "notes": "两节点测试"}, token)
+    assert status in (200, 201), body
+    published = time.monotonic()
+
+    while True:
+        status, body = _call(query)
+        assert status == 200
+        if body["version"] == "2024.2" and body["results"] and body["results"][0]["name"] == name:
+            break
+        assert time.monotonic() - published < 5, f"node B still answers {body['version']}"
+        time.sleep(0.1)
+    # node B built its own index for the new version
+    status, body = _call(f"{node_b}/api/v1/versions")
+    assert body["current"] == "2024.2"
