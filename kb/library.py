@@ -116,10 +116,16 @@ class Batch:
         return sum(len(v) for v in self.items.values())
 
 
+_schemas: dict[str, object] = {}
+
+
 def validate_record(kind: str, raw: dict, location: str = "", row: int | None = None) -> tuple[dict | None, list[Problem]]:
-    schema_cls, _ = SCHEMAS[kind]
+    # one schema instance per kind: building one costs as much as validating a record
+    schema = _schemas.get(kind)
+    if schema is None:
+        schema = _schemas[kind] = SCHEMAS[kind][0]()
     try:
-        return schema_cls().load(raw), []
+        return schema.load(raw), []
     except ValidationError as exc:
         return None, [Problem(message=m, location=location, row=row, field=f) for f, m in flatten_messages(exc.messages)]
 

@@ -143,7 +143,21 @@ class Recommendation:
                 taken += 1
             if g.level1 == "效益指标" and taken:
                 effects += 1
+        if self.project.budget_wan_yuan and not has_total:
+            rows = self._with_total_cost(rows)
         return TargetTable(self.project, self.goal(rows), rows)
+
+    def _with_total_cost(self, rows: list[TargetRow]) -> list[TargetRow]:
+        """Reviewers send back tables whose cost is not broken down to money: with
+        a budget given, one cost row states the total in 万元 (it takes the place
+        of the group's second row, so the table does not grow)."""
+        total = TargetRow("成本指标", "经济成本指标", "项目总成本", "≤", fmt(self.project.budget_wan_yuan), "万元")
+        cost = [i for i, r in enumerate(rows) if r.level2 == "经济成本指标"]
+        if len(cost) >= TABLE_ROWS["经济成本指标"]:
+            rows = rows[:cost[-1]] + rows[cost[-1] + 1:]
+            cost = cost[:-1]
+        at = cost[-1] + 1 if cost else next((i for i, r in enumerate(rows) if r.level1 in ("效益指标", "满意度指标")), len(rows))
+        return rows[:at] + [total] + rows[at:]
 
     def goal(self, rows: list[TargetRow] | None = None) -> str:
         """A 年度总体目标 drafted from the table's output and effect rows."""

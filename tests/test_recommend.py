@@ -193,3 +193,13 @@ def test_cli_suggest_refuses_bad_input_in_one_line(run):
         code, _, err = run("suggest", *args)
         lines = [line for line in err.splitlines() if line.strip()]
         assert code != 0 and len(lines) == 1 and words in lines[0] and "Traceback" not in err, (args, err)
+
+
+@pytest.mark.parametrize("key", PROJECTS)
+def test_recommended_table_breaks_the_cost_down_to_money(lib, suggest, key):
+    rec = suggest(PROJECTS[key])
+    table = rec.to_table()
+    result = check(table, lib)
+    assert not [f for f in result.findings if f.rule == "C13" and "未细化" in f.message], key
+    if rec.project.budget_wan_yuan:
+        assert any(r.level1 == "成本指标" and r.unit in ("万元", "元") for r in table.indicators), key

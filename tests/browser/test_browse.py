@@ -26,3 +26,10 @@ def test_version_switcher_keeps_the_page(page, live_server):
     page.goto(f"{live_server}/indicators/GX-XM-007")
     assert page.locator("select[name=version] option").count() >= 1
     assert "资金到位率" in page.inner_text("h1")
+
+
+def test_api_docs_page_renders_from_local_assets(page, live_server):
+    page.goto(f"{live_server}/api/docs")
+    page.locator(".opblock-summary-path", has_text="/api/v1/indicators").first.wait_for(timeout=15000)
+    assert page.locator(".opblock").count() > 20
+    screenshot(page, "api-docs")
