@@ -2,6 +2,7 @@
 the first user after a (re)start does not pay for it."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from flask import Flask
@@ -17,3 +18,13 @@ def warm_up(app: Flask) -> None:
             return
         with kbdb.session(engine) as session:
             warm_search(session, Path(app.config["DATA_DIR"]) / "index")
+    # Suggest and check read a whole snapshot of the version (seconds at 100k
+    # indicators): load it beside the first requests instead of inside one.
+    threading.Thread(target=_load_snapshot, args=(engine,), daemon=True, name="snapshot-warmup").start()
+
+
+def _load_snapshot(engine) -> None:
+    from kb import snapshot
+
+    with kbdb.session(engine) as session:
+        snapshot.load(session, None)

@@ -20,6 +20,7 @@ from kb.models import DepartmentRecord, IndicatorRecord, ProjectTypeRecord, Quot
 
 CACHE_SIZE = 4
 _cache: OrderedDict = OrderedDict()
+_loading: dict = {}
 _lock = threading.Lock()
 
 
@@ -121,11 +122,18 @@ def load(session: Session, version: str | versions.VersionRef | None = None) -> 
         if snap is not None:
             _cache.move_to_end(key)
             return snap
-    snap = _read(session, ref)
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:  # one reader per version; the others wait for its result
+        with _lock:
+            snap = _cache.get(key)
+        if snap is None:
+            snap = _read(session, ref)
+            with _lock:
+                _cache[key] = snap
+                while len(_cache) > CACHE_SIZE:
+                    _cache.popitem(last=False)
     with _lock:
-        _cache[key] = snap
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        _loading.pop(key, None)
     return snap
 
 

@@ -73,6 +73,7 @@ def test_import_fix_publish_and_read_the_diff(page, live_server, curator_account
     write_workbook(fixed, ROWS)
     page.set_input_files(".errors input[name=file]", str(fixed))
     page.click(".errors button[type=submit]")
+    page.wait_for_selector("text=确认导入草稿")  # the upload runs with a progress bar, then the preview replaces the page
     assert page.locator("#import-errors").count() == 0
     assert "远程会诊开展例次" in page.inner_text("main") and "日间手术占择期手术比例" in page.inner_text("main")
     screenshot(page, "curator-import-preview")
@@ -115,3 +116,35 @@ def test_plan_dashboard_and_draft_edit_pages(page, live_server, curator_account)
     page.goto(f"{live_server}/plan")
     assert page.locator("svg.bars").count() >= 3
     screenshot(page, "public-plan")
+
+
+def test_large_upload_shows_its_progress(page, live_server, curator_account, tmp_path):
+    page.goto(f"{live_server}/curator/login")
+    page.fill("input[name=name]", NAME)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/curator/import")
+    big = tmp_path / "大批量指标.xlsx"
+    rows = [[f"HY-BIG-{n:04d}", "个性", "产出指标", "数量指标", f"批量导入测试指标第{n}项（用于观察上传进度）" + "说明" * 20,
+             "个", "≥", "21002", SOURCE] for n in range(3000)]
+    write_workbook(big, rows)
+    assert big.stat().st_size > 100_000
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1,
+                                                   "uploadThroughput": 30 * 1024})
+    page.set_input_files("input[name=file]", str(big))
+    page.fill("input[name=source_document]", SOURCE)
+    page.click("form[data-busy] button[type=submit]")
+    page.wait_for_selector("form[data-busy] progress")
+    # (wait_for_function would need 'unsafe-eval', which the pages' CSP rightly refuses)
+    for _ in range(200):
+        if page.evaluate("document.querySelector('form[data-busy] progress').value") > 0:
+            break
+        page.wait_for_timeout(50)
+    assert "正在上传文件" in page.inner_text(".busy") or "正在逐行校验" in page.inner_text(".busy")
+    screenshot(page, "curator-import-progress")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                   "uploadThroughput": -1})
+    page.wait_for_selector("text=确认导入草稿", timeout=60000)
+    assert "HY-BIG-0001" in page.inner_text("main")
