@@ -99,6 +99,7 @@ class Recommendation:
     quantity: Quantity
     estimate: Estimate | None
     records: dict[str, IndicatorRecord] = field(default_factory=dict, repr=False)
+    total_cost: IndicatorRecord | None = field(default=None, repr=False)  # the library's 项目总成本, if any
 
     @property
     def indicators(self) -> list[Suggestion]:
@@ -151,7 +152,9 @@ class Recommendation:
         """Reviewers send back tables whose cost is not broken down to money: with
         a budget given, one cost row states the total in 万元 (it takes the place
         of the group's second row, so the table does not grow)."""
-        total = TargetRow("成本指标", "经济成本指标", "项目总成本", "≤", fmt(self.project.budget_wan_yuan), "万元")
+        rec = self.total_cost
+        total = TargetRow("成本指标", "经济成本指标", rec.name if rec else "项目总成本", "≤",
+                          fmt(self.project.budget_wan_yuan), "万元", rec.code if rec else "", "计划标准")
         cost = [i for i, r in enumerate(rows) if r.level2 == "经济成本指标"]
         if len(cost) >= TABLE_ROWS["经济成本指标"]:
             rows = rows[:cost[-1]] + rows[cost[-1] + 1:]
@@ -420,7 +423,14 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
 
     groups = _group(candidates, quantity, quotas, project, est)
     return Recommendation(snap.version.label, project, sc.types, sc.sector, terms, groups, quotas, quantity, est,
-                          {c.rec.code: c.rec for c in candidates.values()})
+                          {c.rec.code: c.rec for c in candidates.values()}, _total_cost_indicator(snap))
+
+
+def _total_cost_indicator(snap: Snapshot) -> IndicatorRecord | None:
+    """The common indicator that states a project's whole cost in 万元."""
+    live = [r for r in snap.indicators if r.kind == "common" and r.status == "standard" and r.unit == "万元"
+            and r.target_dims == ("成本指标", "经济成本指标") and "总成本" in r.name]
+    return min(live, key=lambda r: (r.name != "项目总成本", r.code), default=None)
 
 
 def _fill_required(candidates: dict[str, _Candidate], snap: Snapshot, sc: Scope, project: Project) -> None:

@@ -203,3 +203,16 @@ def test_recommended_table_breaks_the_cost_down_to_money(lib, suggest, key):
     assert not [f for f in result.findings if f.rule == "C13" and "未细化" in f.message], key
     if rec.project.budget_wan_yuan:
         assert any(r.level1 == "成本指标" and r.unit in ("万元", "元") for r in table.indicators), key
+
+
+def test_total_cost_row_is_the_library_indicator(tmp_path, session):
+    from importers import seed
+    from kb import versions
+
+    seed.load_into(session)
+    versions.publish(session, "2024.1")
+    rec = recommend(session, tmp_path / "index", {"name": "市中心医院购置CT设备", "description": "购置64排CT一台",
+                                                   "sector": "210", "budget_wan_yuan": 800})
+    rows = [r for r in rec.to_table().indicators if r.unit == "万元" and r.level1 == "成本指标"]
+    assert rows and rows[0].code == "GX-TY-005" and rows[0].value == "800"
+    assert all(r.code for r in rec.to_table().indicators)
