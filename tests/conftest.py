@@ -91,6 +91,23 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys, database_url):
+    """Runs the `zhibiao` command on a fresh instance: (exit code, stdout, stderr)."""
+    from api.cli import main
+
+    monkeypatch.setenv("ZHIBIAO_DATA_DIR", str(tmp_path / "inst"))
+    monkeypatch.setenv("ZHIBIAO_DATABASE_URL", database_url)
+
+    def _run(*args):
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        out, err = capsys.readouterr()
+        return info.value.code, out, err
+
+    return _run
+
+
 def pytest_terminal_summary(terminalreporter):
     """Say how many tests ran on each database backend."""
     counts: Counter = Counter()

@@ -63,21 +63,3 @@ def merged_library_dir(tmp_path) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, dest)
     return target
-
-
-def run_cli(monkeypatch, capsys, tmp_path, database_url):
-    """A runner of the `zhibiao` command on a fresh instance: (exit code, stdout, stderr)."""
-    import pytest
-
-    from api.cli import main
-
-    monkeypatch.setenv("ZHIBIAO_DATA_DIR", str(tmp_path / "inst"))
-    monkeypatch.setenv("ZHIBIAO_DATABASE_URL", database_url)
-
-    def _run(*args):
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return info.value.code, out, err
-
-    return _run

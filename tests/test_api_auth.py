@@ -9,7 +9,6 @@ from werkzeug.routing import FloatConverter, IntegerConverter, Rule
 
 from api.auth import SCOPE_ATTR
 from api.paths import is_api_path
-from api.cli import main
 from kb import auth as kbauth
 from kb.errors import Conflict, InvalidInput, NotFound
 from kb.models import ApiKey, utcnow
@@ -208,22 +207,13 @@ def test_open_posts_are_declared_not_defaulted(app):
 # --- the commands -----------------------------------------------------------------------------
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, capsys, database_url):
-    monkeypatch.setenv("ZHIBIAO_DATA_DIR", str(tmp_path / "inst"))
-    monkeypatch.setenv("ZHIBIAO_DATABASE_URL", database_url)
+def run(cli, database_url):
     from kb import db as kbdb
 
     eng = kbdb.make_engine(database_url)
     kbdb.upgrade(eng)
     eng.dispose()
-
-    def _run(*args):
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return info.value.code, out, err
-
-    return _run
+    return cli
 
 
 def test_apikey_commands_create_list_revoke(run):

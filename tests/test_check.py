@@ -273,10 +273,8 @@ def test_operators_and_values_as_drafters_write_them_are_read():
 # --- the command line ----------------------------------------------------------------------------
 
 @pytest.fixture
-def run(monkeypatch, capsys, tmp_path, database_url):
-    from tests.target_helpers import run_cli
-
-    return run_cli(monkeypatch, capsys, tmp_path, database_url)
+def run(cli):
+    return cli
 
 
 def _one_line(err: str) -> str:

@@ -10,17 +10,8 @@ from tests.conftest import FIXTURE_LIBRARY
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, capsys, database_url):
-    monkeypatch.setenv("ZHIBIAO_DATA_DIR", str(tmp_path / "inst"))
-    monkeypatch.setenv("ZHIBIAO_DATABASE_URL", database_url)
-
-    def _run(*args):
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return info.value.code, out, err
-
-    return _run
+def run(cli):
+    return cli
 
 
 def _one_line_error(err: str) -> str:

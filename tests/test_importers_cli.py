@@ -6,22 +6,13 @@ import json
 import openpyxl
 import pytest
 
-from api.cli import main
 from tests.conftest import FIXTURE_LIBRARY
 from tests.importer_helpers import csv_bytes, education_sheet, health_sheet, workbook_bytes, write
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, capsys, database_url):
-    monkeypatch.setenv("ZHIBIAO_DATA_DIR", str(tmp_path / "inst"))
-    monkeypatch.setenv("ZHIBIAO_DATABASE_URL", database_url)
-
-    def _run(*args):
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return info.value.code, out, err
-
+def run(cli):
+    _run = cli
     assert _run("init", "--from", str(FIXTURE_LIBRARY), "--label", "2024.1")[0] == 0
     return _run
 

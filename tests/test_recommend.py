@@ -161,10 +161,10 @@ def test_project_loads_from_json_shape():
 # --- the command line ----------------------------------------------------------------------------
 
 @pytest.fixture
-def run(monkeypatch, capsys, tmp_path, database_url):
-    from tests.target_helpers import merged_library_dir, run_cli
+def run(cli, tmp_path):
+    from tests.target_helpers import merged_library_dir
 
-    runner = run_cli(monkeypatch, capsys, tmp_path, database_url)
+    runner = cli
     assert runner("init", "--from", str(merged_library_dir(tmp_path)), "--label", "2024.1")[0] == 0
     return runner
 

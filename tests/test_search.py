@@ -444,20 +444,9 @@ def test_another_process_answers_from_a_new_version_without_restarting(env):
 # --- command line --------------------------------------------------------------------------
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, capsys, database_url, engine_name):
-    from api.cli import main
-
-    monkeypatch.setenv("ZHIBIAO_DATA_DIR", str(tmp_path / "inst"))
-    monkeypatch.setenv("ZHIBIAO_DATABASE_URL", database_url)
+def run(cli, monkeypatch, engine_name):
     monkeypatch.setenv("ZHIBIAO_SEARCH_ENGINE", engine_name)
-
-    def _run(*args):
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return info.value.code, out, err
-
-    return _run
+    return cli
 
 
 def test_cli_search_json_and_reindex(run, tmp_path, engine_name):
