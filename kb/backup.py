@@ -10,6 +10,7 @@ from pathlib import Path
 
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
+from sqlalchemy import types as sa_types
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -63,14 +64,13 @@ def read_backup(path: Path) -> dict:
     return doc
 
 
-def _python_type(column):
-    # TypeDecorators (sqlmodel's UTCDateTime) report `object`; ask what they wrap
-    for type_ in (column.type, getattr(column.type, "impl", None)):
-        try:
-            if type_ is not None and type_.python_type is not object:
-                return type_.python_type
-        except NotImplementedError:
-            continue
+def _temporal_kind(column):
+    # TypeDecorators (sqlmodel's UTCDateTime) wrap the real type in .impl
+    type_ = getattr(column.type, "impl", column.type)
+    if isinstance(type_, sa_types.DateTime):
+        return datetime
+    if isinstance(type_, sa_types.Date):
+        return date
     return None
 
 
@@ -79,7 +79,7 @@ def _decode(table, row: dict) -> dict:
     for column in table.columns:
         if column.name not in row:
             continue
-        value, kind = row[column.name], _python_type(column)
+        value, kind = row[column.name], _temporal_kind(column)
         if isinstance(value, str) and kind is datetime:
             value = datetime.fromisoformat(value)
         elif isinstance(value, str) and kind is date:

@@ -1,5 +1,6 @@
 """Backup and restore, including SQLite → PostgreSQL."""
 import os
+from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -46,6 +47,11 @@ def test_backup_restores_every_version_into_another_database(sqlite_library, dat
             assert ea == eb
         assert versions.resolve(b).label == "2024.2"
         assert [e.number for e in versions.history(b, "T-001")] == [1, 2]
+        # timestamps come back as timestamps, equal to the originals
+        published = {v.label: v.published_at for v in a.execute(select(Version)).scalars()}
+        for v in b.execute(select(Version)).scalars():
+            assert isinstance(v.published_at, datetime)
+            assert v.published_at.replace(tzinfo=None) == published[v.label].replace(tzinfo=None)
         # the restored database keeps working: ids continue after the restored ones
         versions.publish(b, "2024.3")
     with pytest.raises(InvalidInput):
