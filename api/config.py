@@ -6,6 +6,23 @@ import secrets
 from pathlib import Path
 
 
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _megabytes(name: str, default: str) -> int:
+    raw = os.environ.get(name, default).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        from kb.errors import InvalidInput
+
+        raise InvalidInput(f"环境变量 {name} 应为正数（兆字节），现为“{raw}”")
+    return int(value * 1024 * 1024)
+
+
 def data_dir() -> Path:
     return Path(os.environ.get("ZHIBIAO_DATA_DIR") or "instance").resolve()
 
@@ -40,7 +57,9 @@ def from_env() -> dict:
         "SECRET_KEY": secret_key(folder),
         "DATA_DIR": str(folder),
         "DATABASE_URL": os.environ.get("ZHIBIAO_DATABASE_URL") or f"sqlite:///{folder / 'zhibiao.sqlite3'}",
-        "MAX_CONTENT_LENGTH": int(os.environ.get("ZHIBIAO_MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": _megabytes("ZHIBIAO_MAX_UPLOAD_MB", "10"),
+        # behind HTTPS (a proxy terminating TLS): the login cookie is never sent in clear
+        "SESSION_COOKIE_SECURE": _flag("ZHIBIAO_SECURE_COOKIES"),
         "API_TITLE": "zhibiao 预算绩效指标库 API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
@@ -48,7 +67,7 @@ def from_env() -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "JSON_AS_ASCII": False,
         # the REST API: keys, rate limits, CORS (api/auth.py, api/limits.py, api/cors.py)
-        "REQUIRE_API_KEY": os.environ.get("ZHIBIAO_REQUIRE_API_KEY", "0").strip().lower() in ("1", "true", "yes", "on"),
+        "REQUIRE_API_KEY": _flag("ZHIBIAO_REQUIRE_API_KEY"),
         "RATE_LIMIT": os.environ.get("ZHIBIAO_RATE_LIMIT", "600 per minute"),
         "RATE_LIMIT_COSTLY": os.environ.get("ZHIBIAO_RATE_LIMIT_COSTLY", "60 per minute"),
         "REDIS_URL": os.environ.get("ZHIBIAO_REDIS_URL", ""),

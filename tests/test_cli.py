@@ -98,3 +98,13 @@ def test_quota_command_finds_standards(run):
     assert code == 0 and "0 项" in out
     code, _, err = run("quota", "会议", "--version", "1999.1")
     assert code != 0 and "未找到版本" in _one_line_error(err)
+
+
+def test_a_bad_setting_is_named_in_one_line(run, monkeypatch):
+    assert run("init", "--from", str(FIXTURE_LIBRARY), "--label", "2024.1")[0] == 0
+    for value in ("ten", "0", "-5"):
+        monkeypatch.setenv("ZHIBIAO_MAX_UPLOAD_MB", value)
+        code, _, err = run("versions")
+        assert code != 0 and "ZHIBIAO_MAX_UPLOAD_MB" in _one_line_error(err), value
+    monkeypatch.setenv("ZHIBIAO_MAX_UPLOAD_MB", "0.5")
+    assert run("versions")[0] == 0

@@ -528,3 +528,16 @@ def test_dashboard_figures_match_the_seeded_library(seeded_app):
         assert zero.index("无人机巡检") < zero.index("碳排放核算") and "<td class=\"num\">3</td>" in zero
         assert "日间手术占比" in page and "2 次" in page
     assert hospital >= 84 and progress.departments_without
+
+
+def test_login_cookie_is_secure_when_served_over_https(app, database_url, tmp_path, monkeypatch):
+    from api.app import create_app
+
+    assert not app.config["SESSION_COOKIE_SECURE"]  # plain HTTP on an intranet by default
+    monkeypatch.setenv("ZHIBIAO_SECURE_COOKIES", "1")
+    https_app = create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path),
+                            "WTF_CSRF_ENABLED": False})
+    make_user(https_app, "维护员")
+    cookie = login(https_app.test_client()).headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    https_app.extensions["zhibiao.engine"].dispose()
