@@ -92,6 +92,17 @@ _T2S_PAIRS = """
 """
 T2S = {pair[0]: pair[1] for pair in _T2S_PAIRS.split()}
 _T2S_TABLE = str.maketrans(T2S)
+# translate() looks up every character in a dict: ten times slower than first
+# asking whether there is anything to translate
+_FULL_WIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _half_width(match: re.Match) -> str:
+    ch = match.group()
+    return " " if ch == "\u3000" else chr(ord(ch) - 0xFEE0)
+
+
+_T2S_RE = re.compile("[" + "".join(re.escape(ch) for ch in T2S) + "]")
 _SYMBOLS = (("≧", "≥"), ("≦", "≤"), (">=", "≥"), ("<=", "≤"), ("=>", "≥"), ("=<", "≤"))
 
 
@@ -99,11 +110,19 @@ def normalize(text: str) -> str:
     """The form in which text is indexed and queried."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
+    # Chinese text is rarely NFKC-normal only because of its full-width
+    # punctuation (，（）：％); mapping those first (exactly what NFKC maps them
+    # to) usually leaves normal text, and the check is a hundred times cheaper
+    # than NFKC itself
+    if _FULL_WIDTH_RE.search(text):
+        text = _FULL_WIDTH_RE.sub(_half_width, text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
     for old, new in _SYMBOLS:
         if old in text:
             text = text.replace(old, new)
-    return text.lower().translate(_T2S_TABLE)
+    text = text.lower()
+    return text.translate(_T2S_TABLE) if _T2S_RE.search(text) else text
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:

@@ -42,6 +42,33 @@ def test_normalizing_simplified_text_changes_nothing_and_is_idempotent():
     assert not set(text.T2S.values()) & set(text.T2S)
 
 
+def _nfkc_reference(s: str) -> str:
+    """The plain definition the fast normalize must agree with."""
+    import unicodedata
+
+    s = unicodedata.normalize("NFKC", s)
+    for old, new in text._SYMBOLS:
+        s = s.replace(old, new)
+    return s.lower().translate(text._T2S_TABLE)
+
+
+def test_fast_normalize_equals_plain_nfkc_lower_and_traditional():
+    import random
+
+    # every BMP character alone, then mixes of the characters the shortcuts
+    # treat specially (full width, combining marks that compose with what the
+    # full-width ones become, compatibility ideographs, Hangul jamo)
+    for cp in range(0x10000):
+        if not 0xD800 <= cp <= 0xDFFF:
+            assert normalize(chr(cp)) == _nfkc_reference(chr(cp)), hex(cp)
+    pool = ([chr(c) for c in range(0x21, 0x7F)] + [chr(c) for c in range(0xFF01, 0xFF5F)]
+            + list("\u3000\u0301\u0308\u3099\u309a\u1100\u1161\u11a8\uf900\u2460\u33a1\u2103门診≧≦>=<=，。"))
+    rng = random.Random(7)
+    for _ in range(20000):
+        s = "".join(rng.choice(pool) for _ in range(rng.randint(1, 10)))
+        assert normalize(s) == _nfkc_reference(s), repr(s)
+
+
 def test_normalize_with_map_points_back_at_the_original():
     norm, where = normalize_with_map("A>=B門")
     assert norm == "a≥b门"
