@@ -8,7 +8,8 @@ synthetic indicators of bench/search.py, publishes (building the index),
 starts gunicorn with gunicorn.conf.py, and runs one wrk scenario per endpoint.
 GET /api/v1/versions (one indexed query, no search) runs first as the
 reference: the server's ceiling on this machine. Prints requests/s,
-p50/p95/p99 and the error count per scenario, writes bench/results/load.json,
+p50/p95/p99 and the error count per scenario, writes bench/results/load.json
+(replacing the rows of the sizes and engine it ran, keeping the others),
 and its last stdout line is that JSON.
 """
 from __future__ import annotations
@@ -146,6 +147,34 @@ def request_file(work: Path, scenario: str, queries: list[str], prefixes: list[s
     return path
 
 
+def _post_suggest(port: int) -> float:
+    name, description, sector, budget = SUGGEST_PROJECTS[0]
+    body = json.dumps({"name": name, "description": description, "sector": sector, "budget_wan_yuan": budget},
+                      ensure_ascii=False).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/suggest", data=body,
+                                 headers={"Content-Type": "application/json"})
+    t = time.monotonic()
+    urllib.request.urlopen(req, timeout=300).read()
+    return time.monotonic() - t
+
+
+def wait_until_warm(port: int, workers: int, timeout: float = 600.0) -> float:
+    """Until every worker has opened the index and loaded the version's
+    snapshot (its warm-up thread does that beside the first requests): rounds
+    of as many concurrent suggest requests as there are workers, until two
+    rounds in a row answer quickly. Measuring before that would measure the
+    warm-up, not the service."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = time.monotonic()
+    calm = 0
+    with ThreadPoolExecutor(workers * 2) as pool:
+        while calm < 2 and time.monotonic() - started < timeout:
+            slowest = max(pool.map(lambda _: _post_suggest(port), range(workers * 2)))
+            calm = calm + 1 if slowest < 2.0 else 0
+    return round(time.monotonic() - started, 1)
+
+
 def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT,
                             env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
@@ -155,14 +184,25 @@ def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/versions", timeout=5) as r:
                 if r.status == 200:
-                    # one search per worker so every worker has opened the index
-                    for _ in range(8):
-                        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/indicators?q=%E6%BB%A1%E6%84%8F%E5%BA%A6", timeout=30).read()
+                    print(f"  workers warm after {wait_until_warm(port, os.cpu_count() + 1)} s", flush=True)
                     return proc
         except OSError:
             time.sleep(0.3)
     proc.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    """Resident memory of each gunicorn worker (the master's children), from /proc."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master_pid):
+            sizes.append(round(int(fields["VmRSS"].split()[0]) / 1024, 1))
+    return sorted(sizes)
 
 
 def run_wrk(port: int, requests: Path, lua: Path, duration: int, connections: int) -> dict:
@@ -174,6 +214,13 @@ def run_wrk(port: int, requests: Path, lua: Path, duration: int, connections: in
     data = json.loads(line[len("ZBJSON "):])
     data["rps"] = round(data["requests"] / data["seconds"], 1)
     return data
+
+
+def _previous_rows() -> list[dict]:
+    try:
+        return json.loads(RESULTS.read_text(encoding="utf-8")).get("results", [])
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,10 +252,16 @@ def main(argv: list[str] | None = None) -> int:
                 for scenario in args.scenarios.split(","):
                     figures = run_wrk(port, request_file(work, scenario, queries, prefixes), lua, args.duration, args.connections)
                     row = {"scenario": scenario, "size": size, "engine": args.engine, "workers": os.cpu_count() + 1,
-                           "connections": args.connections, "cores": os.cpu_count(), **figures}
+                           "connections": args.connections, "cores": os.cpu_count(),
+                           "measured_at": time.strftime("%Y-%m-%d %H:%M"), **figures}
                     results.append(row)
                     print(f"  {scenario:<9} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p95 {row['p95_ms']:.1f} ms"
                           f"  p99 {row['p99_ms']:.1f} ms  errors {row['errors']}  non-2xx {row['non2xx']}", flush=True)
+                rss = worker_rss_mb(proc.pid)
+                print(f"  worker RSS after the run: {rss} MB", flush=True)
+                for row in results:
+                    if row["size"] == size:
+                        row["worker_rss_mb"] = max(rss) if rss else None
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
@@ -216,8 +269,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     summary = {"machine": {"cores": os.cpu_count(), "load_before": os.getloadavg()[0]}, "results": results}
-    RESULTS.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(summary, ensure_ascii=False))
+    # the file keeps the latest figures of every size and engine: a 100k
+    # tantivy run does not erase the 10k Whoosh one
+    measured = {(r["size"], r["engine"]) for r in results}
+    kept = [r for r in _previous_rows() if (r.get("size"), r.get("engine")) not in measured]
+    summary["results"] = kept + results
+    RESULTS.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 

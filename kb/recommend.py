@@ -427,10 +427,13 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
 
 
 def _total_cost_indicator(snap: Snapshot) -> IndicatorRecord | None:
-    """The common indicator that states a project's whole cost in 万元."""
-    live = [r for r in snap.indicators if r.kind == "common" and r.status == "standard" and r.unit == "万元"
-            and r.target_dims == ("成本指标", "经济成本指标") and "总成本" in r.name]
-    return min(live, key=lambda r: (r.name != "项目总成本", r.code), default=None)
+    """The common indicator that states a project's whole cost in 万元, found once per snapshot
+    (a scan of the whole library: 25 ms a request at 100k indicators)."""
+    if "total_cost" not in snap.memo:
+        live = [r for r in snap.indicators if r.kind == "common" and r.status == "standard" and r.unit == "万元"
+                and r.target_dims == ("成本指标", "经济成本指标") and "总成本" in r.name]
+        snap.memo["total_cost"] = min(live, key=lambda r: (r.name != "项目总成本", r.code), default=None)
+    return snap.memo["total_cost"]
 
 
 def _fill_required(candidates: dict[str, _Candidate], snap: Snapshot, sc: Scope, project: Project) -> None:
