@@ -54,11 +54,12 @@ def complete(session: Session, index_dir: Path | str, prefix: str, version: str 
     return open_index(session, index_dir, version, engine).complete(prefix, limit)
 
 
-def warm_up(session: Session, index_dir: Path | str, engine: str | None = None) -> None:
+def warm_up(session: Session, index_dir: Path | str, engine: str | None = None):
     """At process start: load the tokenizer and open the current version's
-    index, so the first user does not wait. Does nothing before `init`."""
+    index, so the first user does not wait. Returns the opened index; does
+    nothing (None) before `init`."""
     try:
         versions.resolve(session, None)
     except Exception:
-        return
-    open_index(session, index_dir, None, engine)
+        return None
+    return open_index(session, index_dir, None, engine)
