@@ -5,22 +5,11 @@ import os
 import secrets
 from pathlib import Path
 
+from importers.files import Limits
+
 
 def _flag(name: str, default: str = "0") -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _megabytes(name: str, default: str) -> int:
-    raw = os.environ.get(name, default).strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        from kb.errors import InvalidInput
-
-        raise InvalidInput(f"环境变量 {name} 应为正数（兆字节），现为“{raw}”")
-    return int(value * 1024 * 1024)
 
 
 def data_dir() -> Path:
@@ -57,7 +46,8 @@ def from_env() -> dict:
         "SECRET_KEY": secret_key(folder),
         "DATA_DIR": str(folder),
         "DATABASE_URL": os.environ.get("ZHIBIAO_DATABASE_URL") or f"sqlite:///{folder / 'zhibiao.sqlite3'}",
-        "MAX_CONTENT_LENGTH": _megabytes("ZHIBIAO_MAX_UPLOAD_MB", "10"),
+        # the importers' own limit, so a page refuses what an import would
+        "MAX_CONTENT_LENGTH": Limits.from_env().max_bytes,
         # behind HTTPS (a proxy terminating TLS): the login cookie is never sent in clear
         "SESSION_COOKIE_SECURE": _flag("ZHIBIAO_SECURE_COOKIES"),
         "API_TITLE": "zhibiao 预算绩效指标库 API",

@@ -127,6 +127,12 @@ def generate_queries_for(synthetic) -> tuple[list[str], list[str]]:
     return real + queries, ["mzhz", "kjyw", "menzhen", "资金", "培训", "gbz"] + prefixes
 
 
+def _suggest_body(project: tuple) -> str:
+    name, description, sector, budget = project
+    return json.dumps({"name": name, "description": description, "sector": sector, "budget_wan_yuan": budget},
+                      ensure_ascii=False)
+
+
 def request_file(work: Path, scenario: str, queries: list[str], prefixes: list[str]) -> Path:
     rng = random.Random(7)
     lines = []
@@ -137,10 +143,7 @@ def request_file(work: Path, scenario: str, queries: list[str], prefixes: list[s
     elif scenario == "complete":
         lines = [f"GET\t/api/v1/complete?q={urllib.parse.quote(p)}" for p in prefixes]
     elif scenario == "suggest":
-        for name, description, sector, budget in SUGGEST_PROJECTS:
-            body = json.dumps({"name": name, "description": description, "sector": sector, "budget_wan_yuan": budget},
-                              ensure_ascii=False)
-            lines.append(f"POST\t/api/v1/suggest\t{body}")
+        lines = [f"POST\t/api/v1/suggest\t{_suggest_body(p)}" for p in SUGGEST_PROJECTS]
     rng.shuffle(lines)
     path = work / f"{scenario}.tsv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -148,10 +151,8 @@ def request_file(work: Path, scenario: str, queries: list[str], prefixes: list[s
 
 
 def _post_suggest(port: int) -> float:
-    name, description, sector, budget = SUGGEST_PROJECTS[0]
-    body = json.dumps({"name": name, "description": description, "sector": sector, "budget_wan_yuan": budget},
-                      ensure_ascii=False).encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/suggest", data=body,
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/suggest",
+                                 data=_suggest_body(SUGGEST_PROJECTS[0]).encode(),
                                  headers={"Content-Type": "application/json"})
     t = time.monotonic()
     urllib.request.urlopen(req, timeout=300).read()

@@ -47,14 +47,17 @@ class Limits:
 
 
 def _env_number(name: str, default: float) -> float:
+    """A positive number from the environment; a wrong one is named, never silently replaced."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        return default
-    return value if value > 0 else default
+        value = -1.0
+    if not value > 0:
+        raise InvalidInput(f"环境变量 {name} 应为正数，现为“{raw}”")
+    return value
 
 
 def read_upload(source: Source, filename: str | None, limits: Limits) -> tuple[bytes, str]:

@@ -92,8 +92,6 @@ _T2S_PAIRS = """
 """
 T2S = {pair[0]: pair[1] for pair in _T2S_PAIRS.split()}
 _T2S_TABLE = str.maketrans(T2S)
-# translate() looks up every character in a dict: ten times slower than first
-# asking whether there is anything to translate
 _FULL_WIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
 
 
@@ -102,6 +100,8 @@ def _half_width(match: re.Match) -> str:
     return " " if ch == "\u3000" else chr(ord(ch) - 0xFEE0)
 
 
+# translate() looks up every character in a dict: ten times slower than first
+# asking whether there is anything to translate
 _T2S_RE = re.compile("[" + "".join(re.escape(ch) for ch in T2S) + "]")
 _SYMBOLS = (("≧", "≥"), ("≦", "≤"), (">=", "≥"), ("<=", "≤"), ("=>", "≥"), ("=<", "≤"))
 

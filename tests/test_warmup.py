@@ -4,7 +4,6 @@ garbage collector."""
 from __future__ import annotations
 
 import gc
-
 from pathlib import Path
 
 from api.warmup import warm_up
