@@ -24,6 +24,34 @@ SPEC_OPTIONS = {
 
 
 class ZhibiaoApi(Api):
+    """flask-smorest's Api, with the OpenAPI document written when it is first
+    read instead of while the app is built: generating it takes longer than
+    everything else in create_app, and most processes (a command, a worker
+    that never serves /api/openapi.json) never read it."""
+
+    def __init__(self, *args, **kwargs):
+        self._undocumented: list[tuple] = []
+        self._spec = None
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self):
+        while self._undocumented:
+            blp, name, parameters = self._undocumented.pop(0)
+            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+            self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
     def handle_http_exception(self, error):
         return errors.http_error_response(error)
 

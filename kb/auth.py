@@ -30,13 +30,15 @@ TOKEN_PREFIX = "zb_"
 LOOKUP_CHARS = 12  # "zb_" + 9 random characters: enough to find the row, useless to guess the rest
 LAST_USED_EVERY = timedelta(minutes=1)  # write last_used_at at most this often per key
 MIN_PASSWORD = 8
+# werkzeug's default (scrypt): slow on purpose, since people choose passwords
+PASSWORD_HASH_METHOD = "scrypt"
 
 
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """Checked when the name is unknown, so a wrong name costs as long as a wrong password."""
-    return generate_password_hash("zhibiao-no-such-user")
+    return generate_password_hash("zhibiao-no-such-user", method=PASSWORD_HASH_METHOD)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -133,7 +135,7 @@ def create_user(session: Session, name: str, password: str, role: str) -> User:
         raise InvalidInput(f"密码至少 {MIN_PASSWORD} 个字符")
     if session.execute(select(User.id).where(User.name == name)).scalar() is not None:
         raise Conflict(f"用户“{name}”已存在")
-    user = User(name=name, password_hash=generate_password_hash(password), role=role)
+    user = User(name=name, password_hash=generate_password_hash(password, method=PASSWORD_HASH_METHOD), role=role)
     session.add(user)
     session.commit()
     session.refresh(user)
@@ -157,6 +159,6 @@ def set_password(session: Session, name: str, password: str) -> User:
         raise NotFound(f"未找到用户“{name}”")
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(f"密码至少 {MIN_PASSWORD} 个字符")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
     session.commit()
     return user

@@ -1,52 +1,152 @@
-"""Fixtures: one engine per test, on SQLite always and on PostgreSQL when
-ZHIBIAO_TEST_DATABASE_URL is set; an app, a client and the fixture library."""
+"""Fixtures: databases on SQLite always and on PostgreSQL when
+ZHIBIAO_TEST_DATABASE_URL is set; an app, a client and the fixture library.
+
+Databases are copies of prepared templates (tests/databases.py): the
+migrations, the library load and the publish that most tests start from are
+paid once per backend and test process. Which template a test's database
+starts from follows from the fixtures it asks for (PREPARED below): a test
+that asks for `app` gets the migrated fixture library published as 2024.1, a
+test that asks only for `session` gets an empty migrated schema.
+"""
 from __future__ import annotations
 
-import os
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import SQLModel
 
+from kb import auth as kbauth
 from kb import db as kbdb
 from kb import versions
+from tests.databases import PG_URL, Templates
 
 FIXTURE_LIBRARY = Path(__file__).parent / "fixtures" / "library"
-PG_URL = os.environ.get("ZHIBIAO_TEST_DATABASE_URL", "")
+TARGETS_OVERLAY = Path(__file__).parent / "fixtures" / "targets"
+SEARCH_LIBRARY = Path(__file__).parent / "fixtures" / "search_library"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
+# Curators' passwords get werkzeug's slow scrypt hash (0.17 s a hash or a
+# check). Tests create and log in users hundreds of times and test nothing
+# about the hash's cost, so they use a cheap one (as Django's test settings do).
+kbauth.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
-def _pg_url_with_schema(schema: str) -> str:
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1) if PG_URL.startswith("postgresql://") else PG_URL
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+def load_fixture_library(session, root: Path = FIXTURE_LIBRARY):
+    from importers import seed
+
+    return seed.load_into(session, root)
+
+
+# --- recipes: what a prepared database holds --------------------------------------------------------
+
+def _with_session(url, fill) -> None:
+    engine = kbdb.make_engine(url)
+    try:
+        kbdb.upgrade(engine)
+        with kbdb.session(engine) as s:
+            fill(s)
+    finally:
+        engine.dispose()
+
+
+def migrated(url):
+    _with_session(url, lambda s: None)
+
+
+def fixture_library(url):
+    """The fixture library, published as 2024.1."""
+    def fill(s):
+        load_fixture_library(s)
+        versions.publish(s, "2024.1", notes="fixture")
+    _with_session(url, fill)
+
+
+def targets_library(url):
+    """The fixture library and the recommend/check overlay, published as 2024.1."""
+    def fill(s):
+        load_fixture_library(s)
+        load_fixture_library(s, TARGETS_OVERLAY)
+        versions.publish(s, "2024.1", notes="targets fixture")
+    _with_session(url, fill)
+
+
+def seeded_library(url):
+    """The real library in indicators/, published as 2024.1."""
+    from importers import seed
+
+    def fill(s):
+        seed.load_into(s)
+        versions.publish(s, "2024.1")
+    _with_session(url, fill)
+
+
+def search_library(url):
+    """tests/fixtures/search_library, published as 2024.1."""
+    def fill(s):
+        load_fixture_library(s, SEARCH_LIBRARY)
+        versions.publish(s, "2024.1", notes="search fixture")
+    _with_session(url, fill)
+
+
+def targets_app_library(url):
+    """2024.1 = the fixture library; 2024.2 = plus the targets overlay and a replaced meeting standard."""
+    from tests.page_helpers import add_targets_overlay
+
+    def fill(s):
+        load_fixture_library(s)
+        versions.publish(s, "2024.1", notes="fixture")
+        add_targets_overlay(s)
+    _with_session(url, fill)
+
+
+# Fixture name → the template its test's database starts from; the first match wins.
+PREPARED = [
+    ("targets_app", targets_app_library),
+    ("seeded_db", seeded_library),
+    ("app", fixture_library),
+    ("targets_db", targets_library),
+    ("search_db", search_library),
+    ("library", fixture_library),
+    ("engine", migrated),
+]
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory):
+    t = Templates(tmp_path_factory.mktemp("templates"))
+    yield t
+    t.close()
+
+
+def pytest_sessionstart(session):
+    # clear databases an interrupted run left behind; once, before xdist's workers start
+    if PG_URL and not hasattr(session.config, "workerinput"):
+        t = Templates(Path("."))
+        t.drop_leftovers()
+        t.close()
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path):
-    """A fresh, empty database URL on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = kbdb.make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_url_with_schema(schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def backend(request):
+    return request.param
+
+
+def _recipe(request):
+    return next((r for name, r in PREPARED if name in request.fixturenames), None)
+
+
+@pytest.fixture
+def database_url(request, backend, tmp_path, templates):
+    """This test's database: a copy of the template its fixtures call for, or an empty one."""
+    recipe = _recipe(request)
+    url = templates.copy(backend, recipe, tmp_path) if recipe else templates.empty(backend, tmp_path)
+    yield url
+    templates.drop(url)
 
 
 @pytest.fixture
 def engine(database_url):
     eng = kbdb.make_engine(database_url)
-    SQLModel.metadata.create_all(eng)
     yield eng
     eng.dispose()
 
@@ -57,30 +157,37 @@ def session(engine):
         yield s
 
 
-def load_fixture_library(session, root: Path = FIXTURE_LIBRARY):
-    from importers import seed
-
-    return seed.load_into(session, root)
-
-
 @pytest.fixture
 def library(session):
-    """The small fixture library, loaded and published as 2024.1."""
-    load_fixture_library(session)
-    versions.publish(session, "2024.1", notes="fixture")
+    """The small fixture library, published as 2024.1 (prepared in the template)."""
     return session
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def targets_db(session):
+    """The fixture library plus the recommend/check overlay, published as 2024.1."""
+    return session
+
+
+@pytest.fixture
+def seeded_db(session):
+    """The real library of indicators/, published as 2024.1."""
+    return session
+
+
+@pytest.fixture
+def search_db(session):
+    """tests/fixtures/search_library, published as 2024.1."""
+    return session
+
+
+@pytest.fixture
+def app(request, backend, database_url, tmp_path, templates):
     from api.app import create_app
 
-    eng = kbdb.make_engine(database_url)
-    kbdb.upgrade(eng)
-    with kbdb.session(eng) as s:
-        load_fixture_library(s)
-        versions.publish(s, "2024.1", notes="fixture")
-    eng.dispose()
+    # the search index of the current version, built once per template (it is
+    # keyed by the version's content hash, which every copy shares)
+    templates.copy_index(backend, _recipe(request), tmp_path / "index")
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)})
     yield app
     app.extensions["zhibiao.engine"].dispose()
@@ -89,6 +196,33 @@ def app(database_url, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- one app per module and backend, for modules whose tests only read ---------------------------------
+# A module opts in by overriding `client` (or `targets_client`) with the shared one.
+
+def _shared_app(backend, recipe, templates, tmp_path_factory):
+    from api.app import create_app
+
+    where = tmp_path_factory.mktemp("shared-app")
+    url = templates.copy(backend, recipe, where)
+    templates.copy_index(backend, recipe, where / "index")
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "DATA_DIR": str(where)})
+    yield app
+    app.extensions["zhibiao.engine"].dispose()
+    templates.drop(url)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_app(request, templates, tmp_path_factory):
+    """The fixture library (2024.1), one app for a whole module on each backend: for tests that only read."""
+    yield from _shared_app(request.param, fixture_library, templates, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_targets_app(request, templates, tmp_path_factory):
+    """As `targets_app` (2024.1 fixture, 2024.2 with the targets overlay), shared by a module's read-only tests."""
+    yield from _shared_app(request.param, targets_app_library, templates, tmp_path_factory)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from kb import db as kbdb
 from kb import versions
 from kb.library import create_record
 
@@ -29,20 +28,20 @@ NEW_MEETING = {
 }
 
 
-@pytest.fixture
-def targets_app(app):
-    """`app` with 2024.2 = fixture library + targets overlay + a replaced meeting standard (current)."""
+def add_targets_overlay(session) -> None:
+    """Publish 2024.2: the targets overlay and a replaced meeting standard on top of what is there."""
     from importers import seed
 
-    engine = kbdb.make_engine(app.config["DATABASE_URL"])
-    try:
-        with kbdb.session(engine) as s:
-            seed.load_into(s, TARGETS_OVERLAY)
-            create_record(s, "quota", OLD_MEETING)
-            create_record(s, "quota", NEW_MEETING)
-            versions.publish(s, "2024.2", notes="targets overlay")
-    finally:
-        engine.dispose()
+    seed.load_into(session, TARGETS_OVERLAY)
+    create_record(session, "quota", OLD_MEETING)
+    create_record(session, "quota", NEW_MEETING)
+    versions.publish(session, "2024.2", notes="targets overlay")
+
+
+@pytest.fixture
+def targets_app(app):
+    """`app` with 2024.2 = fixture library + targets overlay + a replaced meeting standard (current);
+    prepared in its template (tests/conftest.py)."""
     return app
 
 

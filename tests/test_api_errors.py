@@ -10,6 +10,12 @@ from api.app import create_app
 from tests.api_helpers import assert_error, curator
 
 
+@pytest.fixture(scope="module")
+def read_client(shared_app):
+    """For the tests here that only read: one app per backend for the whole module."""
+    return shared_app.test_client()
+
+
 def test_unknown_routes_under_the_api_are_json_404(client):
     body = assert_error(client.get("/api/v1/nothing-here"), 404)
     assert body["message"] == "接口不存在"
@@ -45,9 +51,9 @@ def test_wrong_types_and_unknown_fields_are_422(app, client):
     assert body["errors"]["query"]["verison"] == ["未知字段"]
 
 
-def test_unknown_version_is_404(client):
-    assert "2030.9" in assert_error(client.get("/api/v1/taxonomy/sectors?version=2030.9"), 404)["message"]
-    assert_error(client.get("/api/v1/versions/2030.9"), 404)
+def test_unknown_version_is_404(read_client):
+    assert "2030.9" in assert_error(read_client.get("/api/v1/taxonomy/sectors?version=2030.9"), 404)["message"]
+    assert_error(read_client.get("/api/v1/versions/2030.9"), 404)
 
 
 def test_unsupported_media_types_are_415(app, client):

@@ -11,6 +11,12 @@ from kb import library, plan, versions
 from tests.api_helpers import assert_error, curator
 
 
+@pytest.fixture(scope="module")
+def read_client(shared_app):
+    """For the tests here that only read: one app per backend for the whole module."""
+    return shared_app.test_client()
+
+
 @pytest.fixture
 def second_version(app):
     """T-001 renamed in the draft and published as 2024.2."""
@@ -20,8 +26,8 @@ def second_version(app):
     return app
 
 
-def test_one_indicator_names_its_version(client):
-    resp = client.get("/api/v1/indicators/T-001")
+def test_one_indicator_names_its_version(read_client):
+    resp = read_client.get("/api/v1/indicators/T-001")
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["version"] == "2024.1" and body["revision"] is None
@@ -35,10 +41,10 @@ def test_reads_are_pinned_to_the_version_asked(second_version, client):
     assert client.get("/api/v1/indicators/T-001?version=current").get_json()["version"] == "2024.2"
 
 
-def test_unknown_indicator_and_unknown_version_are_404(client):
-    assert "T-999" in assert_error(client.get("/api/v1/indicators/T-999"), 404)["message"]
-    assert "2099.1" in assert_error(client.get("/api/v1/indicators/T-001?version=2099.1"), 404)["message"]
-    assert_error(client.get("/api/v1/systems?version=2099.1"), 404)
+def test_unknown_indicator_and_unknown_version_are_404(read_client):
+    assert "T-999" in assert_error(read_client.get("/api/v1/indicators/T-999"), 404)["message"]
+    assert "2099.1" in assert_error(read_client.get("/api/v1/indicators/T-001?version=2099.1"), 404)["message"]
+    assert_error(read_client.get("/api/v1/systems?version=2099.1"), 404)
 
 
 def test_history_lists_revisions_and_the_one_in_the_version(second_version, client):
@@ -55,29 +61,29 @@ def test_draft_indicator_carries_its_revision_as_etag(app, client):
     assert resp.get_json()["revision"] == 1 and resp.headers["ETag"] == '"1"'
 
 
-def test_systems_are_weighted_trees_with_indicator_names(client):
-    listing = client.get("/api/v1/systems").get_json()
+def test_systems_are_weighted_trees_with_indicator_names(read_client):
+    listing = read_client.get("/api/v1/systems").get_json()
     assert listing["version"] == "2024.1" and [s["code"] for s in listing["systems"]] == ["SYS-DEMO"]
-    tree = client.get("/api/v1/systems/SYS-DEMO").get_json()
+    tree = read_client.get("/api/v1/systems/SYS-DEMO").get_json()
     assert tree["version"] == "2024.1" and tree["total_weight"] == 100
     process = tree["nodes"][0]
     assert process["name"] == "过程" and process["weight"] == 60
     leaf = process["children"][0]
     assert leaf["indicator"] == "T-001" and leaf["indicator_name"] == "资金到位率" and leaf["weight"] == 30
     assert leaf["children"] == []
-    assert_error(client.get("/api/v1/systems/SYS-NONE"), 404)
+    assert_error(read_client.get("/api/v1/systems/SYS-NONE"), 404)
 
 
-def test_taxonomy_sectors_tree_departments_project_types(client):
-    sectors = client.get("/api/v1/taxonomy/sectors").get_json()
+def test_taxonomy_sectors_tree_departments_project_types(read_client):
+    sectors = read_client.get("/api/v1/taxonomy/sectors").get_json()
     assert sectors["version"] == "2024.1"
     health = next(s for s in sectors["sectors"] if s["code"] == "210")
     assert health["children"][0]["code"] == "21002"
     assert health["children"][0]["children"][0]["code"] == "2100201"
     assert {s["code"] for s in sectors["sectors"]} == {"205", "210"}
-    departments = client.get("/api/v1/taxonomy/departments").get_json()
+    departments = read_client.get("/api/v1/taxonomy/departments").get_json()
     assert departments["departments"][0]["code"] == "D-HOSP-GEN"
-    types = client.get("/api/v1/taxonomy/project-types").get_json()
+    types = read_client.get("/api/v1/taxonomy/project-types").get_json()
     assert types["project_types"][0]["name"] == "培训类"
 
 

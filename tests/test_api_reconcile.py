@@ -62,12 +62,18 @@ SPEC_FULL = {
 }
 
 
+@pytest.fixture(scope="module")
+def read_client(shared_app):
+    """For the tests here that only read: one app per backend for the whole module."""
+    return shared_app.test_client()
+
+
 def _post(client, batch: dict, **kwargs):
     return client.post("/reconcile", data={"queries": json.dumps(batch, ensure_ascii=False)}, **kwargs)
 
 
-def test_manifest_has_the_spec_shape(client):
-    resp = client.get("/reconcile")
+def test_manifest_has_the_spec_shape(read_client):
+    resp = read_client.get("/reconcile")
     assert resp.status_code == 200
     body = resp.get_json()
     jsonschema_rs.validate(MANIFEST, body)
@@ -76,16 +82,16 @@ def test_manifest_has_the_spec_shape(client):
 
 
 @pytest.mark.parametrize("batch", [SPEC_MIN, SPEC_FULL])
-def test_spec_example_batches_are_answered_in_the_spec_shape(client, batch):
-    for resp in (_post(client, batch), client.get("/reconcile", query_string={"queries": json.dumps(batch)})):
+def test_spec_example_batches_are_answered_in_the_spec_shape(read_client, batch):
+    for resp in (_post(read_client, batch), read_client.get("/reconcile", query_string={"queries": json.dumps(batch)})):
         assert resp.status_code == 200
         body = resp.get_json()
         jsonschema_rs.validate(RESULT_BATCH, body)
         assert set(body) == set(batch)
 
 
-def test_exact_indicator_name_is_a_match(client):
-    body = _post(client, {"q0": {"query": "资金到位率"}, "q1": {"query": "资金到位"}, "q2": {"query": "t-003"}}).get_json()
+def test_exact_indicator_name_is_a_match(read_client):
+    body = _post(read_client, {"q0": {"query": "资金到位率"}, "q1": {"query": "资金到位"}, "q2": {"query": "t-003"}}).get_json()
     jsonschema_rs.validate(RESULT_BATCH, body)
     top = body["q0"]["result"][0]
     assert top["id"] == "T-001" and top["name"] == "资金到位率"
@@ -96,13 +102,13 @@ def test_exact_indicator_name_is_a_match(client):
     assert body["q2"]["result"][0]["id"] == "T-003" and body["q2"]["result"][0]["match"] is True
 
 
-def test_name_variants_in_punctuation_and_brackets_still_match(client):
-    body = _post(client, {"q": {"query": "资金到位率（%）"}}).get_json()
+def test_name_variants_in_punctuation_and_brackets_still_match(read_client):
+    body = _post(read_client, {"q": {"query": "资金到位率（%）"}}).get_json()
     assert body["q"]["result"][0]["id"] == "T-001" and body["q"]["result"][0]["match"] is True
 
 
-def test_types_and_properties_narrow_the_candidates(client):
-    body = _post(client, {
+def test_types_and_properties_narrow_the_candidates(read_client):
+    body = _post(read_client, {
         "common": {"query": "资金到位率", "type": "common"},
         "specific": {"query": "资金到位率", "type": "specific"},
         "sector": {"query": "手术患者并发症发生率", "properties": [{"pid": "sector", "v": "210"}]},
@@ -116,15 +122,15 @@ def test_types_and_properties_narrow_the_candidates(client):
     assert len(body["limited"]["result"]) <= 1
 
 
-def test_entity_suggest_by_prefix_and_pinyin(client):
+def test_entity_suggest_by_prefix_and_pinyin(read_client):
     for prefix in ("资金", "zjdw", "T-001"):
-        resp = client.get("/reconcile/suggest/entity", query_string={"prefix": prefix})
+        resp = read_client.get("/reconcile/suggest/entity", query_string={"prefix": prefix})
         assert resp.status_code == 200
         body = resp.get_json()
         jsonschema_rs.validate(SUGGEST, body)
         assert body["result"][0]["id"] == "T-001", prefix
-    assert client.get("/reconcile/suggest/entity?prefix=").get_json() == {"result": []}
-    assert client.get("/reconcile/suggest/entity?prefix=资金&cursor=5").get_json() == {"result": []}
+    assert read_client.get("/reconcile/suggest/entity?prefix=").get_json() == {"result": []}
+    assert read_client.get("/reconcile/suggest/entity?prefix=资金&cursor=5").get_json() == {"result": []}
 
 
 def test_preview_is_an_escaped_html_card_that_may_be_framed(client):
@@ -151,8 +157,8 @@ def test_bad_batches_are_json_4xx(client):
     assert_error(client.get("/reconcile?version=2099.1"), 404)
 
 
-def test_pinned_to_a_version(client):
-    body = client.get("/reconcile", query_string={"queries": json.dumps({"q": {"query": "资金到位率"}}),
+def test_pinned_to_a_version(read_client):
+    body = read_client.get("/reconcile", query_string={"queries": json.dumps({"q": {"query": "资金到位率"}}),
                                                  "version": "2024.1"}).get_json()
     assert body["q"]["result"][0]["match"] is True
-    assert "version=2024.1" in client.get("/reconcile?version=2024.1").get_json()["preview"]["url"]
+    assert "version=2024.1" in read_client.get("/reconcile?version=2024.1").get_json()["preview"]["url"]

@@ -1,5 +1,4 @@
 """Backup and restore, including SQLite → PostgreSQL."""
-import os
 from datetime import datetime
 
 import pytest

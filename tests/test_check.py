@@ -10,12 +10,12 @@ from kb.check import RULES, check
 from kb.dimensions import dimensions
 from kb.errors import KbError
 from kb.target_schema import load_table
-from tests.target_helpers import good_table, load_targets_library
+from tests.target_helpers import good_table
 
 
 @pytest.fixture
-def lib(session):
-    return load_targets_library(session)
+def lib(targets_db):
+    return targets_db
 
 
 def _rows(table: dict) -> list[dict]:

@@ -10,7 +10,6 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from importers import seed
 from kb import auth as kbauth
 from kb import db as kbdb
 from kb import gates, library, plan, versions
@@ -487,20 +486,15 @@ def test_dashboard_of_the_fixture_library(cur, web_app):
 # --- the dashboard against the seeded library ------------------------------------------------------------
 
 @pytest.fixture
-def seeded_app(database_url, tmp_path):
+def seeded_app(seeded_db, database_url, tmp_path):
     from api.app import create_app
 
-    eng = kbdb.make_engine(database_url)
-    kbdb.upgrade(eng)
-    with kbdb.session(eng) as s:
-        seed.load_into(s)
-        versions.publish(s, "2024.1")
-        for q, n in (("无人机巡检", 3), ("碳排放核算", 1)):
-            s.add_all(QueryLog(query=q, normalized=q, total=0) for _ in range(n))
-        s.add_all(ChangeRequest(sector="21002", name="日间手术占比") for _ in range(2))
-        s.commit()
-        kbauth.create_user(s, "维护员", PASSWORD, "curator")
-    eng.dispose()
+    s = seeded_db
+    for q, n in (("无人机巡检", 3), ("碳排放核算", 1)):
+        s.add_all(QueryLog(query=q, normalized=q, total=0) for _ in range(n))
+    s.add_all(ChangeRequest(sector="21002", name="日间手术占比") for _ in range(2))
+    s.commit()
+    kbauth.create_user(s, "维护员", PASSWORD, "curator")
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "WTF_CSRF_ENABLED": False})
     yield app
     app.extensions["zhibiao.engine"].dispose()

@@ -12,14 +12,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from kb import db as kbdb
-from tests.conftest import FIXTURE_LIBRARY, PG_URL, _pg_url_with_schema
+from tests.conftest import FIXTURE_LIBRARY, PG_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -47,12 +44,8 @@ def _call(url: str, method: str = "GET", body: dict | None = None, token: str | 
 
 
 @pytest.fixture
-def cluster(tmp_path):
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = kbdb.make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _pg_url_with_schema(schema)
+def cluster(tmp_path, templates):
+    url = templates.empty("postgresql", tmp_path)
     base_env = {**os.environ, "ZHIBIAO_DATABASE_URL": url, "ZHIBIAO_SECRET_KEY": "two-nodes",
                 "ZHIBIAO_RATE_LIMIT": "10000 per minute", "ZHIBIAO_WORKERS": "1", "ZHIBIAO_ACCESS_LOG": "/dev/null"}
     node_dirs = [tmp_path / "node-a", tmp_path / "node-b"]
@@ -90,9 +83,7 @@ def cluster(tmp_path):
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        templates.drop(url)
 
 
 def test_publish_on_one_node_is_served_by_the_other_within_5_seconds(cluster):

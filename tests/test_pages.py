@@ -1,6 +1,15 @@
 """Pages through the Flask client, including their error states."""
 import re
 
+import pytest
+
+
+
+@pytest.fixture(scope="module")
+def client(shared_app):
+    """Every test here only reads: one app per backend for the whole module."""
+    return shared_app.test_client()
+
 
 def test_home_page(client):
     html = client.get("/").get_data(as_text=True)

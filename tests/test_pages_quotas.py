@@ -1,5 +1,12 @@
 """The quota pages through the Flask client: browsing, one standard, the calculator and its errors."""
+import pytest
 from tests.page_helpers import targets_app, targets_client, text_of  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def targets_client(shared_targets_app):
+    """Every test here only reads: one app per backend for the whole module."""
+    return shared_targets_app.test_client()
 
 
 def test_quotas_page_lists_categories_tiers_documents_and_marks_replaced_ones(targets_client):

@@ -1,11 +1,18 @@
 """The search page and its twins through the Flask client: highlights, facets,
 pages, browsing, help when nothing is found, and every bad parameter a 400 in Chinese."""
+import pytest
 import re
 
 from markupsafe import Markup
 
 from tests.page_helpers import targets_app, targets_client, text_of  # noqa: F401
 from web.search_pages import safe_fragment
+
+
+@pytest.fixture(scope="module")
+def targets_client(shared_targets_app):
+    """Every test here only reads: one app per backend for the whole module."""
+    return shared_targets_app.test_client()
 
 
 def test_search_highlights_matches_and_links_to_the_indicator(targets_client):

@@ -3,16 +3,13 @@ from datetime import date
 
 import pytest
 
-from importers import seed
 from kb import plan, versions
 from kb.models import ChangeRequest, QueryLog
 
 
 @pytest.fixture
-def seeded(session):
-    seed.load_into(session)
-    versions.publish(session, "2024.1")
-    return session
+def seeded(seeded_db):
+    return seeded_db
 
 
 def _by_code(progress):

@@ -7,13 +7,11 @@ from kb import snapshot as snapshots
 from kb.project import scope
 from kb.quotas import applicable, estimate, parse_quantity
 from kb.targets import Project
-from tests.target_helpers import load_targets_library
 
 
 @pytest.fixture
-def snap(session):
-    load_targets_library(session)
-    return snapshots.load(session)
+def snap(targets_db):
+    return snapshots.load(targets_db)
 
 
 def _quotas(snap, name: str, description: str = "", sector: str = "", project_type: str = ""):

@@ -14,7 +14,7 @@ from kb.project import detect_types
 from kb.recommend import recommend
 from kb.target_schema import load_project
 from kb.targets import Project
-from tests.target_helpers import TRAINING_PROJECT, load_targets_library
+from tests.target_helpers import TRAINING_PROJECT
 
 PROJECTS = {
     "hospital": {"name": "市中心医院医疗设备购置项目", "description": "购置CT、彩超等医疗设备12台（套），提高大型医用设备检查质量",
@@ -29,8 +29,8 @@ PROJECTS = {
 
 
 @pytest.fixture
-def lib(session):
-    return load_targets_library(session)
+def lib(targets_db):
+    return targets_db
 
 
 @pytest.fixture
@@ -205,12 +205,8 @@ def test_recommended_table_breaks_the_cost_down_to_money(lib, suggest, key):
         assert any(r.level1 == "成本指标" and r.unit in ("万元", "元") for r in table.indicators), key
 
 
-def test_total_cost_row_is_the_library_indicator(tmp_path, session):
-    from importers import seed
-    from kb import versions
-
-    seed.load_into(session)
-    versions.publish(session, "2024.1")
+def test_total_cost_row_is_the_library_indicator(tmp_path, seeded_db):
+    session = seeded_db
     rec = recommend(session, tmp_path / "index", {"name": "市中心医院购置CT设备", "description": "购置64排CT一台",
                                                    "sector": "210", "budget_wan_yuan": 800})
     rows = [r for r in rec.to_table().indicators if r.unit == "万元" and r.level1 == "成本指标"]

@@ -34,7 +34,6 @@ from kb.search import (
     zero_result_report,
 )
 from kb.search.query import highlight
-from tests.conftest import load_fixture_library
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH_LIBRARY = Path(__file__).parent / "fixtures" / "search_library"
@@ -72,12 +71,21 @@ class Env:
         return versions.publish(self.session, label, after_snapshot=publish_hook(self.index_dir, self.engine))
 
 
+@pytest.fixture(scope="session")
+def built_indexes(tmp_path_factory):
+    """Where each engine's index of the search library's 2024.1 is built once, to be copied per test
+    (the index is keyed by the version's content hash, which every copy of the template shares)."""
+    return tmp_path_factory.mktemp("search-indexes")
+
+
 @pytest.fixture
-def env(session, tmp_path, engine_name):
-    load_fixture_library(session, SEARCH_LIBRARY)
-    e = Env(session, tmp_path / "index", engine_name)
-    e.publish("2024.1")
-    return e
+def env(search_db, tmp_path, engine_name, built_indexes):
+    index_dir = tmp_path / "index"
+    built = built_indexes / engine_name
+    if not built.exists():
+        ensure_index(search_db, built, engine=engine_name)
+    shutil.copytree(built, index_dir)
+    return Env(search_db, index_dir, engine_name)
 
 
 NEW_INDICATOR = {

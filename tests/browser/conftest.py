@@ -19,10 +19,12 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(items):
-    if not os.path.exists(CHROMIUM):
-        skip = pytest.mark.skip(reason=f"Chromium not installed at {CHROMIUM} (.ci/run installs it)")
-        for item in items:
-            if "browser" in str(item.fspath):
+    skip = pytest.mark.skip(reason=f"Chromium not installed at {CHROMIUM} (.ci/run installs it)")
+    for item in items:
+        if "browser" in str(item.fspath):
+            # one xdist worker runs them all: one live server and one Chromium, not one per worker
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            if not os.path.exists(CHROMIUM):
                 item.add_marker(skip)
 
 

@@ -18,7 +18,8 @@ def test_browse_quota_standards_by_category(page, live_server):
     page.locator(".chips a", has_text="会议费").click()
     page.wait_for_url(re.compile(r"category="))
     assert page.locator(".quota-group").count() == 1
-    page.check("input[name=current]")  # only standards in force
+    # the checkbox submits its form; after the reload the page also carries a hidden current=1
+    page.check("input[type=checkbox][name=current]")  # only standards in force
     page.wait_for_url(re.compile(r"current=1"))
     assert page.locator("table.quotas tr.status-superseded").count() == 0
 
