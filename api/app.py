@@ -2,16 +2,36 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
 
 from api import config
+from kb import untrusted
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Chinese stays readable in every JSON answer, and every JSON body a view
+    reads (request.get_json) is parsed as untrusted input."""
+    ensure_ascii = False
+
+    def loads(self, s, **kwargs):
+        return untrusted.loads(s)
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """<int:…> in a URL: a number the database's integer columns can hold, else no such page (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.config.from_mapping(config.from_env())
     if test_config:
         app.config.update(test_config)
-    app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
 
     from api import db, errors, rest
     import web

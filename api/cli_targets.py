@@ -107,17 +107,9 @@ def check_command(file: Path, label: str | None, as_json: bool):
 
 def read_table_file(file: Path):
     """A target table from a .json or .xlsx file; anything else is refused with a clear message."""
-    from kb.target_schema import load_table
 
-    suffix = file.suffix.lower()
-    if suffix == ".xlsx":
-        from importers.target_xlsx import read_table
+    from importers.target_xlsx import read_target_file
 
-        return read_table(file)
-    if suffix == ".json":
-        try:
-            raw = json.loads(file.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidInput(f"“{file.name}”不是有效的 JSON：{exc.__class__.__name__}") from None
-        return load_table(raw)
-    raise InvalidInput(f"“{file.name}”：只能检查 .json 或 .xlsx 格式的目标表")
+    if file.suffix.lower() not in (".xlsx", ".json"):
+        raise InvalidInput(f"“{file.name}”：只能检查 .json 或 .xlsx 格式的目标表")
+    return read_target_file(file.read_bytes(), file.name)

@@ -119,17 +119,14 @@ def init_app(app: Flask) -> None:
     """Call after the blueprints are registered, so that JSON wins under the API."""
     @app.errorhandler(KbError)
     def _kb_error(exc: KbError):
+        if not is_api_path():
+            from web.errors import error_response
+
+            return error_response(exc.status, exc.message, exc.problems)
         response = jsonify(error_body(exc.status, exc.message, problems_as_errors(exc)))
         response.status_code = exc.status
         response.headers.update(getattr(exc, "headers", None) or {})
         return response
-
-    @app.errorhandler(RecursionError)
-    def _too_deep(exc):
-        # JSON nested thousands deep exhausts the parser's recursion; it is the client's input, not our fault.
-        if not is_api_path():
-            raise exc
-        return jsonify(error_body(400, "JSON 格式错误：嵌套层次过深")), 400
 
     @app.errorhandler(DataError)
     def _unstorable(exc):

@@ -9,7 +9,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from api import auth
 from api.paths import is_api_path
-from kb.errors import InvalidInput
+from kb import untrusted
 
 MEDIA_ATTR = "_zhibiao_media"
 JSON = "application/json"
@@ -42,19 +42,18 @@ def _check_media_type() -> None:
         raise UnsupportedMediaType(f"不支持的内容类型“{request.mimetype or '（未注明）'}”：此接口接受 {'、'.join(accepted)}")
 
 
-def _has_nul() -> bool:
-    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
-        return True
-    if request.method not in BODY_METHODS or request.mimetype == MULTIPART:
-        return False  # uploaded files are binary; their cells are read as text later
-    if request.mimetype == FORM:
-        return any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
-    return b"\\u0000" in request.get_data(cache=True).lower()
+def _bad_text() -> str | None:
+    """What is wrong with the request's path, query or form text (JSON bodies are checked as they are parsed)."""
+    texts = [request.path, *(t for kv in request.args.items(multi=True) for t in kv)]
+    if request.method in BODY_METHODS and request.mimetype in (FORM, MULTIPART):
+        texts += [t for kv in request.form.items(multi=True) for t in kv]  # files stay binary; their cells are read later
+    return next((p for p in map(untrusted.text_problem, texts) if p), None)
 
 
 def _check_text() -> None:
-    if request.url_rule is not None and is_api_path() and _has_nul():
-        raise InvalidInput("请求中含有 NUL 控制字符，无法处理")
+    problem = _bad_text()
+    if problem:
+        raise untrusted.MalformedInput(f"请求{problem}，无法处理")
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,6 @@ Every URL takes `version=` like the REST API (default: current).
 """
 from __future__ import annotations
 
-import json
 
 from flask import Blueprint, Response, jsonify, request
 from markupsafe import escape
@@ -20,7 +19,7 @@ from api.db import get_session
 from api.media import FORM, MULTIPART, accepts
 from api.v1.common import index_dir, resolve_version, software_version, version_etag
 from kb import reconcile as kbrec
-from kb import versions
+from kb import untrusted, versions
 from kb.errors import InvalidInput, KbError
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
@@ -60,9 +59,9 @@ def manifest(version_label: str) -> dict:
 
 def _parse_queries(raw: str) -> dict[str, kbrec.Query]:
     try:
-        batch = json.loads(raw)
-    except (ValueError, TypeError):
-        raise MalformedQueries("queries 不是有效的 JSON") from None
+        batch = untrusted.loads(raw)
+    except untrusted.MalformedInput as exc:
+        raise MalformedQueries(f"queries 不是有效的 JSON：{exc.message}") from None
     if not isinstance(batch, dict):
         raise InvalidInput("queries 应为以查询编号为键的 JSON 对象")
     if len(batch) > MAX_QUERIES:

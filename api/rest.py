@@ -75,7 +75,6 @@ def init_app(app: Flask) -> None:
     from api.v1 import BLUEPRINTS
 
     app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
-    app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
 
     # before_request order: count the request, then check its key, then its body type
     limits.init_app(app)

@@ -1,10 +1,10 @@
 """Read a whole-library JSON document (what `zhibiao export --format json` writes)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from kb.errors import InvalidInput, Problem
+from kb import untrusted
+from kb.errors import InvalidInput
 from kb.library import Batch, build_batch
 from kb.versions import EXPORT_FORMAT, EXPORT_KEYS
 
@@ -26,9 +26,7 @@ def read_document(doc: dict, location: str = "JSON") -> Batch:
 
 def read_file(path: Path) -> Batch:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInput("文件不是 UTF-8 编码的 JSON")
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"JSON 格式错误：第{exc.lineno}行第{exc.colno}列", [Problem(exc.msg, Path(path).name, exc.lineno)])
+        doc = untrusted.loads(Path(path).read_bytes())
+    except untrusted.MalformedInput as exc:
+        raise InvalidInput(exc.message) from None
     return read_document(doc, Path(path).name)

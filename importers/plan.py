@@ -11,7 +11,6 @@ document (what `zhibiao export --format json` writes) may hold every kind.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -28,6 +27,7 @@ from importers.names import generated_code, identity
 from importers.table import Progress, Table, TableSheet
 from importers.taxonomy import AXES, AXIS_NAMES, Taxonomy
 from importers.xlsx_reader import read_xlsx
+from kb import untrusted
 from kb.errors import Conflict, InvalidInput, Problem
 from kb.library import (
     DRAFT_MODELS,
@@ -180,11 +180,9 @@ def plan_import(session: Session, source: Source, filename: str | None = None, m
 
 def _load_json(data: bytes, filename: str):
     try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise FileRejected(f"“{filename}”不是 UTF-8 编码的 JSON 文件")
-    except json.JSONDecodeError as exc:
-        raise FileRejected(f"“{filename}”JSON 格式错误：第{exc.lineno}行第{exc.colno}列")
+        return untrusted.loads(data)
+    except untrusted.MalformedInput as exc:
+        raise FileRejected(f"“{filename}”{exc.message}") from None
 
 
 class _Validator:

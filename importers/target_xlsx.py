@@ -304,3 +304,19 @@ def _merge_runs(ws, table: TargetTable, first: int) -> None:
                 if i - 1 > start and key(rows[start]) and (col == 1 or rows[start].level2):
                     ws.merge_cells(start_row=first + start, start_column=col, end_row=first + i - 1, end_column=col)
                 start = i
+
+
+def read_target_file(data: bytes, filename: str) -> TargetTable:
+    """An uploaded 绩效目标表, .xlsx or .json (what the check, the API and the drafting page take)."""
+    from importers.files import FileRejected, file_format
+    from kb import untrusted
+
+    fmt = file_format(data, filename)
+    if fmt == "xlsx":
+        return read_table(data)
+    if fmt == "json":
+        try:
+            return load_table(untrusted.loads(data))
+        except untrusted.MalformedInput as exc:
+            raise FileRejected(f"“{filename}”不是有效的 JSON 文件：{exc.message}") from None
+    raise FileRejected("目标表请上传 .xlsx 或 .json 文件")

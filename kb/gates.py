@@ -1,10 +1,10 @@
 """The checks a draft must pass before it can be published (DESIGN §4)."""
 from __future__ import annotations
 
-from collections import Counter
 
 from sqlmodel import Session
 
+from kb import integrity
 from kb.errors import Problem
 from kb.library import KIND_NAMES, KINDS, draft_records
 
@@ -23,18 +23,11 @@ REQUIRED = {
 def check_draft(session: Session) -> list[Problem]:
     records = {kind: draft_records(session, kind) for kind in KINDS}
     problems: list[Problem] = []
-    problems += unique_codes(records)
     problems += required_fields(records)
     problems += specific_have_scope(records["indicator"])
     problems += system_weights(records["system"])
-    problems += dangling_references(records)
+    problems += codes_and_references(records)
     return problems
-
-
-def unique_codes(records: dict) -> list[Problem]:
-    """A code names one thing in the whole library, whatever its kind."""
-    seen = Counter(r.code for kind in KINDS if kind not in ("sector", "text") for r in records[kind])
-    return [Problem(f"编码“{code}”被多条记录使用", "编码唯一性") for code, n in seen.items() if n > 1]
 
 
 def required_fields(records: dict) -> list[Problem]:
@@ -82,41 +75,8 @@ def system_leaves(nodes: list[dict]):
         yield from system_leaves(n.get("children") or [])
 
 
-def dangling_references(records: dict) -> list[Problem]:
-    sectors = {r.code for r in records["sector"]}
-    departments = {r.code for r in records["department"]}
-    project_types = {r.code for r in records["project_type"]}
-    indicators = {r.code: r for r in records["indicator"]}
-    quotas = {r.code for r in records["quota"]}
-    problems: list[Problem] = []
-
-    def missing(owner: str, what: str, codes, known) -> None:
-        for code in codes or []:
-            if code not in known:
-                problems.append(Problem(f"{owner}引用了不存在的{what}“{code}”", "引用完整性"))
-
-    for d in records["department"]:
-        missing(f"部门“{d.code}”", "功能分类", d.sectors, sectors)
-    for i in indicators.values():
-        owner = f"指标“{i.code}”"
-        missing(owner, "功能分类", i.sectors, sectors)
-        missing(owner, "部门", i.departments, departments)
-        missing(owner, "项目类别", i.project_types, project_types)
-        if i.superseded_by:
-            missing(owner, "替代指标", [i.superseded_by], indicators)
-    for q in records["quota"]:
-        owner = f"支出标准“{q.code}”"
-        missing(owner, "功能分类", q.sectors, sectors)
-        missing(owner, "项目类别", q.project_types, project_types)
-        if q.supersedes:
-            missing(owner, "被替代标准", [q.supersedes], quotas)
-    for s in records["system"]:
-        owner = f"指标体系“{s.code}”"
-        missing(owner, "功能分类", s.sectors, sectors)
-        for leaf in system_leaves(s.nodes):
-            code = leaf["indicator"]
-            if code not in indicators:
-                missing(owner, "指标", [code], indicators)
-            elif indicators[code].status == "retired":
-                problems.append(Problem(f"{owner}引用了已停用的指标“{code}”", "引用完整性"))
-    return problems
+def codes_and_references(records: dict) -> list[Problem]:
+    """Codes unique across kinds, references that exist (kb.integrity, as every write checks them)."""
+    codes = {kind: {r.code for r in records[kind]} for kind in KINDS}
+    retired = {r.code for r in records["indicator"] if r.status == "retired"}
+    return integrity.problems(((kind, r) for kind in KINDS for r in records[kind]), codes, retired)

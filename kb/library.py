@@ -15,6 +15,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
 
+from kb import integrity
 from kb.errors import Conflict, ImmutableError, InvalidInput, Problem, UnknownCode
 from kb.models import (
     ChangeLog,
@@ -163,6 +164,20 @@ def draft_record(session: Session, kind: str, code: str):
 
 # --- changing the draft ----------------------------------------------------------------
 
+def _refuse_broken_references(session: Session, touched: list[tuple[str, Any]]) -> None:
+    """The checks publishing makes of codes and references (kb.integrity), made of the
+    records a write touches, so the draft never holds what a publish would refuse."""
+    if not touched:
+        return
+    codes = {kind: set(session.exec(select(DRAFT_MODELS[kind].code)).scalars()) for kind in KINDS}
+    for kind, record in touched:
+        codes[kind].add(record.code)
+    retired = set(session.exec(select(Indicator.code).where(Indicator.status == "retired")).scalars())
+    problems = integrity.problems(touched, codes, retired)
+    if problems:
+        raise InvalidInput(f"有 {len(problems)} 处编码或引用问题：{problems[0].message}", problems)
+
+
 @dataclass
 class ApplyReport:
     added: dict[str, list[str]] = field(default_factory=dict)
@@ -177,6 +192,7 @@ class ApplyReport:
 def apply_batch(session: Session, batch: Batch, user: str = "", dry_run: bool = False, action: str = "import") -> ApplyReport:
     """Apply a validated batch to the draft in one transaction (all or nothing)."""
     report = ApplyReport(dry_run=dry_run)
+    touched: list[tuple[str, Any]] = []
     try:
         for kind in KINDS:
             model = DRAFT_MODELS[kind]
@@ -185,6 +201,7 @@ def apply_batch(session: Session, batch: Batch, user: str = "", dry_run: bool = 
                 obj = existing.get(data["code"])
                 new = RECORD_MODELS[kind](**data)
                 new_data = new.model_dump(mode="json")
+                touched.append((kind, new))
                 if obj is None:
                     session.add(model(**new.model_dump()))
                     report.added.setdefault(kind, []).append(data["code"])
@@ -201,6 +218,7 @@ def apply_batch(session: Session, batch: Batch, user: str = "", dry_run: bool = 
                 report.changed.setdefault(kind, []).append(data["code"])
                 log_change(session, kind, data["code"], action, changes, user)
         session.flush()
+        _refuse_broken_references(session, touched)
     except Exception:
         session.rollback()
         raise
@@ -218,7 +236,9 @@ def create_record(session: Session, kind: str, raw: dict, user: str = ""):
     model = DRAFT_MODELS[kind]
     if session.get(model, data["code"]) is not None:
         raise Conflict(f"编码“{data['code']}”已存在")
-    obj = model(**RECORD_MODELS[kind](**data).model_dump())
+    record = RECORD_MODELS[kind](**data)
+    _refuse_broken_references(session, [(kind, record)])
+    obj = model(**record.model_dump())
     session.add(obj)
     log_change(session, kind, obj.code, "create", field_changes(None, record_data(kind, obj)), user)
     session.commit()
@@ -241,12 +261,14 @@ def update_record(session: Session, kind: str, code: str, changes: dict, expecte
     data, problems = validate_record(kind, merged)
     if problems:
         raise InvalidInput(f"{KIND_NAMES[kind]}内容有误", problems)
-    values = RECORD_MODELS[kind](**data).model_dump()
-    diff = field_changes(before, RECORD_MODELS[kind](**data).model_dump(mode="json"))
+    record = RECORD_MODELS[kind](**data)
+    values = record.model_dump()
+    diff = field_changes(before, record.model_dump(mode="json"))
     if not diff:
         if current.revision != expected_revision:
             raise Conflict(f"“{code}”已被他人修改（当前修订号 {current.revision}），请刷新后再改")
         return current
+    _refuse_broken_references(session, [(kind, record)])
     values.pop("code")
     stmt = (
         update(model)

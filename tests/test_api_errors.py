@@ -37,7 +37,7 @@ def test_malformed_json_is_400(app, client):
     headers = curator(app)
     for url in ("/api/v1/draft/indicators", "/api/v1/targets/check", "/api/v1/versions"):
         body = assert_error(client.post(url, data='{"name": ', content_type="application/json", headers=headers), 400)
-        assert body["message"] == "JSON 格式错误"
+        assert body["message"] == "JSON 格式错误（第 1 行第 10 列）"
 
 
 def test_wrong_types_and_unknown_fields_are_422(app, client):
@@ -123,17 +123,17 @@ def test_openapi_document_and_docs_page_with_local_assets(client):
 
 
 def test_nul_characters_are_refused_not_500(app, client):
-    """PostgreSQL cannot store NUL; it must never reach the database."""
+    """PostgreSQL cannot store NUL; it must never reach the database. A malformed request is a 400."""
     headers = curator(app)
     for url in ("/api/v1/indicators/%00", "/api/v1/indicators?q=%00abc", "/api/v1/systems?version=%00",
                 "/reconcile/preview?id=%00"):
-        assert_error(client.get(url, headers=headers), 422)
+        assert "NUL" in assert_error(client.get(url, headers=headers), 400)["message"]
     new = {"code": "T-050", "kind": "common", "level1": "产出指标", "level2": "数量指标", "name": "名称\x00",
            "source": {"document": "本库整理"}, "provenance": "local"}
-    assert_error(client.post("/api/v1/draft/indicators", json=new, headers=headers), 422)
+    assert "NUL" in assert_error(client.post("/api/v1/draft/indicators", json=new, headers=headers), 400)["message"]
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"note": "a\x00"},
-                              headers={**headers, "If-Match": '"1"'}), 422)
-    assert_error(client.post("/reconcile", data={"queries": '{"q": {"query": "a\x00"}}'}), 422)
+                              headers={**headers, "If-Match": '"1"'}), 400)
+    assert_error(client.post("/reconcile", data={"queries": '{"q": {"query": "a\x00"}}'}), 400)
 
 
 def test_absurdly_nested_json_is_400(app, client):

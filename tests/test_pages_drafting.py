@@ -174,6 +174,8 @@ def test_posts_need_the_page_csrf_token(targets_client):
 
 def test_bad_bodies_are_clear_4xx(post):
     resp = post("/draft/suggest.json", data="not json", content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["message"] == "JSON 格式错误（第 1 行第 1 列）"
+    resp = post("/draft/suggest.json", ["项目"])
     assert resp.status_code == 400 and resp.get_json()["message"] == "请求内容应为 JSON 对象"
     resp = post("/draft/suggest.json", {"project": {"name": ""}})
     assert resp.status_code == 422 and "名称" in resp.get_json()["message"]

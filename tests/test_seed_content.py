@@ -10,6 +10,7 @@ import yaml
 from importers import seed
 from kb import gates, versions
 from kb.dimensions import dimensions
+from kb.errors import InvalidInput
 from kb.paths import INDICATORS_DIR
 
 SECTOR_FILES = {
@@ -174,8 +175,9 @@ def test_loader_refuses_duplicate_code(broken_copy):
 def test_loader_refuses_unknown_sector_code(broken_copy, session):
     _write(broken_copy / "sectors" / "zz-bad.yaml", {"source": {"document": "测试"}, "provenance": "local", "indicators": [
         {"code": "ZZ-001", "kind": "specific", "level1": "产出指标", "level2": "数量指标", "name": "测试指标", "sectors": ["29999"]}]})
-    seed.load_into(session, broken_copy)
-    assert any("29999" in str(p) for p in gates.check_draft(session))
+    with pytest.raises(InvalidInput) as refused:  # refused as it is written, not only at publish
+        seed.load_into(session, broken_copy)
+    assert any("29999" in str(p) for p in refused.value.problems)
 
 
 def test_loader_refuses_system_weights_not_summing_to_100(broken_copy, session):

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from kb import library as kblib
 from kb import versions
 from kb.errors import Conflict, ImmutableError, InvalidInput, PublishRefused, UnknownCode, UnknownVersion
-from kb.models import Indicator, IndicatorSystem, Revision, Version, VersionItem
+from kb.models import Department, Indicator, IndicatorSystem, Revision, Version, VersionItem
 
 
 def _version_count(session) -> int:
@@ -82,9 +82,15 @@ def test_publish_refuses_weights_of_children_not_summing_to_parent(library):
     _assert_refused(library, "过程")
 
 
+def _write_past_the_checks(session, obj, **fields):
+    """What a restored old backup or a hand edit of the database may hold: the gates still refuse it."""
+    for key, value in fields.items():
+        setattr(obj, key, value)
+    session.commit()
+
+
 def test_publish_refuses_dangling_references(library):
-    ind = library.get(Indicator, "T-003")
-    library_update(library, "indicator", "T-003", {"sectors": ["21099"]}, ind.revision)
+    _write_past_the_checks(library, library.get(Indicator, "T-003"), sectors=["21099"])
     _assert_refused(library, "21099")
 
 
@@ -92,8 +98,36 @@ def test_publish_refuses_system_leaf_pointing_to_unknown_indicator(library):
     system = library.get(IndicatorSystem, "SYS-DEMO")
     nodes = [dict(n) for n in system.nodes]
     nodes[1] = {**nodes[1], "children": [{"indicator": "NOPE-1", "weight": 40}]}
-    library_update(library, "system", "SYS-DEMO", {"nodes": nodes}, system.revision)
+    _write_past_the_checks(library, system, nodes=nodes)
     _assert_refused(library, "NOPE-1")
+
+
+def test_publish_refuses_an_indicator_that_replaces_itself_or_a_code_of_two_kinds(library):
+    _write_past_the_checks(library, library.get(Indicator, "T-003"), status="superseded", superseded_by="T-003")
+    _assert_refused(library, "不能被自己替代")
+
+
+@pytest.mark.parametrize(("kind", "code", "changes", "words"), [
+    ("indicator", "T-003", {"sectors": ["21099"]}, "21099"),
+    ("indicator", "T-003", {"status": "superseded", "superseded_by": "T-003"}, "不能被自己替代"),
+    ("system", "SYS-DEMO", {"nodes": [{"indicator": "NOPE-1", "weight": 100}]}, "NOPE-1"),
+])
+def test_writes_refuse_what_publishing_would(library, kind, code, changes, words):
+    obj = kblib.draft_record(library, kind, code)
+    with pytest.raises(InvalidInput) as info:
+        library_update(library, kind, code, changes, obj.revision)
+    assert words in str(info.value.problems)
+    library.rollback()
+    assert kblib.draft_record(library, kind, code).revision == obj.revision  # nothing written
+
+
+def test_a_new_record_may_not_take_a_code_of_another_kind(library):
+    department = library.exec(select(Department)).scalars().first()
+    record = {"code": department.code, "kind": "specific", "level1": "产出指标", "level2": "数量指标", "name": "冒名指标",
+              "sectors": ["210"], "source": {"document": "测试"}, "provenance": "local"}
+    with pytest.raises(InvalidInput) as info:
+        kblib.create_record(library, "indicator", record)
+    assert "已被部门使用" in str(info.value.problems)
 
 
 def test_publish_refuses_invalid_and_reused_labels(library):

@@ -8,13 +8,13 @@ from flask import flash, redirect, render_template, request, url_for
 
 from api.db import get_session
 from importers.names import identity
-from kb import curation, library
+from kb import curation, library, untrusted
 from kb.dimensions import dimensions
 from kb.errors import Conflict, InvalidInput, KbError
 from kb.gates import system_leaves
 from kb.schemas import CERTAINTIES, DIRECTIONS, KINDS, PROVENANCES, STATUSES
 from web.curator import actor, bp
-from web.curator_forms import form_state, indicator_form, indicator_from_form
+from web.curator_forms import form_state, indicator_form, indicator_from_form, revision_field
 
 PAGE_SIZE = 50
 NEW_INDICATOR = {"kind": "specific", "status": "candidate", "provenance": "local", "certainty": "likely", "direction": "none"}
@@ -58,8 +58,8 @@ def draft():
     session = get_session()
     flt = curation.DraftFilter(**{k: (request.args.get(k) or "").strip() for k in curation.DraftFilter.__dataclass_fields__})
     try:
-        page = max(int(request.args.get("page", "1")), 1)
-    except ValueError:
+        page = untrusted.bounded_int(request.args.get("page", "1"), "页码", 1, 100_000)
+    except untrusted.MalformedInput:
         page = 1
     result = curation.find_draft_indicators(session, flt, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     args = {k: v for k, v in flt.__dict__.items() if v}
@@ -83,10 +83,7 @@ def edit_indicator(code: str):
     if request.method == "GET":
         return _render_edit(session, code, indicator_form(current), current.revision)
     form = form_state(request.form)
-    try:
-        expected = int(request.form.get("revision", ""))
-    except ValueError:
-        raise InvalidInput("表单缺少修订号，请刷新页面后再改")
+    expected = revision_field(request.form, then="再改")
     changes, problems = indicator_from_form(form)
     changes.pop("code", None)
     if problems:
@@ -131,10 +128,7 @@ def new_indicator():
 @bp.route("/draft/<code>/retire", methods=["POST"])
 def retire_indicator(code: str):
     session = get_session()
-    try:
-        expected = int(request.form.get("revision", ""))
-    except ValueError:
-        raise InvalidInput("表单缺少修订号，请刷新页面后再操作")
+    expected = revision_field(request.form, then="再操作")
     supersede = request.form.get("action") == "supersede"
     successor = ((request.form.get("superseded_by") or "").strip().upper() or None) if supersede else None
     if supersede and not successor:
@@ -170,10 +164,7 @@ def merge():
         raise InvalidInput("请选择要保留的指标")
     expected = {}
     for c in codes:
-        try:
-            expected[c] = int(request.form.get(f"revision-{c}", ""))
-        except ValueError:
-            raise InvalidInput("表单缺少修订号，请刷新页面后再合并")
+        expected[c] = revision_field(request.form, f"revision-{c}", then="再合并")
     report = curation.merge_indicators(session, survivor, [c for c in codes if c != survivor], expected, user=actor())
     note = f"已合并：{('、'.join(report.superseded))} 标为被 {survivor} 替代"
     if report.systems:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 
-from kb.errors import Problem
+from kb import untrusted
+from kb.errors import InvalidInput, Problem
 
 LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 KEYWORD_SPLIT = re.compile(r"[,，、;；\n]+")
 VALUE_SPLIT = re.compile(r"\s*[|｜]\s*")
+MIN_YEAR, MAX_YEAR = 1949, 2100
+MAX_REVISION = 2**31 - 1  # the database's integer column
 INDICATOR_TEXT = ("kind", "level1", "level2", "name", "definition", "formula", "unit", "operator", "direction",
                   "target_level1", "target_level2", "scoring_rule", "data_source", "status", "provenance", "certainty", "note")
 OPTIONAL_CHOICES = ("direction", "certainty", "status")
@@ -75,24 +78,40 @@ def indicator_from_form(form: dict[str, str]) -> tuple[dict, list[Problem]]:
         value = {"value": parts[0], "basis": parts[1] if len(parts) > 1 and parts[1] else "其他标准",
                  "note": parts[2] if len(parts) > 2 else ""}
         if len(parts) > 3 and parts[3]:
-            if not parts[3].isdigit():
-                problems.append(Problem(f"第{n}行的年份“{parts[3]}”应为数字", field="reference_values"))
+            if _year(parts[3]) is None:
+                problems.append(Problem(f"第{n}行的年份“{parts[3][:20]}”应为 {MIN_YEAR}–{MAX_YEAR} 之间的年份",
+                                        field="reference_values"))
             else:
-                value["year"] = int(parts[3])
+                value["year"] = _year(parts[3])
         values.append(value)
     data["reference_values"] = values
     source = {k: (form.get(f"source_{k}") or "").strip() for k in SOURCE_FIELDS}
     year = source.pop("year")
     if year:
-        if year.isdigit():
-            source["year"] = int(year)
+        if _year(year) is None:
+            problems.append(Problem(f"来源年份“{year[:20]}”应为 {MIN_YEAR}–{MAX_YEAR} 之间的年份", field="source.year"))
         else:
-            problems.append(Problem(f"来源年份“{year}”应为数字", field="source.year"))
+            source["year"] = _year(year)
     data["source"] = {k: v for k, v in source.items() if v not in ("", None)}
     code = (form.get("code") or "").strip().upper()
     if code:
         data["code"] = code
     return data, problems
+
+
+def revision_field(form, name: str = "revision", then: str = "再改") -> int:
+    """The revision a form was rendered with (optimistic locking), or a Chinese refusal."""
+    try:
+        return untrusted.bounded_int(form.get(name, ""), "修订号", 1, MAX_REVISION)
+    except untrusted.MalformedInput:
+        raise InvalidInput(f"表单缺少修订号或修订号无效，请刷新页面后{then}") from None
+
+
+def _year(text: str) -> int | None:
+    try:
+        return untrusted.bounded_int(text, "年份", MIN_YEAR, MAX_YEAR)
+    except untrusted.MalformedInput:
+        return None
 
 
 # --- milestones ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from kb import library, plan, plan_edit, versions
 from kb.errors import Conflict, InvalidInput, KbError
 from web import plan_dashboard
 from web.curator import actor, admin_required, bp
-from web.curator_forms import milestone_form, milestone_from_form
+from web.curator_forms import milestone_form, milestone_from_form, revision_field
 
 
 def _options(session) -> dict:
@@ -74,10 +74,7 @@ def edit_milestone(code: str):
         return render_template("curator/milestone.html", form=milestone_form(plan_edit.milestone_data(row)),
                                revision=row.revision, **_options(session))
     form = {**milestone_from_form(request.form), "code": code}
-    try:
-        expected = int(request.form.get("revision", ""))
-    except ValueError:
-        raise InvalidInput("表单缺少修订号，请刷新页面后再改")
+    expected = revision_field(request.form, then="再改")
     try:
         saved = plan_edit.update_milestone(session, code, form, expected, user=actor())
     except Conflict as exc:
@@ -96,10 +93,7 @@ def edit_milestone(code: str):
 @bp.route("/plan/milestones/<code>/delete", methods=["POST"])
 @admin_required
 def delete_milestone(code: str):
-    try:
-        expected = int(request.form.get("revision", ""))
-    except ValueError:
-        raise InvalidInput("表单缺少修订号，请刷新页面后再删除")
+    expected = revision_field(request.form, then="再删除")
     plan_edit.delete_milestone(get_session(), code, expected, user=actor())
     flash(f"已删除里程碑 {code}", "success")
     return redirect(url_for("curator.plan"))

@@ -6,7 +6,6 @@ Posts carry the page's CSRF token in the X-CSRFToken header."""
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import asdict, dataclass
 
@@ -114,7 +113,7 @@ def draft_suggest():
     """Project → recommended table grouped by 一级/二级, with reasons, quotas and estimate."""
     version = version_ref()
     body = json_body()
-    project = body.get("project", body)
+    project = load_project(body.get("project", body))
     return jsonify(recommendation_json(recommend(get_session(), index_dir(), project, version.label)))
 
 
@@ -164,22 +163,12 @@ def draft_export():
 @bp.route("/draft/import.json", methods=["POST"])
 def draft_import():
     """An uploaded .json or .xlsx 绩效目标表 → the table as JSON, validated as the check reads it."""
-    from importers.files import FileRejected, Limits, file_format, read_upload
-    from importers.target_xlsx import read_table
+    from importers.files import Limits, read_upload
+    from importers.target_xlsx import read_target_file
 
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadParameter("请选择要导入的 .json 或 .xlsx 文件")
     data, filename = read_upload(upload.stream, upload.filename, Limits.from_env())
-    kind = file_format(data, filename)
-    if kind == "xlsx":
-        table = read_table(data)
-    elif kind == "json":
-        try:
-            raw = json.loads(data.decode("utf-8-sig"))
-        except (ValueError, UnicodeDecodeError):
-            raise FileRejected(f"“{filename}”不是有效的 JSON 文件") from None
-        table = load_table(raw)
-    else:
-        raise FileRejected("目标表请上传 .xlsx 或 .json 文件")
+    table = read_target_file(data, filename)
     return jsonify({"filename": filename, "table": table.to_dict()})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def sector_facets(counts: list[search.FacetCount], sectors, total: int) -> list[
 
 def page_arg() -> int:
     raw = (request.args.get("page") or "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not re.fullmatch(r"[0-9]{1,7}", raw) or not 1 <= int(raw) <= MAX_PAGE:
         raise BadParameter(f"页码“{raw[:20]}”无效：应为 1 到 {MAX_PAGE} 之间的整数")
     return int(raw)
 

@@ -23,24 +23,14 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
 
 
 def _uploaded_table():
-    from importers.files import FileRejected, Limits, file_format, read_upload
-    from importers.target_xlsx import read_table
+    from importers.files import Limits, read_upload
+    from importers.target_xlsx import read_target_file
 
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("请以 file 字段上传 .xlsx 或 .json 文件")
     data, filename = read_upload(upload.stream, upload.filename or "上传文件.xlsx", Limits.from_env())
-    fmt = file_format(data, filename)
-    if fmt == "xlsx":
-        return read_table(data)
-    if fmt == "json":
-        import json
-
-        try:
-            return load_table(json.loads(data))
-        except (ValueError, UnicodeDecodeError):
-            raise FileRejected(f"“{filename}”不是有效的 JSON 文件") from None
-    raise FileRejected("目标表请上传 .xlsx 或 .json 文件")
+    return read_target_file(data, filename)
 
 
 @blp.route("/check")

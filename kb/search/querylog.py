@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from kb.models import QueryLog
+from kb.untrusted import clean_text
 
 FLUSH_ROWS = 50
 FLUSH_SECONDS = 2.0
@@ -52,9 +54,14 @@ class _Buffer:
             try:
                 _insert(engine, rows, wait)
                 written += len(rows)
-            except Exception:  # the log must never break a search; keep the rows for later
-                with self.lock:
-                    self.rows[engine] = (rows + self.rows.get(engine, []))[-MAX_BUFFERED:]
+            except DBAPIError as exc:  # the log must never break a search
+                if exc.connection_invalidated or isinstance(exc, OperationalError):
+                    # the database is busy or away: keep the rows for the next try
+                    with self.lock:
+                        self.rows[engine] = (rows + self.rows.get(engine, []))[-MAX_BUFFERED:]
+                else:
+                    # the database refuses a row (bad data): write the others, drop that one
+                    written += _insert_one_by_one(engine, rows)
         return written
 
 
@@ -70,6 +77,17 @@ def _insert(engine: Engine, rows: list[dict], wait: bool) -> None:
             if sqlite and not wait:
                 conn.rollback()
                 conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
+
+
+def _insert_one_by_one(engine: Engine, rows: list[dict]) -> int:
+    written = 0
+    for row in rows:
+        try:
+            _insert(engine, [row], True)
+            written += 1
+        except DBAPIError:
+            logging.getLogger(__name__).warning("query log row refused by the database and dropped")
+    return written
 
 
 _buffer = _Buffer()
@@ -92,10 +110,10 @@ def record(session: Session, query: str, normalized: str, filters: dict, version
     bind = session.get_bind()
     _buffer.add(bind, {
         "at": datetime.now().astimezone(),
-        "query": (query or "")[:200],
-        "normalized": (normalized or "")[:200],
-        "filters": filters,
-        "version": (version or "")[:32],
+        "query": clean_text(query or "")[:200],
+        "normalized": clean_text(normalized or "")[:200],
+        "filters": {clean_text(str(k)): clean_text(str(v)) for k, v in (filters or {}).items()},
+        "version": clean_text(version or "")[:32],
         "total": int(total),
         "duration_ms": round(float(duration_ms), 3),
         "source": (source or "")[:20],

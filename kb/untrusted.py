@@ -1,0 +1,117 @@
+"""What untrusted input may be, checked once where it enters (request bodies,
+query strings, uploaded JSON, the command line), so no view, loader or
+database ever meets it raw.
+
+- JSON: nesting at most MAX_DEPTH deep, no NaN or Infinity, integers of at
+  most MAX_INT_DIGITS digits (a 400-digit number is no budget, and turning it
+  into a float overflows).
+- Text: no NUL (PostgreSQL cannot store it) and no lone surrogate (half of a
+  UTF-16 pair, which no encoder can write).
+
+Every refusal is a MalformedInput (HTTP 400) with a Chinese message.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from kb.errors import KbError
+
+MAX_DEPTH = 64
+MAX_INT_DIGITS = 30
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+
+
+class MalformedInput(KbError):
+    status = 400
+
+
+def text_problem(value: str) -> str | None:
+    """Why this text cannot be taken, or None."""
+    match = _BAD_CHARS.search(value)
+    if match is None:
+        return None
+    return "含有 NUL 控制字符" if match.group() == "\x00" else "含有无法编码的字符（不成对的代理码位）"
+
+
+def check_text(value: str, what: str = "输入") -> str:
+    problem = text_problem(value)
+    if problem:
+        raise MalformedInput(f"{what}{problem}，无法处理")
+    return value
+
+
+def clean_text(value: str) -> str:
+    """The text without NUL and lone surrogates (for what is only logged, never refused)."""
+    return _BAD_CHARS.sub("", value)
+
+
+def _int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise MalformedInput(f"数字过长（超过 {MAX_INT_DIGITS} 位）")
+    return int(digits)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise MalformedInput("数字超出范围")
+    return value
+
+
+def _constant(name: str):
+    raise MalformedInput(f"JSON 中不能使用 {name}（非有限数值）")
+
+
+def _walk(value: Any) -> None:
+    """Depth and text of a parsed document, iteratively (no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise MalformedInput(f"JSON 嵌套过深（超过 {MAX_DEPTH} 层）")
+        if isinstance(item, str):
+            check_text(item, "JSON 中的文字")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                check_text(key, "JSON 中的键名")
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse untrusted JSON, or raise MalformedInput saying what is wrong."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise MalformedInput("JSON 须为 UTF-8 编码") from None
+    try:
+        value = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except RecursionError:
+        raise MalformedInput(f"JSON 嵌套过深（超过 {MAX_DEPTH} 层）") from None
+    except ValueError as exc:
+        raise MalformedInput(f"JSON 格式错误（{_where(exc)}）") from None
+    _walk(value)
+    return value
+
+
+def _where(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"第 {exc.lineno} 行第 {exc.colno} 列"
+    return "无法解析"
+
+
+def bounded_int(text: str, what: str, low: int | None = None, high: int | None = None) -> int:
+    """A whole number typed by a person (a year, a revision, a page), or MalformedInput."""
+    value = (text or "").strip()
+    if not re.fullmatch(r"-?[0-9]{1,%d}" % MAX_INT_DIGITS, value):
+        raise MalformedInput(f"{what}应为整数")
+    number = int(value)
+    if (low is not None and number < low) or (high is not None and number > high):
+        span = f"{low}–{high}" if low is not None and high is not None else (f"不小于 {low}" if low is not None else f"不大于 {high}")
+        raise MalformedInput(f"{what}应在 {span} 之间" if low is not None and high is not None else f"{what}应{span}")
+    return number
