@@ -218,6 +218,12 @@ def stats_command(label: str | None, as_json: bool) -> None:
                           ("可靠程度", stats.by_certainty), ("行业（个性指标所属类）", stats.by_sector)):
         click.echo(f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     click.echo(f"国家监测指标（▲）: {stats.national_monitoring}")
+    c = stats.cases
+    if c is not None:
+        click.echo(f"案例: {c.total} 张表，{c.rows} 行（不完整 {c.incomplete} 张）")
+        for title, counts in (("案例·类", c.by_sector), ("案例·省份", c.by_province), ("案例·年度", c.by_year),
+                              ("案例·表别", c.by_table_kind)):
+            click.echo(f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 # --- quota standards --------------------------------------------------------------
@@ -274,17 +280,11 @@ def restore_command(file: Path) -> None:
 
 
 # --- commands that live in their own modules -----------------------------------------
-# Each module has `register(cli)`. (Modules under construction may be absent.)
-import importlib  # noqa: E402
+# Each module has `register(cli)`.
+from api import cli_admin, cli_cases, cli_import, cli_search, cli_targets  # noqa: E402
 
-for _name in ("api.cli_search", "api.cli_targets", "api.cli_admin", "api.cli_import"):
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _name:
-            raise
-    else:
-        _module.register(cli)
+for _module in (cli_search, cli_targets, cli_admin, cli_import, cli_cases):
+    _module.register(cli)
 
 
 # --- entry point -------------------------------------------------------------------

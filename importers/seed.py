@@ -27,6 +27,7 @@ LIST_KEYS = {
     "departments": "department",
     "project_types": "project_type",
     "systems": "system",
+    "cases": "case",
 }
 FILE_DEFAULT_KEYS = ("source", "provenance", "certainty")
 SKIP_DIRS = {"framework"}

@@ -9,7 +9,7 @@ from kb.errors import Problem
 from kb.library import KIND_NAMES, KINDS, draft_records
 
 WEIGHT_TOLERANCE = 1e-6
-SOURCED = ("indicator", "quota", "system")
+SOURCED = ("indicator", "quota", "system", "case")
 REQUIRED = {
     "indicator": ("code", "kind", "level1", "level2", "name", "provenance"),
     "quota": ("code", "name", "category", "unit", "effective_date", "provenance"),
@@ -17,6 +17,7 @@ REQUIRED = {
     "sector": ("code", "name"),
     "department": ("code", "name"),
     "project_type": ("code", "name"),
+    "case": ("code", "name", "provenance"),
 }
 
 

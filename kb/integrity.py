@@ -14,8 +14,8 @@ from typing import Iterable
 
 from kb.errors import Problem
 
-UNIQUE_KINDS = ("department", "project_type", "indicator", "system", "quota")
-KIND_NAMES = {"department": "部门", "project_type": "项目类别", "indicator": "指标", "system": "指标体系", "quota": "支出标准"}
+UNIQUE_KINDS = ("department", "project_type", "indicator", "system", "quota", "case")
+KIND_NAMES = {"department": "部门", "project_type": "项目类别", "indicator": "指标", "system": "指标体系", "quota": "支出标准", "case": "案例"}
 
 
 def _leaves(nodes: list[dict]):
@@ -58,6 +58,10 @@ def problems(touched: Iterable[tuple[str, object]], codes: dict[str, set[str]], 
                 out.append(Problem(f"{owner}不能替代自己", "引用完整性"))
             elif r.supersedes:
                 missing(owner, "被替代标准", [r.supersedes], codes["quota"])
+        elif kind == "case":
+            missing(owner, "功能分类", [r.sector] if r.sector else [], codes["sector"])
+            missing(owner, "项目类别", [r.project_type] if r.project_type else [], codes["project_type"])
+            missing(owner, "指标", [row["indicator"] for row in r.rows if row.get("indicator")], codes["indicator"])
         elif kind == "system":
             missing(owner, "功能分类", r.sectors, codes["sector"])
             for leaf in _leaves(r.nodes):

@@ -18,6 +18,8 @@ from sqlmodel import Session, SQLModel
 from kb import integrity
 from kb.errors import Conflict, ImmutableError, InvalidInput, Problem, UnknownCode
 from kb.models import (
+    Case,
+    CaseRecord,
     ChangeLog,
     Department,
     DepartmentRecord,
@@ -41,7 +43,7 @@ from kb.models import (
 from kb.schemas import SCHEMAS, flatten_messages
 
 # Order matters: referenced kinds come before the kinds that reference them.
-KINDS = ("sector", "department", "project_type", "text", "indicator", "system", "quota")
+KINDS = ("sector", "department", "project_type", "text", "indicator", "system", "quota", "case")
 DRAFT_MODELS: dict[str, type[SQLModel]] = {
     "sector": Sector,
     "department": Department,
@@ -50,6 +52,7 @@ DRAFT_MODELS: dict[str, type[SQLModel]] = {
     "indicator": Indicator,
     "system": IndicatorSystem,
     "quota": Quota,
+    "case": Case,
 }
 RECORD_MODELS: dict[str, type[SQLModel]] = {
     "sector": SectorRecord,
@@ -59,6 +62,7 @@ RECORD_MODELS: dict[str, type[SQLModel]] = {
     "indicator": IndicatorRecord,
     "system": SystemRecord,
     "quota": QuotaRecord,
+    "case": CaseRecord,
 }
 KIND_NAMES = {kind: name for kind, (_, name) in SCHEMAS.items()}
 

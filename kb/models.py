@@ -153,6 +153,37 @@ class Quota(QuotaRecord, table=True):
     revision: int = 1
 
 
+# --- cases: real target tables, versioned with the library --------------------------
+
+class CaseRecord(Provenanced):
+    """A real, published 绩效目标表 (or 自评表) as its source printed it: the project
+    and its rows. Rows are {level1, level2, name, operator, value, unit, actual,
+    indicator}; `indicator` is the library code a row corresponds to, when one does."""
+    code: str = Field(primary_key=True, max_length=40)
+    name: str
+    summary: str = ""  # 项目概况 / 立项依据, as printed
+    goal: str = ""  # 年度总体目标
+    sector: str = ""  # 支出功能分类 code
+    department: str = ""  # 主管部门, as printed
+    unit: str = ""  # 实施单位, as printed
+    region: str = ""
+    province: str = ""
+    year: Optional[int] = None
+    budget_wan_yuan: Optional[float] = None
+    project_type: str = ""
+    expenditure_type: str = ""  # 项目 | 部门整体 | 政策
+    table_kind: str = "目标表"  # 目标表 | 自评表 | 监控表
+    rows: list[dict] = _json_list()
+    incomplete: bool = False  # rows left out (illegible, cut off) or the table cut off
+    actuals: bool = False  # rows carry actual results (自评), not only targets
+    status: str = "standard"  # standard | retired
+
+
+class Case(CaseRecord, table=True):
+    __tablename__ = "target_case"
+    revision: int = 1
+
+
 # --- search text (synonyms), versioned with the library ----------------------------
 
 class TextListRecord(SQLModel):

@@ -19,13 +19,15 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from sqlmodel import Session
 
+from kb import cases as case_library
 from kb import snapshot as snapshots
 from kb.dimensions import dimensions
+from kb.errors import InvalidInput
 from kb.models import IndicatorRecord
 from kb.numerals import fmt
 from kb.project import Scope, TypeMatch, scope as resolve_scope
@@ -34,7 +36,7 @@ from kb.snapshot import Snapshot, name_key, sectors_related
 from kb.target_schema import load_project
 from kb.targets import Project, TargetRow, TargetTable
 from kb.tokens import GENERIC_WORDS
-from kb.values import money_factor, row_for, suggest, value_is_valid
+from kb.values import SuggestedValue, default_operator, money_factor, row_for, suggest, value_is_valid
 
 TOP_TERMS = 8  # discriminative terms in the any-word query
 SEARCH_LIMIT = 60  # BM25 hits considered (plus as many again within the project's sector)
@@ -55,6 +57,8 @@ TYPE_BONUS = 0.3
 OUT_OF_SECTOR = 0.4  # multiplier for a specific indicator of another sector
 FILL = 0.3  # an indicator added only so that a required dimension has a candidate
 MIN_SCORE = 0.15  # a search hit scoring less (weak text match, other sector) is not suggested
+CASE_WEIGHT = 1.6  # a library indicator similar cases used: up to this much, by those cases' share of similarity
+CASE_ONLY = 0.3  # added for a row several similar cases use that no library indicator matches
 # rows per 二级 in the table `to_table` drafts
 TABLE_ROWS = {"数量指标": 2, "质量指标": 2, "时效指标": 1, "经济成本指标": 2, "服务对象满意度指标": 1}
 TABLE_EFFECT_ROWS = 2  # 效益指标 rows, over its 二级
@@ -76,6 +80,8 @@ class Suggestion:
     basis_note: str = ""
     definition: str = ""
     matched: list[str] = field(default_factory=list)  # the project's terms found in the indicator
+    cases: list[str] = field(default_factory=list)  # codes of the similar cases that used it
+    general: bool = False  # a 通用 common indicator (no project type)
 
 
 @dataclass
@@ -100,6 +106,9 @@ class Recommendation:
     estimate: Estimate | None
     records: dict[str, IndicatorRecord] = field(default_factory=dict, repr=False)
     total_cost: IndicatorRecord | None = field(default=None, repr=False)  # the library's 项目总成本, if any
+    similar: list[case_library.SimilarCase] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what was set aside to answer (an unknown sector)
+    case_values: dict[str, SuggestedValue] = field(default_factory=dict, repr=False)  # code → a value from the cases
 
     @property
     def indicators(self) -> list[Suggestion]:
@@ -107,8 +116,24 @@ class Recommendation:
         return [s for g in self.groups for s in g.suggestions]
 
     def top(self, n: int = 20) -> list[Suggestion]:
-        """The n best suggestions over all dimensions."""
-        return sorted(self.indicators, key=lambda s: (-s.score, s.code))[:n]
+        """The n best suggestions over all dimensions: at most one 通用 common indicator per 二级
+        (the project's own indicators first), and 效益 and 满意度 always represented."""
+        ranked = sorted(self.indicators, key=lambda s: (-s.score, s.code))
+        chosen, general_dims = [], set()
+        for s in ranked:
+            if s.general:
+                if s.level2 in general_dims:
+                    continue
+                general_dims.add(s.level2)
+            chosen.append(s)
+        out = chosen[:n]
+        for level1 in ("效益指标", "满意度指标"):
+            if out and not any(s.level1 == level1 for s in out):
+                best = next((s for s in chosen[n:] if s.level1 == level1), None)
+                if best is not None:
+                    out[-1] = best
+                    out.sort(key=lambda s: (-s.score, s.code))
+        return out
 
     @property
     def missing_dimensions(self) -> list[str]:
@@ -131,7 +156,9 @@ class Recommendation:
                 if s.kind == "specific" and not s.matched and taken:
                     continue  # beyond a group's first row, a specific indicator needs words of the project
                 rec = self.records[s.code]
-                row = row_for(rec, suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate, fallback=True))
+                value = suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate)
+                row = row_for(rec, value or self.case_values.get(s.code)
+                              or suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate, fallback=True))
                 key = name_key(row.name)
                 if key in seen or not _usable(row):
                     continue
@@ -190,13 +217,21 @@ class Recommendation:
                         "unit": m.quota.unit, "amount": m.quota.amount, "source": m.source, "reason": m.reason,
                         "selected": m.selected} for m in self.quotas],
             "estimate": _estimate_json(self.estimate),
+            "similar_cases": [similar_json(c) for c in self.similar],
+            "warnings": self.warnings,
         }
 
 
 def _suggestion_json(s: Suggestion) -> dict:
     return {"code": s.code, "name": s.name, "level1": s.level1, "level2": s.level2, "kind": s.kind, "score": s.score,
             "reason": s.reason, "operator": s.operator, "suggested_value": s.suggested_value, "unit": s.unit,
-            "basis": s.basis, "basis_note": s.basis_note}
+            "basis": s.basis, "basis_note": s.basis_note, "cases": s.cases}
+
+
+def similar_json(c: case_library.SimilarCase) -> dict:
+    return {"code": c.case.code, "name": c.case.name, "region": c.case.region, "year": c.case.year,
+            "sector": c.case.sector, "score": c.score, "words": c.words, "reasons": c.reasons,
+            "source_url": (c.case.source or {}).get("url", "")}
 
 
 def _estimate_json(est: Estimate | None) -> dict | None:
@@ -224,6 +259,7 @@ class _Candidate:
     score: float
     reasons: list[str]
     matched: list[str] = field(default_factory=list)
+    use: case_library.CaseUse | None = None  # how similar cases used it
 
 
 def _template_dims(rec: IndicatorRecord) -> bool:
@@ -379,7 +415,15 @@ def recommend(session: Session, index_dir: Path | str, project: Project | dict, 
 def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
     """The recommendation itself, given a library snapshot and its opened search index
     (kb.search's OpenIndex; None to go without text relevance)."""
-    sc = resolve_scope(snap, project)
+    warnings = []
+    try:
+        sc = resolve_scope(snap, project)
+    except InvalidInput as exc:
+        if "行业" not in exc.message:
+            raise
+        # an unknown sector is set aside, not a failure: the words and the cases still say a lot
+        warnings.append(exc.message + "；已按项目名称和内容推荐")
+        sc = resolve_scope(snap, replace(project, sector=""))
     quantity = parse_quantity(project.text)
     quotas = applicable(snap, project.text, sc.type_codes, sc.sector, quantity)
     est = estimate(quotas, quantity)
@@ -416,14 +460,66 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
             reasons.insert(0, "通用共性指标")
         if score >= MIN_SCORE:
             candidates[code] = _Candidate(rec, score, reasons, matched)
+    similar = case_library.similar_cases(snap, project.name, project.description, sc.sector, sc.type_codes,
+                                         project.budget_wan_yuan)
+    _add_case_uses(candidates, case_library.case_uses(snap, similar), snap, sc)
     for rec in general:
         if rec.code not in candidates:
             candidates[rec.code] = _Candidate(rec, GENERAL_COMMON, ["通用共性指标"])
     _fill_required(candidates, snap, sc, project)
 
-    groups = _group(candidates, quantity, quotas, project, est)
+    case_values: dict[str, SuggestedValue] = {}
+    groups = _group(candidates, quantity, quotas, project, est, case_values)
     return Recommendation(snap.version.label, project, sc.types, sc.sector, terms, groups, quotas, quantity, est,
-                          {c.rec.code: c.rec for c in candidates.values()}, _total_cost_indicator(snap))
+                          {c.rec.code: c.rec for c in candidates.values()}, _total_cost_indicator(snap), similar, warnings, case_values)
+
+
+def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.CaseUse], snap: Snapshot, sc: Scope) -> None:
+    """What similar cases used: a library indicator gains up to CASE_WEIGHT by the cases' share of
+    similarity; a row several cases use that the library lacks becomes a case indicator."""
+    for use in uses:
+        if use.indicator:
+            rec = snap.by_code.get(use.indicator)
+            if rec is None or rec.status not in ("standard", "candidate") or not _template_dims(rec):
+                continue
+            bonus, factor, reasons = _scope_bonus(rec, sc, snap)
+            c = candidates.get(rec.code)
+            if c is None:
+                c = candidates[rec.code] = _Candidate(rec, bonus, reasons)
+            c.score += CASE_WEIGHT * use.weight * factor  # another 类's indicator needs more than one case
+            c.reasons.append(use.explanation)
+            c.use = use
+        elif len(use.cases) >= case_library.MIN_ROW_CASES and use.dims:
+            rec = _case_indicator(use)
+            candidates[rec.code] = _Candidate(rec, CASE_ONLY + CASE_WEIGHT * use.weight, [use.explanation, "库中尚无此指标"], use=use)
+
+
+def _case_indicator(use: case_library.CaseUse) -> IndicatorRecord:
+    """A row of similar cases, as a record the groups and the drafted table can hold (kind "case";
+    its code names the row, not a library indicator)."""
+    import hashlib
+
+    values = use.values
+    unit = values.unit if values else ""
+    operator = values.operator if values and values.operator else ("定性" if values and values.texts and not values.numbers else "")
+    return IndicatorRecord(
+        code="CASE-" + hashlib.sha1(use.key.encode()).hexdigest()[:10].upper(), kind="case",
+        level1=use.dims[0], level2=use.dims[1], name=use.name, unit=unit, operator=operator,
+        direction="down" if operator == "≤" else "up", qualitative=operator == "定性",
+        source={"document": "案例库：" + "、".join(c.case.code for c in use.cases)}, provenance="verbatim")
+
+
+def _case_value(use: case_library.CaseUse | None) -> SuggestedValue | None:
+    """A value from similar cases: the median of a rate, share or time limit; the usual wording of a
+    qualitative one. Another place's counts and amounts are never a target here."""
+    values = use.values if use else None
+    if values is None:
+        return None
+    if values.numbers and values.portable:
+        return SuggestedValue(fmt(values.median), "其他标准", values.note(), values.unit)
+    if values.texts and not values.numbers and len(values.texts) >= 2:
+        return SuggestedValue(Counter(values.texts).most_common(1)[0][0], "其他标准", values.note())
+    return None
 
 
 def _total_cost_indicator(snap: Snapshot) -> IndicatorRecord | None:
@@ -457,7 +553,7 @@ def _fill_required(candidates: dict[str, _Candidate], snap: Snapshot, sc: Scope,
 
 
 def _group(candidates: dict[str, _Candidate], quantity: Quantity, quotas: list[QuotaMatch], project: Project,
-           est: Estimate | None) -> list[Group]:
+           est: Estimate | None, case_values: dict[str, SuggestedValue]) -> list[Group]:
     dims = dimensions()
     groups: dict[tuple[str, str], Group] = {}
     for level in dims.target_levels:
@@ -474,21 +570,31 @@ def _group(candidates: dict[str, _Candidate], quantity: Quantity, quotas: list[Q
         shown = len(group.suggestions) < PER_GROUP
         # a reserve's value is worked out only if a drafted table needs it (to_table does)
         value = suggest(c.rec, quantity, quotas, project.budget_wan_yuan, est) if shown else None
+        from_cases = _case_value(c.use)
+        if from_cases is not None:
+            case_values[c.rec.code] = from_cases
+            if shown and value is None and value_is_valid(default_operator(c.rec), from_cases.value, from_cases.unit, group.level2):
+                value = from_cases
         row = row_for(c.rec, value)
+        note = value.note if value else ""
+        if c.use and c.use.values and value is not from_cases and c.use.values.note():
+            note = "；".join(x for x in (note, c.use.values.note()) if x)
         reason = "；".join(([f"匹配“{'、'.join(c.matched[:3])}”"] if c.matched else []) + c.reasons) or "相关指标"
         target = group.suggestions if shown else group.reserve
         target.append(Suggestion(
             code=c.rec.code, name=c.rec.name, level1=group.level1, level2=group.level2, kind=c.rec.kind,
             score=round(c.score, 4), reason=reason, operator=row.operator, suggested_value=row.value, unit=row.unit,
-            basis=value.basis if value else "", basis_note=value.note if value else "", definition=c.rec.definition,
-            matched=c.matched,
+            basis=value.basis if value else "", basis_note=note, definition=c.rec.definition,
+            matched=c.matched, cases=[x.case.code for x in c.use.cases] if c.use else [],
+            general=c.rec.kind == "common" and not c.rec.project_types,
         ))
     return [g for g in groups.values() if g.suggestions or g.required]
 
 
 def describe(rec: Recommendation) -> str:
     """A few lines for the command line."""
-    lines = [f"版本 {rec.version}；项目类别：{'、'.join(t.reason for t in rec.project_types) or '未识别'}；检索词：{'、'.join(rec.terms) or '—'}"]
+    lines = [f"注意：{w}" for w in rec.warnings]
+    lines += [f"版本 {rec.version}；项目类别：{'、'.join(t.reason for t in rec.project_types) or '未识别'}；检索词：{'、'.join(rec.terms) or '—'}"]
     for g in rec.groups:
         if not g.suggestions:
             continue
@@ -496,6 +602,11 @@ def describe(rec: Recommendation) -> str:
         for s in g.suggestions:
             value = f"{s.operator} {s.suggested_value} {s.unit}".strip() if s.suggested_value else f"{s.operator} （待填） {s.unit}".strip()
             lines.append(f"  {s.name}  {value}  [{s.code}，{s.score:.2f}] {s.reason}" + (f"（{s.basis}：{s.basis_note}）" if s.basis_note else ""))
+    if rec.similar:
+        lines.append("【相似案例】")
+        for c in rec.similar:
+            lines.append(f"  {c.label}  [{c.case.code}，{c.score:.2f}] " + "；".join(
+                ([f"共有“{'、'.join(c.words)}”"] if c.words else []) + c.reasons))
     if rec.quotas:
         lines.append("【适用支出标准】")
         for m in rec.quotas:

@@ -179,6 +179,47 @@ class QuotaSchema(ProvenancedSchema):
             raise ValidationError("失效日期早于生效日期", "expiry_date")
 
 
+TABLE_KINDS = ("目标表", "自评表", "监控表")
+EXPENDITURE_TYPES = ("项目", "部门整体", "政策")
+
+
+class CaseRowSchema(Base):
+    """One row of a real table, as printed: nothing is completed or corrected here."""
+    level1 = fields.String(load_default="", validate=validate.Length(max=40))
+    level2 = fields.String(load_default="", validate=validate.Length(max=40))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    operator = fields.String(load_default="", validate=validate.Length(max=10))
+    value = fields.String(load_default="", validate=validate.Length(max=300))
+    unit = fields.String(load_default="", validate=validate.Length(max=40))
+    actual = fields.String(load_default="", validate=validate.Length(max=300))
+    indicator = fields.String(load_default="", validate=validate.Length(max=40))  # the library code it corresponds to
+
+
+class CaseSchema(ProvenancedSchema):
+    code = _code
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    summary = fields.String(**_text)
+    goal = fields.String(**_text)
+    sector = fields.String(load_default="", validate=validate.Regexp(r"^(\d{3}(\d{2}(\d{2})?)?)?$", error="功能分类编码须为3、5或7位数字"))
+    department = fields.String(load_default="", validate=validate.Length(max=120))
+    unit = fields.String(load_default="", validate=validate.Length(max=120))
+    region = fields.String(load_default="", validate=validate.Length(max=80))
+    province = fields.String(load_default="", validate=validate.Length(max=20))
+    year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2000, max=2100, error="年度应在2000–2100之间"))
+    budget_wan_yuan = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1e8, error="预算应为0–1亿万元之间的数"))
+    project_type = fields.String(load_default="", allow_none=True)
+    expenditure_type = _one_of(EXPENDITURE_TYPES, default="项目")
+    table_kind = _one_of(TABLE_KINDS, default="目标表")
+    rows = fields.List(fields.Nested(CaseRowSchema), required=True, validate=validate.Length(min=1, max=500, error="案例须有1–500行指标"))
+    incomplete = fields.Boolean(load_default=False)
+    actuals = fields.Boolean(load_default=False)
+    status = _one_of(("standard", "retired"), default="standard")
+
+    @validates_schema
+    def _plain(self, data, **kwargs):
+        data["project_type"] = data.get("project_type") or ""
+
+
 class SectorSchema(ProvenancedSchema):
     code = fields.String(required=True, validate=validate.Regexp(SECTOR_CODE_RE, error="功能分类编码须为3、5或7位数字"))
     name = fields.String(required=True, validate=validate.Length(min=2, max=80))
@@ -241,6 +282,7 @@ SCHEMAS = {
     "system": (SystemSchema, "指标体系"),
     "quota": (QuotaSchema, "支出标准"),
     "text": (TextListSchema, "检索词表"),
+    "case": (CaseSchema, "案例"),
 }
 
 

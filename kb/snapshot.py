@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from kb import versions
 from kb.errors import InvalidInput
-from kb.models import DepartmentRecord, IndicatorRecord, ProjectTypeRecord, QuotaRecord, SectorRecord
+from kb.models import CaseRecord, DepartmentRecord, IndicatorRecord, ProjectTypeRecord, QuotaRecord, SectorRecord
 
 CACHE_SIZE = 4
 _cache: OrderedDict = OrderedDict()
@@ -28,6 +28,24 @@ def name_key(name: str) -> str:
     """Indicator names compared without spaces, brackets' contents or punctuation."""
     text = re.sub(r"[（(][^）)]*[）)]", "", name or "")
     return re.sub(r"[\s·、，,。.：:；;\"'“”‘’/／\-—_]+", "", text).lower()
+
+
+# Short forms people write for a 类 whose words they do not contain ("科技" is not in 科学技术;
+# left to the substring match it would find 科技条件与服务 instead).
+SECTOR_ALIASES = {"科技": "科学技术", "社保": "社会保障和就业", "就业": "社会保障和就业", "环保": "节能环保",
+                  "医疗": "卫生健康", "文旅": "文化旅游体育与传媒", "应急": "灾害防治及应急管理", "粮食": "粮油物资储备"}
+
+
+def _sector_words(name: str) -> str:
+    """A sector's name as compared: without 支出, spaces or punctuation, 与/及/、 read as 和."""
+    text = re.sub(r"[\s·，,、/（）()]+", "", name or "").removesuffix("支出")
+    return re.sub("[与及]", "和", text)
+
+
+def _dice(a: str, b: str) -> float:
+    x = {a[i:i + 2] for i in range(len(a) - 1)} or {a}
+    y = {b[i:i + 2] for i in range(len(b) - 1)} or {b}
+    return 2 * len(x & y) / (len(x) + len(y))
 
 
 def sector_chain(code: str) -> list[str]:
@@ -48,6 +66,7 @@ class Snapshot:
     sectors: dict[str, SectorRecord]
     departments: dict[str, DepartmentRecord]
     project_types: dict[str, ProjectTypeRecord]
+    cases: list[CaseRecord] = field(default_factory=list)
     by_code: dict[str, IndicatorRecord] = field(default_factory=dict)
     by_name: dict[str, list[IndicatorRecord]] = field(default_factory=dict)
     memo: dict = field(default_factory=dict)  # derived data (e.g. term statistics) computed once per snapshot
@@ -69,7 +88,9 @@ class Snapshot:
     # --- resolving what a drafter typed -------------------------------------------------
 
     def resolve_sector(self, text: str) -> str | None:
-        """A 支出功能分类 code or name ("210", "卫生健康", "卫生健康支出", "公共卫生") → its code.
+        """A 支出功能分类 code or name as people write it → its code: "210", "卫生健康", "卫生健康支出",
+        "社会保障与就业" (与/及 for 和), a short form contained in a name ("卫生" → 卫生健康), or a
+        near spelling (bigram Dice ≥ 0.6). The broadest of equally good items wins.
 
         Raises InvalidInput for a sector the library does not know; None for no sector."""
         text = (text or "").strip()
@@ -77,12 +98,16 @@ class Snapshot:
             return None
         if text in self.sectors:
             return text
-        wanted = {text, f"{text}支出", text.removesuffix("支出")}
-        hits = [s.code for s in self.sectors.values() if s.name in wanted]
-        if not hits:
-            hits = [s.code for s in self.sectors.values() if len(text) >= 2 and s.name.startswith(text)]
-        if hits:
-            return min(hits, key=lambda c: (len(c), c))  # the broadest of equally named items
+        if text.isdigit() and len(text) in (3, 5, 7):
+            raise InvalidInput(f"未知的行业/领域“{text}”：功能分类中没有这个编码")
+        wanted = _sector_words(SECTOR_ALIASES.get(text, text))
+        names = [(s.code, _sector_words(s.name)) for s in self.sectors.values()]
+        for test in (lambda n: n == wanted, lambda n: len(wanted) >= 2 and n.startswith(wanted),
+                     lambda n: len(wanted) >= 2 and wanted in n,
+                     lambda n: len(wanted) >= 3 and _dice(n, wanted) >= 0.6):
+            hits = [code for code, n in names if test(n)]
+            if hits:
+                return min(hits, key=lambda c: (len(c), c))
         raise InvalidInput(f"未知的行业/领域“{text}”：请填写支出功能分类编码（如 210）或名称（如 卫生健康）")
 
     def resolve_project_type(self, text: str) -> str | None:
@@ -148,4 +173,5 @@ def _read(session: Session, ref: versions.VersionRef) -> Snapshot:
         sectors={s.code: s for s in recs("sector")},
         departments={d.code: d for d in recs("department")},
         project_types={t.code: t for t in recs("project_type")},
+        cases=[c for c in recs("case") if c.status != "retired"],
     )

@@ -345,6 +345,7 @@ EXPORT_KEYS = {
     "indicator": "indicators",
     "system": "systems",
     "quota": "quotas",
+    "case": "cases",
 }
 
 

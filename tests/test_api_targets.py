@@ -43,7 +43,9 @@ def test_suggest_refuses_bad_projects(client):
     assert body["errors"]["problems"][0]["field"]
     assert_error(client.post("/api/v1/suggest", json={"name": "某项目", "budget_wan_yuan": "很多"}), 422)
     assert_error(client.post("/api/v1/suggest", json={"name": "某项目", "colour": "red"}), 422)
-    assert_error(client.post("/api/v1/suggest", json={"name": "某项目", "sector": "不存在的行业"}), 422)
+    # an unknown sector is a warning in the answer, not a refusal
+    resp = client.post("/api/v1/suggest", json={"name": "某项目", "sector": "不存在的行业"})
+    assert resp.status_code == 200 and "未知的行业/领域“不存在的行业”" in resp.get_json()["warnings"][0]
     assert_error(client.post("/api/v1/suggest", json=["某项目"]), 422)
     assert_error(client.post("/api/v1/suggest", data="{", content_type="application/json"), 400)
     assert_error(client.post("/api/v1/suggest", data="", content_type="application/json"), 422)

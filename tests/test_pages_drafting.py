@@ -179,8 +179,9 @@ def test_bad_bodies_are_clear_4xx(post):
     assert resp.status_code == 400 and resp.get_json()["message"] == "请求内容应为 JSON 对象"
     resp = post("/draft/suggest.json", {"project": {"name": ""}})
     assert resp.status_code == 422 and "名称" in resp.get_json()["message"]
+    # an unknown sector is set aside with a warning, the recommendation still made
     resp = post("/draft/suggest.json", {"project": {**HOSPITAL, "sector": "999"}})
-    assert resp.status_code == 422 and "未知的行业/领域“999”" in resp.get_json()["message"]
+    assert resp.status_code == 200 and "未知的行业/领域“999”" in resp.get_json()["warnings"][0]
     resp = post("/draft/suggest.json", {"project": {**HOSPITAL, "budget_wan_yuan": "八百块"}})
     assert resp.status_code == 422 and "预算金额" in resp.get_json()["message"]
     resp = post("/draft/check.json", {"project": {}, "indicators": []})

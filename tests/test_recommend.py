@@ -142,7 +142,6 @@ def test_project_type_detection_by_keywords():
 
 @pytest.mark.parametrize("project,words", [
     ({"description": "没有名称"}, "名称"),
-    ({"name": "某项目", "sector": "不存在的行业"}, "未知的行业"),
     ({"name": "某项目", "project_type": "不存在的类别"}, "未知的项目类别"),
     ({"name": "某项目", "budget_wan_yuan": "五百块"}, "预算金额"),
     ({"name": "某项目", "colour": "red"}, "未知字段"),
@@ -151,6 +150,25 @@ def test_bad_projects_are_refused_with_a_clear_error(suggest, project, words):
     with pytest.raises(KbError) as info:
         suggest(project)
     assert words in info.value.message + " ".join(str(p) for p in info.value.problems)
+
+
+@pytest.mark.parametrize("sector", ["不存在的行业", "999"])
+def test_an_unknown_sector_is_a_warning_not_a_failure(suggest, sector):
+    rec = suggest({"name": "全市卫生健康工作座谈会", "description": "召开座谈会1次，50人，1天", "sector": sector})
+    assert rec.sector is None and rec.indicators
+    assert len(rec.warnings) == 1 and "未知的行业" in rec.warnings[0] and sector in rec.warnings[0]
+    assert rec.to_dict()["warnings"] == rec.warnings
+
+
+@pytest.mark.parametrize("typed,code", [("社会保障与就业", "208"), ("社会保障和就业支出", "208"), ("卫生", "210"),
+                                        ("科技", "206"), ("灾害防治与应急管理", "224"), ("基本公共卫生", "2100408")])
+def test_sectors_are_read_as_people_write_them(lib, typed, code):
+    from kb import snapshot
+
+    snap = snapshot.load(lib)
+    if code not in snap.sectors:
+        pytest.skip(f"the fixture library has no sector {code}")
+    assert snap.resolve_sector(typed) == code
 
 
 def test_project_loads_from_json_shape():
@@ -187,7 +205,6 @@ def test_cli_suggest(run, tmp_path):
 
 def test_cli_suggest_refuses_bad_input_in_one_line(run):
     for args, words in [(("--name", "某项目", "--budget", "很多"), "预算金额"),
-                        (("--name", "某项目", "--sector", "不存在的行业"), "未知的行业"),
                         (("--name", "某项目", "--table", "x.csv"), ".xlsx"),
                         (("--description", "没有名称"), "--name")]:
         code, _, err = run("suggest", *args)

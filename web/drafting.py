@@ -16,7 +16,7 @@ from kb import quota_catalog, taxonomy, versions
 from kb.check import check
 from kb.dimensions import dimensions
 from kb.quotas import Estimate, QuotaMatch
-from kb.recommend import Recommendation, recommend
+from kb.recommend import Recommendation, recommend, similar_json
 from kb.target_schema import load_project, load_table
 from kb.values import row_for, suggest
 from web.errors import BadParameter
@@ -92,6 +92,8 @@ def recommendation_json(rec: Recommendation) -> dict:
         "project_types": [{"code": t.code, "name": t.name, "reason": t.reason} for t in rec.project_types],
         "quotas": [quota_json(m) for m in rec.quotas],
         "estimate": estimate_json(rec.estimate),
+        "similar_cases": [similar_json(c) for c in rec.similar],
+        "warnings": rec.warnings,
     }
 
 

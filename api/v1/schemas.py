@@ -3,7 +3,7 @@ import copy
 
 from marshmallow import RAISE, Schema, fields, missing, pre_dump, validate
 
-from kb.schemas import DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema
+from kb.schemas import CaseSchema, DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema
 from kb.target_schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
 
 
@@ -417,6 +417,19 @@ class SuggestionSchema(Schema):
     unit = fields.String()
     basis = fields.String()
     basis_note = fields.String()
+    cases = fields.List(fields.String(), metadata={"description": "用过此指标的相似案例编码"})
+
+
+class SimilarCaseSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String()
+    region = fields.String()
+    year = fields.Integer(allow_none=True)
+    sector = fields.String()
+    score = fields.Float()
+    words = fields.List(fields.String(), metadata={"description": "项目与案例共有的词"})
+    reasons = fields.List(fields.String())
+    source_url = fields.String()
 
 
 class TypeMatchSchema(Schema):
@@ -442,7 +455,30 @@ class RecommendationSchema(Schema):
     groups = fields.List(fields.Nested(SuggestGroupSchema))
     quotas = fields.List(fields.Nested(QuotaMatchSchema))
     estimate = fields.Nested(EstimateSchema, allow_none=True)
+    similar_cases = fields.List(fields.Nested(SimilarCaseSchema))
+    warnings = fields.List(fields.String(), metadata={"description": "推荐时搁置的输入（如无法识别的行业）"})
     table = fields.Dict(metadata={"description": "据推荐拟好的绩效目标表（可直接提交审核）"})
+
+
+class CaseSearchArgs(PageArgs):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    sector = fields.String(load_default="", validate=validate.Regexp(r"^(\d{3}(\d{2}(\d{2})?)?)?$", error="功能分类编码须为3、5或7位数字"),
+                           metadata={"example": "210"})
+    province = fields.String(load_default="", validate=validate.Length(max=20), metadata={"example": "湖北"})
+    year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100))
+
+
+class CaseListSchema(Schema):
+    version = fields.String(required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer()
+    per_page = fields.Integer()
+    results = fields.List(fields.Nested(CaseSchema), required=True)
+
+
+class CaseDocSchema(Schema):
+    version = fields.String(required=True)
+    case = fields.Nested(CaseSchema, required=True)
 
 
 class QuotaSearchArgs(PageArgs):

@@ -516,13 +516,15 @@
       state.indicators = data.table.indicators.map(normaliseRow);
       if (!text(state.goal).trim() || state.goal === extra.autoGoal) { state.goal = data.table.goal; }
       extra = { reasons: data.reasons || {}, groups: data.groups || [], quotas: data.quotas || [],
-                estimate: data.estimate, projectTypes: data.project_types || [], autoGoal: data.table.goal };
+                estimate: data.estimate, projectTypes: data.project_types || [], autoGoal: data.table.goal,
+                similarCases: data.similar_cases || [] };
       undo = before;
       changed(true);
       renderAll();
       var types = extra.projectTypes.map(function (t) { return t.name; }).join("、");
       say("已生成推荐目标表：" + state.indicators.length + " 行指标" + (types ? "（项目类别：" + types + "）" : "") +
-          (hadRows ? "，原有指标已替换" : ""), hadRows);
+          (hadRows ? "，原有指标已替换" : "") + (data.warnings || []).map(function (w) { return "。注意：" + w; }).join(""),
+          hadRows || (data.warnings || []).length > 0);
       runCheck();
     }, function (err) { button.disabled = false; say(""); showError(err); });
   });
@@ -547,7 +549,8 @@
         var value = [s.operator, s.value, s.unit].filter(Boolean).join(" ");
         ul.appendChild(el("li", {}, [
           el("button", { type: "button", "data-add-suggestion": s.code, "aria-label": "加入" + s.name, text: "加入" }), " ",
-          el("a", { href: link("indicator", s.code), target: "_blank", rel: "noopener", text: s.name }), " ",
+          s.kind === "case" ? el("span", { "class": "case-indicator", text: s.name + "（案例指标）" })
+            : el("a", { href: link("indicator", s.code), target: "_blank", rel: "noopener", text: s.name }), " ",
           el("span", { "class": "value", text: value }), " ",
           el("small", { "class": "reason", text: s.reason })
         ]));
@@ -556,6 +559,20 @@
         el("summary", { text: g.level1 + " › " + g.level2 + "（" + g.suggestions.length + "）" + (g.required ? " 必填" : "") }), ul
       ]));
     });
+    var similar = extra.similarCases || [];
+    if (similar.length) {
+      var cases = el("ul", { "class": "similar-cases" });
+      similar.forEach(function (c) {
+        var where = [c.region, c.year ? c.year + "年" : ""].filter(Boolean).join("");
+        var why = (c.words && c.words.length ? "共有“" + c.words.join("、") + "”" : "") + (c.reasons || []).map(function (r) { return "；" + r; }).join("");
+        cases.appendChild(el("li", { "data-similar-case": c.code }, [
+          el("span", { text: c.name + (where ? "（" + where + "）" : "") }), " ",
+          el("small", { "class": "reason", text: why.replace(/^；/, "") })
+        ]));
+      });
+      list.appendChild(el("details", { open: "open" }, [el("summary", { text: "相似的真实项目（" + similar.length + "）" }), cases]));
+      box.hidden = false;
+    }
     markAddedSuggestions();
   }
 

@@ -1,0 +1,264 @@
+"""The case library: real target tables as versioned content, what similar
+cases add to a recommendation, and leave-source-out."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from kb import cases as case_library
+from kb import library, snapshot, versions
+from kb.check import check
+from kb.errors import InvalidInput
+from kb.paths import INDICATORS_DIR
+from kb.recommend import recommend
+
+SEEDED_CASES = sum(len(yaml.safe_load(p.read_text(encoding="utf-8"))["cases"])
+                   for p in sorted((INDICATORS_DIR / "cases").glob("*.yaml")))
+
+CASE = {
+    "code": "CASE-T-001", "name": "某县麻风病防治经费", "sector": "", "region": "某县", "year": 2023,
+    "rows": [{"level1": "产出指标", "level2": "数量指标", "name": "麻风病线索调查人数", "operator": "≥", "value": "100", "unit": "人"}],
+    "source": {"document": "某县2023年项目支出绩效目标表", "url": "http://example.gov.cn/a.html"},
+    "provenance": "verbatim", "certainty": "verified",
+}
+
+
+def test_seeded_cases_are_published_and_exported_with_their_sources(seeded_db):
+    ref = versions.resolve(seeded_db)
+    published = versions.records(seeded_db, "case", ref)
+    assert len(published) == SEEDED_CASES >= 30
+    doc = versions.export_library(seeded_db, ref)
+    assert len(doc["cases"]) == SEEDED_CASES
+    assert all(c["source"]["url"].startswith("http") and c["rows"] for c in doc["cases"])
+    assert ref.counts.get("case") == SEEDED_CASES
+
+
+def test_cases_are_checked_like_every_write(library):
+    with pytest.raises(InvalidInput) as info:
+        library_create(library, {**CASE, "sector": "999"})
+    assert "不存在的功能分类“999”" in str(info.value.problems)
+    with pytest.raises(InvalidInput) as info:
+        library_create(library, {**CASE, "rows": [{**CASE["rows"][0], "indicator": "NO-SUCH"}]})
+    assert "不存在的指标“NO-SUCH”" in str(info.value.problems)
+    with pytest.raises(InvalidInput) as info:
+        library_create(library, {**CASE, "rows": []})
+    assert "1–500" in str(info.value.problems)
+    code = library.exec(_first_indicator()).first()
+    with pytest.raises(InvalidInput) as info:
+        library_create(library, {**CASE, "code": code})
+    assert "已被指标使用" in str(info.value.problems)
+    library_create(library, CASE)
+    versions.publish(library, "2024.2")
+    assert [c.code for c in versions.records(library, "case", versions.resolve(library))] == ["CASE-T-001"]
+
+
+def library_create(session, raw):
+    return library.create_record(session, "case", raw, user="test")
+
+
+def _first_indicator():
+    from sqlmodel import select
+
+    from kb.models import Indicator
+    return select(Indicator.code).order_by(Indicator.code).limit(1)
+
+
+# --- recommending from cases ------------------------------------------------------------------------
+
+# Projects nobody transcribed, one per sector, with the case the library holds for such a project.
+PROJECTS = [
+    ({"name": "某县麻风病防治经费", "description": "开展麻风病线索调查和密切接触者检查，对现症病人规范治疗", "sector": "卫生健康"},
+     "CASE-210-001"),
+    ({"name": "区科技创新专项资金", "description": "支持高新技术企业培育和科技成果转化", "sector": "科技"}, "CASE-206-002"),
+    ({"name": "特殊教育学校补助资金", "description": "改善特殊教育学校办学条件", "sector": "教育"}, "CASE-205-002"),
+    ({"name": "禁毒工作经费", "description": "禁毒宣传和吸毒人员管控", "sector": "公共安全"}, "CASE-204-001"),
+    ({"name": "村干部基本报酬补助", "description": "保障在职村干部基本报酬和村级组织运转", "sector": "农林水"}, "CASE-213-004"),
+    ({"name": "雾炮车抑尘作业服务采购", "description": "购买雾炮车道路抑尘降尘服务", "sector": "城乡社区"}, "CASE-212-001"),
+    ({"name": "春节慰问困难群众经费", "description": "春节走访慰问困难群众和优抚对象", "sector": "社会保障与就业"}, "CASE-208-003"),
+    ({"name": "地震监测与防震减灾经费", "description": "地震监测台网运行和防震减灾宣传", "sector": "灾害防治及应急管理"},
+     "CASE-224-001"),
+    ({"name": "标准化工作补助资金", "description": "支持企业参与制定标准和标准化试点", "sector": "一般公共服务"}, "CASE-201-002"),
+    ({"name": "瓶装液化气改管道燃气工程", "description": "老旧小区瓶改管工程", "sector": "住房保障"}, "CASE-221-001"),
+]
+
+
+@pytest.fixture
+def suggest(seeded_db, tmp_path):
+    def _suggest(project):
+        return recommend(seeded_db, tmp_path / "index", project)
+    return _suggest
+
+
+@pytest.mark.parametrize("project,case", PROJECTS, ids=[p["name"] for p, _ in PROJECTS])
+def test_similar_cases_are_named_and_feed_the_suggestions(suggest, seeded_db, project, case):
+    rec = suggest(project)
+    assert case in [c.case.code for c in rec.similar], [c.label for c in rec.similar]
+    top = rec.top(20)
+    assert any(s.kind == "specific" and s.matched for s in top), "no specific indicator with the project's words in the first 20"
+    fed = [s for s in rec.indicators if case in s.cases]
+    assert fed, "no suggestion comes from the similar case"
+    assert all("相似案例" in s.reason for s in fed)
+    # no specific indicator of an unrelated 类 among the first 20
+    snap = snapshot.load(seeded_db)
+    own = rec.sector[:3]
+    for s in top:
+        if s.kind == "specific":
+            assert any(code[:3] == own for code in snap.by_code[s.code].sectors), (s.name, snap.by_code[s.code].sectors)
+    # the similar cases explain themselves: the shared words or scope
+    best = rec.similar[0]
+    assert best.words or best.reasons
+    payload = rec.to_dict()
+    assert payload["similar_cases"][0]["code"] == best.case.code and payload["similar_cases"][0]["source_url"]
+    # and the drafted table still passes the check
+    assert not check(rec.to_table(), seeded_db).errors
+
+
+def test_leave_source_out_removes_the_pages_own_indicators_and_cases(suggest, seeded_db):
+    snap = snapshot.load(seeded_db)
+    leprosy = next(c for c in snap.cases if c.code == "CASE-210-001")
+    url = leprosy.source["url"]
+    reduced, indicators, cases = case_library.leave_source_out(snap, url.replace("http://", "https://").upper())
+    assert cases == 1 and "CASE-210-001" not in {c.code for c in reduced.cases}
+    assert all(case_library.source_key(i.source.get("url", "")) != case_library.source_key(url) for i in reduced.indicators)
+    assert len(reduced.indicators) == len(snap.indicators) - indicators
+    from kb.recommend import recommend_from
+
+    project = PROJECTS[0][0]
+    from kb.target_schema import load_project
+    rec = recommend_from(reduced, None, load_project(project))
+    assert "CASE-210-001" not in [c.case.code for c in rec.similar]
+    assert not any("CASE-210-001" in s.cases for s in rec.indicators)
+    # an address the library does not hold leaves the snapshot as it is
+    assert case_library.leave_source_out(snap, "http://nowhere.example/x")[0] is snap
+
+
+def _rows(values, unit, operator="≥"):
+    return [case_library.CaseRow(i, "项目验收合格率", ("产出指标", "质量指标"), operator, v, unit, "") for i, v in enumerate(values)]
+
+
+def test_values_from_cases_carry_their_count_and_never_reuse_counts():
+    from kb.recommend import _case_value
+
+    rates = case_library.summarise_values(_rows(["95", "100", "98"], "%"))
+    assert rates.median == 98 and rates.portable and "相似案例 3 个" in rates.note() and "95–100%" in rates.note()
+    use = case_library.CaseUse("名:x", "项目验收合格率", ("产出指标", "质量指标"), 1.0, [], _rows(["95", "100", "98"], "%"))
+    value = _case_value(use)
+    assert value.value == "98" and value.unit == "%" and "3 个" in value.note
+    # another county's head counts are not this project's target
+    counts = case_library.CaseUse("名:y", "培训人次", ("产出指标", "数量指标"), 1.0, [], _rows(["300", "1200"], "人次"))
+    assert _case_value(counts) is None and "相似案例 2 个" in counts.values.note()
+
+
+@pytest.mark.parametrize("level1,level2,name,dims", [
+    ("社会公众或服务对象满意度指标", "", "群众满意度", ("满意度指标", "服务对象满意度指标")),
+    ("产出指标", "成本指标", "人均补助", ("成本指标", "经济成本指标")),
+    ("产出", "数量", "培训人次", ("产出指标", "数量指标")),
+    ("效益指标", "环境效益指标", "空气质量", ("效益指标", "生态效益指标")),
+    ("", "", "培训人次", None),
+])
+def test_printed_levels_are_placed_in_the_template(level1, level2, name, dims):
+    assert case_library.template_dims(level1, level2, name) == dims
+
+
+# --- the command line and the API -----------------------------------------------------------------------
+
+@pytest.fixture
+def run(seeded_db, cli):
+    """The command line on the seeded library (published as 2024.1)."""
+    return cli
+
+
+def test_cases_import_list_show_round_trip_a_real_layout_workbook(run, tmp_path):
+    from importers.target_xlsx import write_table
+    from kb.target_schema import load_table
+
+    table = load_table({"project": {"name": "某县森林防火专项经费", "description": "购置防火物资，开展巡护", "sector": "21302",
+                                    "budget_wan_yuan": 35},
+                        "goal": "全年不发生重大森林火灾。",
+                        "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "防火巡护次数", "operator": "≥", "value": "120", "unit": "次"},
+                                       {"level1": "效益指标", "level2": "社会效益指标", "name": "森林火灾受害率", "operator": "≤", "value": "0.9", "unit": "‰"},
+                                       {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "operator": "≥", "value": "90", "unit": "%"}]})
+    path = tmp_path / "目标表.xlsx"
+    write_table(table, path)
+    code, out, err = run("cases", "import", str(path), "--dry-run")
+    assert code == 1 and "--code" in err
+    args = ("cases", "import", str(path), "--code", "CASE-T-100", "--url", "http://example.gov.cn/fire.html",
+            "--region", "某县", "--year", "2024")
+    code, out, err = run(*args, "--dry-run")
+    assert code == 0 and "试运行" in out, err
+    code, out, err = run("cases", "show", "CASE-T-100", "--version", "draft")
+    assert code == 1 and "CASE-T-100" in err
+    code, out, err = run(*args, "--json")
+    assert code == 0 and json.loads(out)["added"] == ["CASE-T-100"], err
+    code, out, err = run("cases", "show", "CASE-T-100", "--version", "draft", "--json")
+    case = json.loads(out)["case"]
+    assert [(r["name"], r["operator"], r["value"], r["unit"]) for r in case["rows"]] == [
+        (r.name, r.operator, r.value, r.unit) for r in table.indicators]
+    assert case["goal"] == table.goal and case["budget_wan_yuan"] == 35 and case["source"]["url"] == "http://example.gov.cn/fire.html"
+    code, out, err = run("cases", "list", "森林防火", "--version", "draft")
+    assert code == 0 and "CASE-T-100" in out
+    # importing the same file again changes nothing
+    code, out, err = run(*args)
+    assert code == 0 and "新增 0 个案例，修改 0 个，未变 1 个" in out, err
+
+
+def test_a_broken_case_file_is_refused_whole_with_row_errors(run, tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_text("案例编码,项目名称,功能分类,来源网址,一级指标,二级指标,三级指标,指标值,度量单位\n"
+                    "CASE-T-201,某县禁毒经费,204,http://example.gov.cn/1.html,产出指标,数量指标,禁毒宣传次数,12,次\n"
+                    "CASE-T-202,某县辅警经费,9999,http://example.gov.cn/2.html,产出指标,数量指标,辅警人数,30,人\n"
+                    "CASE-T-203,,204,http://example.gov.cn/3.html,产出指标,数量指标,,30,人\n", encoding="utf-8")
+    code, out, err = run("cases", "import", str(path), "--json")
+    body = json.loads(out)
+    assert code == 1 and not body["applied"] and "未导入任何案例" in err
+    messages = " ".join(f"{e['where']} {e['field']} {e['message']}" for e in body["errors"])
+    assert "CASE-T-202" in messages and "功能分类编码" in messages
+    assert "CASE-T-203" in messages and "缺少必填项" in messages
+    code, out, err = run("cases", "list", "--version", "draft", "--json")
+    assert json.loads(out)["total"] == SEEDED_CASES  # nothing of the file was written
+
+
+def test_cases_api_lists_searches_and_shows(seeded_app_client):
+    client = seeded_app_client
+    body = client.get("/api/v1/cases?per_page=5").get_json()
+    assert body["total"] == SEEDED_CASES and len(body["results"]) == 5
+    body = client.get("/api/v1/cases?q=麻风").get_json()
+    assert [c["code"] for c in body["results"]] == ["CASE-210-001"]
+    assert client.get("/api/v1/cases?sector=213").get_json()["total"] >= 5
+    one = client.get("/api/v1/cases/CASE-210-001").get_json()["case"]
+    assert one["rows"] and one["source"]["url"]
+    resp = client.get("/api/v1/cases/CASE-NOPE")
+    assert resp.status_code == 404 and "CASE-NOPE" in resp.get_json()["message"]
+    resp = client.get("/api/v1/cases?sector=abc")
+    assert resp.status_code == 422 and "功能分类编码" in json.dumps(resp.get_json(), ensure_ascii=False)
+
+
+@pytest.fixture
+def seeded_app_client(seeded_db, database_url, tmp_path):
+    from api.app import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)})
+    return app.test_client()
+
+
+def test_stats_count_cases_by_sector_province_and_year(run):
+    code, out, err = run("stats", "--json")
+    cases = json.loads(out)["cases"]
+    assert code == 0 and cases["total"] == SEEDED_CASES and sum(cases["by_sector"].values()) == SEEDED_CASES
+    assert sum(cases["by_province"].values()) == SEEDED_CASES and sum(cases["by_year"].values()) == SEEDED_CASES
+    code, out, err = run("stats")
+    assert f"案例: {SEEDED_CASES} 张表" in out and "案例·省份" in out
+
+
+def test_no_case_is_seeded_from_a_dev_tables_page():
+    """The evaluation's tables stay unseen: no seeded case comes from the page a dev table was read from."""
+    dev_dir = INDICATORS_DIR.parent / "bench" / "data" / "dev"
+    dev = {case_library.source_key(json.loads(p.read_text(encoding="utf-8"))["source"].get("url", ""))
+           for p in dev_dir.glob("*.json")}
+    assert len(dev) >= 40
+    seeded = [(c["code"], case_library.source_key(c["source"].get("url", "")))
+              for p in sorted((INDICATORS_DIR / "cases").glob("*.yaml"))
+              for c in yaml.safe_load(p.read_text(encoding="utf-8"))["cases"]]
+    assert [code for code, url in seeded if url in dev] == []
