@@ -262,3 +262,24 @@ def test_no_case_is_seeded_from_a_dev_tables_page():
               for p in sorted((INDICATORS_DIR / "cases").glob("*.yaml"))
               for c in yaml.safe_load(p.read_text(encoding="utf-8"))["cases"]]
     assert [code for code, url in seeded if url in dev] == []
+
+
+def test_curator_lists_searches_and_reads_cases(app, client):
+    from tests.test_curator import db, login, make_user
+
+    with db(app) as s:
+        library.create_record(s, "case", {**CASE, "name": "某县麻风病防治经费<script>"}, user="test")
+        library.create_record(s, "case", {**CASE, "code": "CASE-T-002", "name": "某县禁毒经费",
+                                          "source": {**CASE["source"], "url": "http://example.gov.cn/b.html"}}, user="test")
+    assert client.get("/curator/cases").status_code in (302, 401)
+    app.config["WTF_CSRF_ENABLED"] = False
+    make_user(app, "维护员")
+    assert login(client).status_code == 302
+    page = client.get("/curator/cases").get_data(as_text=True)
+    assert "CASE-T-001" in page and "CASE-T-002" in page and "<script>" not in page
+    page = client.get("/curator/cases?q=禁毒").get_data(as_text=True)
+    assert "CASE-T-002" in page and "CASE-T-001" not in page
+    page = client.get("/curator/cases/CASE-T-001").get_data(as_text=True)
+    assert "麻风病线索调查人数" in page and "http://example.gov.cn/a.html" in page
+    resp = client.get("/curator/cases/CASE-NOPE")
+    assert resp.status_code == 404 and "CASE-NOPE" in resp.get_data(as_text=True)
