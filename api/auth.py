@@ -105,6 +105,8 @@ def require_scope(scope: str) -> ApiKey | None:
             return None
         raise NotAuthenticated(f"此操作需要具有“{scope}”权限的 API 密钥（Authorization: Bearer …）")
     if not kbauth.has_scope(key, scope):
+        if scope in OPEN_SCOPES and not current_app.config.get("REQUIRE_API_KEY"):
+            return key  # a key never allows less than no key at all
         raise NotAllowed(f"该 API 密钥没有“{scope}”权限")
     return key
 

@@ -29,6 +29,27 @@ def user_create(name: str, role: str, password: str) -> None:
     click.echo(f"已创建用户 {user.name}（{user.role}）")
 
 
+@user_group.command("password")
+@click.argument("name")
+@click.option("--password", envvar="ZHIBIAO_PASSWORD", prompt="新密码", hide_input=True, confirmation_prompt="再输入一次",
+              help="the new password (else $ZHIBIAO_PASSWORD, else asked for)")
+def user_password(name: str, password: str) -> None:
+    """Set NAME's password; every session NAME has open ends."""
+    require_schema()
+    user = kbauth.set_password(get_session(), name, password)
+    click.echo(f"已修改用户 {user.name} 的密码；其所有已登录的会话均已结束")
+
+
+@user_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(kbauth.ROLES))
+def user_role(name: str, role: str) -> None:
+    """Give NAME the role curator or admin; every session NAME has open ends."""
+    require_schema()
+    user = kbauth.set_role(get_session(), name, role)
+    click.echo(f"用户 {user.name} 的角色已改为 {user.role}；其所有已登录的会话均已结束")
+
+
 @click.group("apikey", cls=AppGroup)
 def apikey_group() -> None:
     """API keys for other systems (Authorization: Bearer …)."""

@@ -61,5 +61,7 @@ def from_env() -> dict:
         "RATE_LIMIT": os.environ.get("ZHIBIAO_RATE_LIMIT", "600 per minute"),
         "RATE_LIMIT_COSTLY": os.environ.get("ZHIBIAO_RATE_LIMIT_COSTLY", "60 per minute"),
         "REDIS_URL": os.environ.get("ZHIBIAO_REDIS_URL", ""),
+        # gunicorn.conf.py sets it: rate limits counted in memory are divided among the workers
+        "WORKER_PROCESSES": int(os.environ.get("ZHIBIAO_WORKER_PROCESSES") or 1),
         "CORS_ORIGINS": os.environ.get("ZHIBIAO_CORS_ORIGINS", ""),
     }

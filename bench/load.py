@@ -224,6 +224,30 @@ def _previous_rows() -> list[dict]:
         return []
 
 
+def run_server(server: str, env: dict, work: Path, size: int, queries, prefixes, lua: Path, args) -> list[dict]:
+    """Every scenario against one gunicorn setup: "threads" (as shipped) or "sync" (the old one)."""
+    port = free_port()
+    proc = start_gunicorn({**env, "ZHIBIAO_WORKER_CLASS": "sync"} if server == "sync" else env, port)
+    rows = []
+    try:
+        for scenario in args.scenarios.split(","):
+            figures = run_wrk(port, request_file(work, scenario, queries, prefixes), lua, args.duration, args.connections)
+            row = {"scenario": scenario, "server": server, "size": size, "engine": args.engine,
+                   "workers": os.cpu_count() + 1, "connections": args.connections, "cores": os.cpu_count(),
+                   "measured_at": time.strftime("%Y-%m-%d %H:%M"), **figures}
+            rows.append(row)
+            print(f"  {scenario:<9} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p95 {row['p95_ms']:.1f} ms"
+                  f"  p99 {row['p99_ms']:.1f} ms  errors {row['errors']}  non-2xx {row['non2xx']}", flush=True)
+        rss = worker_rss_mb(proc.pid)
+        print(f"  worker RSS after the run: {rss} MB", flush=True)
+        for row in rows:
+            row["worker_rss_mb"] = max(rss) if rss else None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000")
@@ -231,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--engine", default=os.environ.get("ZHIBIAO_SEARCH_ENGINE", "whoosh"))
     parser.add_argument("--scenarios", default="versions,search,complete,suggest")
+    parser.add_argument("--servers", default="threads",
+                        help="comma-separated: threads (gunicorn.conf.py as shipped), sync (ZHIBIAO_WORKER_CLASS=sync)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -247,25 +273,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"size {size}: {seeded['indicators']} indicators seeded and indexed in {seeded['seed_s']} s", flush=True)
             lua = work / "zb.lua"
             lua.write_text(LUA, encoding="utf-8")
-            port = free_port()
-            proc = start_gunicorn(env, port)
-            try:
-                for scenario in args.scenarios.split(","):
-                    figures = run_wrk(port, request_file(work, scenario, queries, prefixes), lua, args.duration, args.connections)
-                    row = {"scenario": scenario, "size": size, "engine": args.engine, "workers": os.cpu_count() + 1,
-                           "connections": args.connections, "cores": os.cpu_count(),
-                           "measured_at": time.strftime("%Y-%m-%d %H:%M"), **figures}
-                    results.append(row)
-                    print(f"  {scenario:<9} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p95 {row['p95_ms']:.1f} ms"
-                          f"  p99 {row['p99_ms']:.1f} ms  errors {row['errors']}  non-2xx {row['non2xx']}", flush=True)
-                rss = worker_rss_mb(proc.pid)
-                print(f"  worker RSS after the run: {rss} MB", flush=True)
-                for row in results:
-                    if row["size"] == size:
-                        row["worker_rss_mb"] = max(rss) if rss else None
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+            for server in args.servers.split(","):
+                print(f" server {server}", flush=True)
+                results += run_server(server, env, work, size, queries, prefixes, lua, args)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -273,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary, ensure_ascii=False))
     # the file keeps the latest figures of every size and engine: a 100k
     # tantivy run does not erase the 10k Whoosh one
-    measured = {(r["size"], r["engine"]) for r in results}
-    kept = [r for r in _previous_rows() if (r.get("size"), r.get("engine")) not in measured]
+    measured = {(r["size"], r["engine"], r["server"]) for r in results}
+    kept = [r for r in _previous_rows() if (r.get("size"), r.get("engine"), r.get("server", "sync")) not in measured]
     summary["results"] = kept + results
     RESULTS.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -160,5 +160,26 @@ def set_password(session: Session, name: str, password: str) -> User:
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(f"密码至少 {MIN_PASSWORD} 个字符")
     user.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+    user.session_epoch += 1  # a new password ends every session signed in with the old one
     session.commit()
     return user
+
+
+def set_role(session: Session, name: str, role: str) -> User:
+    if role not in ROLES:
+        raise InvalidInput(f"角色须为：{'、'.join(ROLES)}")
+    user = session.execute(select(User).where(User.name == name)).scalar()
+    if user is None:
+        raise NotFound(f"未找到用户“{name}”")
+    user.role = role
+    user.session_epoch += 1  # sessions opened under the old role end
+    session.commit()
+    return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session of the account, in every browser (logout does this)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_epoch += 1
+        session.commit()

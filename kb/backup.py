@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -46,7 +47,11 @@ def backup(engine: Engine, path: Path) -> dict[str, int]:
     data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    # the backup holds password and API-key hashes: readable by its owner only
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older .tmp left behind keeps its mode through O_CREAT
+    with os.fdopen(fd, "wb") as out:
+        out.write(gzip.compress(data) if path.suffix == ".gz" else data)
     tmp.replace(path)
     return {name: len(rows) for name, rows in doc["tables"].items()}
 

@@ -295,6 +295,8 @@ class User(SQLModel, table=True):
     password_hash: str
     role: str = Field(max_length=20)  # curator | admin
     active: bool = True
+    # a login remembers the epoch it began in; raising it ends every session of the account
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -97,6 +97,17 @@ def test_reads_are_open_and_writes_need_curate(app, client):
     assert client.post("/api/v1/versions", json={"label": "2024.2"}, headers=bearer(curator)).status_code == 201
 
 
+def test_a_key_never_allows_less_than_no_key(app, client):
+    from tests.target_helpers import TRAINING_PROJECT
+
+    reader = bearer(make_key(app, "read"))
+    assert client.post("/api/v1/suggest", json={"name": "全市财务人员培训"}).status_code == 200
+    assert client.post("/api/v1/suggest", json={"name": "全市财务人员培训"}, headers=reader).status_code == 200
+    app.config["REQUIRE_API_KEY"] = True  # then the key's scopes are what counts
+    assert_error(client.post("/api/v1/suggest", json={"name": "全市财务人员培训"}, headers=reader), 403)
+    assert TRAINING_PROJECT
+
+
 def test_401_names_the_bearer_scheme(client):
     resp = client.post("/api/v1/versions", json={"label": "2024.2"})
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
@@ -251,4 +262,13 @@ def test_user_create_takes_the_password_from_the_environment(run, monkeypatch, d
     with kbdb.session(eng) as s:
         assert kbauth.authenticate(s, "张三", "足够长的密码2024").role == "curator"
         assert kbauth.authenticate(s, "李四", "另一个足够长的密码").role == "admin"
+    code, out, err = run("user", "password", "张三", "--password", "换过的足够长密码")
+    assert code == 0 and "会话均已结束" in out, err
+    code, out, err = run("user", "role", "张三", "admin")
+    assert code == 0 and "admin" in out, err
+    code, _, err = run("user", "role", "王五", "admin")
+    assert code == 1 and "王五" in err
+    with kbdb.session(eng) as s:
+        user = kbauth.authenticate(s, "张三", "换过的足够长密码")
+        assert user.role == "admin" and user.session_epoch == 2
     eng.dispose()

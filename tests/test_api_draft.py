@@ -75,6 +75,14 @@ def test_stale_if_match_gets_412_and_leaves_the_stored_revision_unchanged(app, c
     assert _stored_revision(app, "T-001") == 2
 
 
+def test_if_match_star_means_it_exists(app, client, headers):
+    resp = client.patch("/api/v1/draft/indicators/T-001", json={"definition": "按星号修改"}, headers={**headers, "If-Match": "*"})
+    assert resp.status_code == 200 and resp.get_json()["revision"] == 2
+    body = assert_error(client.patch("/api/v1/draft/indicators/NO-SUCH", json={"definition": "x"},
+                                     headers={**headers, "If-Match": "*"}), 412)
+    assert "已存在" in body["message"]
+
+
 def test_if_match_is_required(app, client, headers):
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"name": "资金到位率X"}, headers=headers), 428)
     assert_error(client.post("/api/v1/draft/indicators/T-001/retire", headers=headers), 428)

@@ -55,12 +55,37 @@ def test_limits_count_per_key_and_per_address(app):
     assert client.get("/api/v1/systems", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
 
 
-def test_pages_are_not_counted(app):
+def test_page_views_are_not_counted_but_their_json_endpoints_are(app):
     limited = _app_like(app, RATE_LIMIT="1 per minute")
     client = limited.test_client()
     for _ in range(3):
         assert client.get("/").status_code == 200
     assert client.get("/api/v1/systems").status_code == 200
+    _assert_limited(client.get("/complete.json?q=资金"))  # the same client's one request a minute is used up
+    other = {"REMOTE_ADDR": "10.0.0.8"}
+    assert client.get("/search?q=资金", environ_base=other).status_code == 200
+    assert client.get("/search?q=资金", environ_base=other).status_code == 429
+
+
+def test_pages_costly_json_endpoints_have_the_lower_limit(app):
+    limited = _app_like(app, RATE_LIMIT="100 per minute", RATE_LIMIT_COSTLY="2 per minute", WTF_CSRF_ENABLED=False)
+    client = limited.test_client()
+    project = {"project": {"name": "全市财务人员培训"}}
+    for _ in range(2):
+        assert client.post("/draft/suggest.json", json=project).status_code == 200
+    resp = client.post("/draft/suggest.json", json=project)
+    assert resp.status_code == 429 and "请求过于频繁" in resp.get_json()["message"]
+    assert client.post("/draft/quotas.json", json=project).status_code == 200  # its own count
+
+
+def test_memory_limits_are_shared_out_among_the_workers(app):
+    """Without Redis each worker counts alone: each gets its share, so together they allow the configured rate."""
+    limited = _app_like(app, RATE_LIMIT="6 per minute", RATE_LIMIT_COSTLY="3 per minute", WORKER_PROCESSES=3)
+    resp = limited.test_client().get("/api/v1/systems")
+    assert resp.headers["X-RateLimit-Limit"] == "2"
+    shared = _app_like(app, RATE_LIMIT="6 per minute", WORKER_PROCESSES=3, REDIS_URL=REDIS_URL)
+    _redis()
+    assert shared.test_client().get("/api/v1/systems").headers["X-RateLimit-Limit"] == "6"
 
 
 def test_costly_endpoints_have_their_own_lower_limit(app):

@@ -33,8 +33,12 @@ def sqlite_library(tmp_path):
 
 def test_backup_restores_every_version_into_another_database(sqlite_library, database_url, tmp_path):
     target_file = tmp_path / "backup.json.gz"
+    (tmp_path / "backup.json.gz.tmp").write_bytes(b"left from a crashed run")
+    (tmp_path / "backup.json.gz.tmp").chmod(0o644)
     counts = backup.backup(sqlite_library, target_file)
     assert counts["version"] == 2
+    # it holds password and key hashes: its owner's only
+    assert target_file.stat().st_mode & 0o777 == 0o600
     target = kbdb.make_engine(database_url)
     restored = backup.restore(target, target_file)
     assert restored == counts

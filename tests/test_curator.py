@@ -138,6 +138,42 @@ def test_login_then_pages_open_and_logout_closes_them(web_app):
     assert client.get("/curator/").status_code == 302
 
 
+def _cookie(client) -> str:
+    return next(c.value for c in client._cookies.values() if c.key == "session")
+
+
+def _replay(app, cookie: str):
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other.get("/curator/")
+
+
+def test_logout_ends_the_session_everywhere(web_app):
+    client = web_app.test_client()
+    assert login(client).status_code == 302
+    copied = _cookie(client)
+    assert _replay(web_app, copied).status_code == 200
+    second = web_app.test_client()
+    assert login(second).status_code == 302  # the same account in another browser
+    assert client.post("/curator/logout").status_code == 302
+    assert _replay(web_app, copied).status_code == 302  # a cookie copied before logout opens nothing
+    assert second.get("/curator/").status_code == 302  # logout ends every session of the account
+
+
+@pytest.mark.parametrize("change", ["password", "role"])
+def test_a_new_password_or_role_ends_open_sessions(web_app, change):
+    client = web_app.test_client()
+    assert login(client).status_code == 302 and client.get("/curator/").status_code == 200
+    with db(web_app) as s:
+        if change == "password":
+            kbauth.set_password(s, "维护员", "另一个足够长的密码")
+        else:
+            kbauth.set_role(s, "维护员", "admin")
+    assert client.get("/curator/").status_code == 302
+    password = "另一个足够长的密码" if change == "password" else PASSWORD
+    assert login(web_app.test_client(), password=password).status_code == 302
+
+
 def test_login_does_not_redirect_off_site(web_app):
     resp = login(web_app.test_client(), next="https://evil.example/")
     assert resp.headers["Location"] == "/curator/"

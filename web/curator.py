@@ -150,7 +150,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    curator_auth.sign_out()
+    curator_auth.sign_out(get_session())
     flash("已退出登录", "info")
     return redirect(url_for("curator.login"))
 

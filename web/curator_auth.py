@@ -17,7 +17,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from kb.models import User
 
-SESSION_KEYS = ("curator_id", "curator_since")
+SESSION_KEYS = ("curator_id", "curator_since", "curator_epoch")
 MAX_SESSION_SECONDS = 12 * 3600  # a login lasts a working day
 LOGIN_FAILED = "用户名或密码不正确"
 LOGIN_THROTTLED = "登录失败次数过多，请 15 分钟后再试"
@@ -64,9 +64,15 @@ def sign_in(user: User) -> None:
     session.clear()  # a fresh session: nothing chosen before login survives it
     session["curator_id"] = user.id
     session["curator_since"] = int(time.time())
+    session["curator_epoch"] = user.session_epoch
 
 
-def sign_out() -> None:
+def sign_out(db_session) -> None:
+    """End this account's sessions everywhere: a cookie copied before logout opens nothing after it."""
+    from kb.auth import end_sessions
+
+    if session.get("curator_id"):
+        end_sessions(db_session, session["curator_id"])
     session.clear()
 
 
@@ -83,7 +89,9 @@ def signed_in_user(db_session) -> User | None:
     if not user_id or time.time() - since > MAX_SESSION_SECONDS:
         return None
     user = db_session.get(User, user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active or session.get("curator_epoch") != user.session_epoch:
+        return None  # ended by a logout, a new password or a new role
+    return user
 
 
 def current_user() -> User:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from flask import jsonify, render_template, request, send_file
 
 from api.db import get_session
+from api.limits import costly
 from kb import quota_catalog, taxonomy, versions
 from kb.check import check
 from kb.dimensions import dimensions
@@ -111,6 +112,7 @@ def draft():
 
 
 @bp.route("/draft/suggest.json", methods=["POST"])
+@costly
 def draft_suggest():
     """Project → recommended table grouped by 一级/二级, with reasons, quotas and estimate."""
     version = version_ref()
@@ -120,6 +122,7 @@ def draft_suggest():
 
 
 @bp.route("/draft/quotas.json", methods=["POST"])
+@costly
 def draft_quotas():
     """Project → the quota standards that apply and the cost estimate (refreshed as the form changes)."""
     version = version_ref()
@@ -130,6 +133,7 @@ def draft_quotas():
 
 
 @bp.route("/draft/check.json", methods=["POST"])
+@costly
 def draft_check():
     """Table → findings by rule and row, each with its fix where the library has one, and a grade."""
     version = version_ref()
@@ -152,6 +156,7 @@ def draft_row():
 
 
 @bp.route("/draft/export.xlsx", methods=["POST"])
+@costly
 def draft_export():
     """Table (JSON) → the .xlsx 绩效目标表 in the usual layout."""
     from importers.target_xlsx import write_table
@@ -163,6 +168,7 @@ def draft_export():
 
 
 @bp.route("/draft/import.json", methods=["POST"])
+@costly
 def draft_import():
     """An uploaded .json or .xlsx 绩效目标表 → the table as JSON, validated as the check reads it."""
     from importers.files import Limits, read_upload

@@ -22,7 +22,7 @@ from api.v1.schemas import (
     RetireSchema,
 )
 from kb import library
-from kb.errors import Conflict, KbError
+from kb.errors import Conflict, KbError, UnknownCode
 
 blp = Blueprint("draft", __name__, url_prefix="/api/v1/draft", description="草稿维护（需 curate 权限）")
 
@@ -42,8 +42,11 @@ def expected_revision(code: str) -> int:
     """The revision the client read (If-Match), refused at once when it is not the stored one."""
     tags = request.if_match
     if not tags or not tags.as_set():
-        if tags.star_tag:
-            return library.draft_record(get_session(), "indicator", code).revision
+        if tags.star_tag:  # "*": the indicator must exist (RFC 9110 13.1.1), then the write is guarded as usual
+            try:
+                return library.draft_record(get_session(), "indicator", code).revision
+            except UnknownCode:
+                raise StaleRevision(f"If-Match: * 要求指标“{code}”已存在，但草稿中没有它；未保存") from None
         raise PreconditionRequired("修改草稿指标须带 If-Match 请求头（读取时得到的修订号）")
     current = library.draft_record(get_session(), "indicator", code).revision
     if str(current) not in tags.as_set():
