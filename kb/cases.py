@@ -425,3 +425,46 @@ def leave_source_out(snap: Snapshot, url: str) -> tuple[Snapshot, int, int]:
     if dropped == (0, 0):
         return snap, 0, 0
     return replace(snap, indicators=indicators, cases=cases, memo={}), *dropped
+
+
+# --- demand from practice -----------------------------------------------------------------------------
+
+@dataclass
+class Demand:
+    """An indicator several published tables use and the library lacks: what the curator adds next."""
+    name: str  # as the cases print it most
+    dims: tuple[str, str] | None
+    cases: list[CaseRecord]
+    sectors: list[str]  # the cases' 类
+    examples: list[str]  # values as printed ("≥ 95 %")
+    unit: str
+
+
+def demand(snap: Snapshot, min_cases: int = MIN_ROW_CASES) -> list[Demand]:
+    """Case rows no library indicator matches, grouped by near names, used by at least `min_cases`
+    cases; most used first."""
+    idx = case_index(snap)
+    # near names are one indicator (names_match), grouped around the first name seen
+    groups: list[tuple[str, list[CaseRow]]] = []
+    for rows in idx.rows:
+        for row in rows:
+            if row.indicator or not name_key(row.name):
+                continue
+            group = next((g for g in groups if names_match(g[0], row.name)), None)
+            if group is None:
+                groups.append((row.name, [row]))
+            else:
+                group[1].append(row)
+    out = []
+    for _, rows in groups:
+        cases = sorted({idx.cases[r.case].code: idx.cases[r.case] for r in rows}.values(), key=lambda c: c.code)
+        if len(cases) < min_cases:
+            continue
+        dims = Counter(r.dims for r in rows if r.dims)
+        units = Counter(r.unit for r in rows if r.unit)
+        examples = list(dict.fromkeys(" ".join(x for x in (r.operator, r.value, r.unit) if x) for r in rows if r.value))[:3]
+        out.append(Demand(Counter(r.name for r in rows).most_common(1)[0][0], dims.most_common(1)[0][0] if dims else None,
+                          cases, sorted({c.sector[:3] for c in cases if c.sector}), examples,
+                          units.most_common(1)[0][0] if units else ""))
+    out.sort(key=lambda d: (-len(d.cases), d.name))
+    return out

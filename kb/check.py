@@ -454,8 +454,33 @@ def c08_units(ctx: _Context) -> Iterable[Finding]:
                               TargetRow(row.level1, row.level2, row.name, "≤", END_OF_YEAR, "日期", row.code)))
 
 
+UNRELATED_LIMIT = 3  # C09: a table with this many unrelated rows is not 优, whatever its score
+
+
+def _case_names(ctx: _Context) -> list[str]:
+    """The row names of the published cases most similar to this project (C09's case evidence)."""
+    if "case_names" not in ctx.memo:
+        names: list[str] = []
+        if ctx.snapshot is not None and ctx.snapshot.cases:
+            from kb import cases as case_library
+
+            p = ctx.table.project
+            similar = case_library.similar_cases(ctx.snapshot, p.name, p.description, ctx.scope.sector if ctx.scope else None,
+                                                 ctx.scope.type_codes if ctx.scope else [], p.budget_wan_yuan)
+            names = [r.get("name", "") for c in similar for r in c.case.rows]
+        ctx.memo["case_names"] = names
+    return ctx.memo["case_names"]
+
+
+def _used_by_similar_cases(ctx: _Context, name: str) -> bool:
+    from kb.cases import names_match
+
+    return any(names_match(name, other) for other in _case_names(ctx))
+
+
 def c09_relevance(ctx: _Context) -> Iterable[Finding]:
-    """相关性: each indicator is tied to the project's content, or is a library indicator of its scope."""
+    """相关性: each indicator is tied to the project's content, is a library indicator of its scope,
+    or was used by published projects like it (the case library); anything else is a warning."""
     for problem in ctx.scope_problems:
         yield Finding("C09", "warning", problem, None)
     project_words = set(words(ctx.project_text)) - GENERIC_WORDS
@@ -467,6 +492,8 @@ def c09_relevance(ctx: _Context) -> Iterable[Finding]:
             continue  # a generic indicator (计划任务完成率, 项目完成时间 …)
         if any(w in ctx.project_text for w in row_words) or row_words & project_words:
             continue
+        if _used_by_similar_cases(ctx, row.name):
+            continue
         rec = ctx.library_row(row)
         if rec is not None:
             if rec.kind == "common" and (not rec.project_types or not ctx.scope or set(rec.project_types) & set(ctx.scope.type_codes)):
@@ -476,7 +503,7 @@ def c09_relevance(ctx: _Context) -> Iterable[Finding]:
                 continue
             if rec.kind == "specific" and ctx.scope and ctx.scope.sectors:
                 names = "、".join(ctx.snapshot.sectors[s].name for s in rec.sectors if s in ctx.snapshot.sectors)
-                yield Finding("C09", "info", f"{_label(row)}是{names or '其他行业'}的指标，与本项目所属行业不同", i)
+                yield Finding("C09", "warning", f"{_label(row)}是{names or '其他行业'}的指标，与本项目的行业和内容都不相关", i)
                 continue
         alt = ctx.nearest(row.name, row.level1, row.level2, relevant=True)
         fix = Fix(f"改用与项目内容相关的指标，如“{alt.name}”", ctx.fix_row(alt), source=alt.code) if alt else \
@@ -673,15 +700,17 @@ RULES: list[tuple[str, Callable[[_Context], Iterable[Finding]]]] = [
 
 
 def grade(findings: list[Finding]) -> tuple[str, str, int]:
-    """C16: 100 less capped deductions per rule; any error keeps a table from 优."""
+    """C16: 100 less capped deductions per rule; any error, or UNRELATED_LIMIT rows C09 finds unrelated,
+    keeps a table from 优."""
     score = 100
     for rule in {f.rule for f in findings}:
         for severity in SEVERITIES:
             n = sum(1 for f in findings if f.rule == rule and f.severity == severity)
             score -= min(PENALTY_CAP[severity], n * PENALTY[severity])
     bands = dimensions().grades
-    if any(f.severity == "error" for f in findings):
-        score = min(score, bands[0][1] - 1)
+    unrelated = sum(1 for f in findings if f.rule == "C09" and f.severity == "warning" and f.row is not None)
+    if any(f.severity == "error" for f in findings) or unrelated >= UNRELATED_LIMIT:
+        score = min(score, bands[0][1] - 1)  # 相关性 comes first: unrelated rows keep a table from 优
     score = max(0, score)
     for name, minimum, meaning in bands:
         if score >= minimum:

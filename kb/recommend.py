@@ -424,6 +424,12 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
         # an unknown sector is set aside, not a failure: the words and the cases still say a lot
         warnings.append(exc.message + "；已按项目名称和内容推荐")
         sc = resolve_scope(snap, replace(project, sector=""))
+    if sc.sector is None:
+        inferred = infer_sector(snap, project, sc.type_codes)
+        if inferred:
+            code, why = inferred
+            sc = resolve_scope(snap, replace(project, sector=code))
+            warnings.append(f"未填写行业（或无法识别），按{why}推断为 {code} {snap.sectors[code].name}")
     quantity = parse_quantity(project.text)
     quotas = applicable(snap, project.text, sc.type_codes, sc.sector, quantity)
     est = estimate(quotas, quantity)
@@ -472,6 +478,27 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
     groups = _group(candidates, quantity, quotas, project, est, case_values)
     return Recommendation(snap.version.label, project, sc.types, sc.sector, terms, groups, quotas, quantity, est,
                           {c.rec.code: c.rec for c in candidates.values()}, _total_cost_indicator(snap), similar, warnings, case_values)
+
+
+INFER_CASE_SCORE = 0.3  # a similar case this close says which 类 the project is in
+INFER_AGREE = 2  # … or this many of the three most similar cases agree on it
+
+
+def infer_sector(snap: Snapshot, project: Project, type_codes: list[str]) -> tuple[str, str] | None:
+    """The 支出功能分类 类 of a project that names none, from the published projects most like it
+    ("县级储备粮轮换费用" → 222 粮油物资储备): (code, how it was found), or None when they do not say."""
+    similar = case_library.similar_cases(snap, project.name, project.description, None, type_codes,
+                                         project.budget_wan_yuan, limit=3)
+    classes = [c.case.sector[:3] for c in similar if c.case.sector[:3] in snap.sectors]
+    if not classes:
+        return None
+    best = classes[0] if similar[0].score >= INFER_CASE_SCORE and similar[0].case.sector[:3] == classes[0] else None
+    common, n = Counter(classes).most_common(1)[0]
+    code = best or (common if n >= INFER_AGREE else None)
+    if code is None:
+        return None
+    example = next(c for c in similar if c.case.sector[:3] == code)
+    return code, f"相似案例“{example.label}”"
 
 
 def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.CaseUse], snap: Snapshot, sc: Scope) -> None:

@@ -283,3 +283,53 @@ def test_curator_lists_searches_and_reads_cases(app, client):
     assert "麻风病线索调查人数" in page and "http://example.gov.cn/a.html" in page
     resp = client.get("/curator/cases/CASE-NOPE")
     assert resp.status_code == 404 and "CASE-NOPE" in resp.get_data(as_text=True)
+
+
+def test_check_judges_relevance_with_the_cases(seeded_db):
+    from kb.target_schema import load_table
+
+    project = {"name": "某县麻风病防治经费", "description": "开展麻风病线索调查和密切接触者检查，对现症病人规范治疗",
+               "sector": "21004", "budget_wan_yuan": 5}
+    related = [
+        {"level1": "产出指标", "level2": "数量指标", "name": "麻风病线索调查人数", "operator": "≥", "value": "100", "unit": "人"},
+        # no word of the project, but the published leprosy table of 广元市昭化区 has it
+        {"level1": "产出指标", "level2": "质量指标", "name": "宣传教育覆盖率", "operator": "≥", "value": "90", "unit": "%"},
+        {"level1": "产出指标", "level2": "时效指标", "name": "项目完成时间", "operator": "≤", "value": "12月31日前", "unit": "日期"},
+        {"level1": "成本指标", "level2": "经济成本指标", "name": "项目总成本", "operator": "≤", "value": "5", "unit": "万元"},
+        {"level1": "效益指标", "level2": "社会效益指标", "name": "现症病人规范治疗率", "operator": "≥", "value": "95", "unit": "%"},
+        {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "operator": "≥", "value": "90", "unit": "%"},
+    ]
+    unrelated = [
+        {"level1": "产出指标", "level2": "数量指标", "name": "高标准农田建设面积", "operator": "≥", "value": "1000", "unit": "亩"},
+        {"level1": "产出指标", "level2": "数量指标", "name": "公路养护里程", "operator": "≥", "value": "10", "unit": "公里"},
+        {"level1": "效益指标", "level2": "社会效益指标", "name": "图书馆借阅人次", "operator": "≥", "value": "1000", "unit": "人次"},
+    ]
+    goal = "年内完成麻风病线索调查100人，现症病人规范治疗率不低于95%。"
+    clean = check(load_table({"project": project, "goal": goal, "indicators": related}), seeded_db)
+    assert not [f for f in clean.findings if f.rule == "C09" and f.row], [f.message for f in clean.findings if f.rule == "C09"]
+    mixed = check(load_table({"project": project, "goal": goal, "indicators": related + unrelated}), seeded_db)
+    flagged = [f for f in mixed.findings if f.rule == "C09" and f.severity == "warning" and f.row]
+    assert sorted(f.row for f in flagged) == [7, 8, 9]
+    assert mixed.grade != "优" and not mixed.errors
+
+
+def test_dashboard_lists_what_several_cases_use_and_the_library_lacks(app, client):
+    from urllib.parse import quote
+
+    from tests.test_curator import db, login, make_user
+
+    row = {"level1": "产出指标", "level2": "数量指标", "name": "禁毒宣传进校园场次", "operator": "≥", "value": "12", "unit": "场"}
+    only = {1: "戒毒人员帮教人数", 2: "缉毒犬训练天数"}
+    with db(app) as s:
+        for n, url in ((1, "http://example.gov.cn/1.html"), (2, "http://example.gov.cn/2.html")):
+            library.create_record(s, "case", {**CASE, "code": f"CASE-T-01{n}", "name": f"某县禁毒经费{n}",
+                                              "rows": [row, {**row, "name": only[n]}],
+                                              "source": {**CASE["source"], "url": url}}, user="test")
+    app.config["WTF_CSRF_ENABLED"] = False
+    make_user(app, "维护员")
+    assert login(client).status_code == 302
+    page = client.get("/curator/plan/dashboard").get_data(as_text=True)
+    section = page[page.index("data-demand"):]
+    assert "禁毒宣传进校园场次" in section and "≥ 12 场" in section
+    assert "戒毒人员帮教人数" not in section and "缉毒犬训练天数" not in section  # one case each
+    assert quote("禁毒宣传进校园场次") in section  # one click to a new indicator with the name filled in

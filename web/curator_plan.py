@@ -103,5 +103,9 @@ def delete_milestone(code: str):
 def dashboard():
     session = get_session()
     version = versions.resolve(session, request.args.get("version") or versions.DRAFT)
+    from kb import cases, snapshot
+
+    snap = snapshot.load(session, version)
     return render_template("curator/dashboard.html", board=plan_dashboard.build(session, version),
-                           versions=versions.list_versions(session))
+                           versions=versions.list_versions(session), demand=cases.demand(snap)[:50],
+                           sector_names={c: s.name for c, s in snap.sectors.items()})
