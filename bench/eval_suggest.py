@@ -30,6 +30,10 @@ most frequent in the *other* dev tables — it reads real answers, so it is a
 ceiling for "one list for everyone", not a fair baseline). The same run also
 scores the recommender without cases.
 
+Relevance: on the dev tables judged by hand (bench/data/judged.json), the
+share of the top 20 judged irrelevant; suggestions not judged yet are counted
+apart (re-judge after changing the recommender).
+
 Real 二级 covered: the share of the real table's 101号 dimensions that the top
 20 cover. Coverage: the share of the template's required dimensions with a
 suggestion. Check-clean: the share of drafted tables the check finds no error in.
@@ -147,6 +151,32 @@ def suggest_project(snap, opened, project):
         return recommend_from(snap, opened, replace(project, sector="")), exc.message
 
 
+JUDGED = ROOT / "bench" / "data" / "judged.json"
+
+
+def judged_relevance(rows: list[dict]) -> dict:
+    """Irrelevant suggestions in the top 20 of the hand-judged tables (bench/data/judged.json): a
+    suggestion not judged yet (the suggestions changed since) is counted apart, never guessed."""
+    if not JUDGED.exists():
+        return {}
+    tables = json.loads(JUDGED.read_text(encoding="utf-8"))["tables"]
+    irrelevant = relevant = unjudged = 0
+    for row in rows:
+        judged = tables.get(row["project"])
+        if judged is None:
+            continue
+        for name in row["top20"]:
+            if name in judged["irrelevant"]:
+                irrelevant += 1
+            elif name in judged["relevant"]:
+                relevant += 1
+            else:
+                unjudged += 1
+    total = irrelevant + relevant
+    return {"tables": len(tables), "irrelevant": irrelevant, "judged": total, "unjudged": unjudged,
+            "irrelevant_share": round(irrelevant / total, 4) if total else None}
+
+
 # --- the real library ----------------------------------------------------------------------
 
 def open_library(dirs: list[Path], work: Path):
@@ -215,6 +245,8 @@ def quality(session, index_dir, dev, use_cases: bool = True) -> dict:
     for (stem, table, _), row in zip(dev, rows):
         row["constant_recall"] = round(recall([r.name for r in table.indicators if r.name], constant), 4)
 
+    judged = judged_relevance(rows)
+
     def mean(key, subset=None):
         items = [r[key] for r in rows if (subset is None or subset(r)) and r[key] is not None]
         return round(statistics.fmean(items), 4) if items else None
@@ -231,6 +263,7 @@ def quality(session, index_dir, dev, use_cases: bool = True) -> dict:
         "coverage": mean("coverage"),
         "check_clean_share": round(sum(1 for r in rows if r["drafted_errors"] == 0) / len(rows), 4),
         "with_similar_cases": sum(1 for r in rows if r["similar_cases"]),
+        "judged": judged,
         "p95_ms": round(pct(times, 95), 2),
         "constant_list": constant,
         "per_project": rows,
@@ -338,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
               f"recall@{TOP_N} {q['recall_at_20']:.3f} (@40 {q['recall_at_40']:.3f}) vs constant list {q['constant_recall_at_20']:.3f}, "
               f"name search {q['search_recall_at_20']:.3f}, real-name popularity {q['popularity_recall_at_20']:.3f}; "
               f"without cases {q['without_cases']['recall_at_20']:.3f}; real 二级 covered {q['real_dims_covered']:.3f}; "
-              f"drafted tables without check errors {q['check_clean_share']:.0%}")
+              f"drafted tables without check errors {q['check_clean_share']:.0%}; judged irrelevant in the top 20: "
+              f"{q['judged'].get('irrelevant')} of {q['judged'].get('judged')} ({q['judged'].get('unjudged')} not judged yet)")
         lat = []
         for size, engine in zip([] if args.quality_only else sizes, engines):
             r = latency(session, dev, size, engine, args.rounds, work)

@@ -158,15 +158,16 @@ def _library_matcher(snap: Snapshot):
         return rec.kind == "common" or not sector or not rec.sectors or any(s[:3] == sector[:3] for s in rec.sectors)
 
     def match(name: str, sector: str) -> str:
-        """Equal names tie a row to an indicator of any 类 (the one of the case's own 类 first);
-        a near name only to a common indicator or one of the case's 类 (扶持标准达标率 of a science
-        fund is not 资助标准达标率 of student aid)."""
+        """A row is the library indicator of the same name, or of a near name (names_match), when that
+        indicator is common or of the case's own 类: 扶持标准达标率 of a science fund is not
+        资助标准达标率 of student aid, and a 项目（工程）完成及时率 filed under 农业 is not what a
+        一般公共服务 table meant by it."""
         key = name_key(name)
         if not key:
             return ""
-        exact = [r for r in snap.by_name.get(key, []) if r.status in ("standard", "candidate")]
+        exact = [r for r in snap.by_name.get(key, []) if r.status in ("standard", "candidate") and same_class(r, sector)]
         if exact:
-            return min(exact, key=lambda r: (not same_class(r, sector), r.kind != "specific", r.code)).code
+            return min(exact, key=lambda r: (r.kind != "specific", r.code)).code
         shared: Counter = Counter()
         for g in _key_bigrams(key):
             for rec in by_bigram.get(g, ()):

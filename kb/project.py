@@ -3,6 +3,7 @@ and project types — given, or detected from the text by the types' keywords.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from kb.models import ProjectTypeRecord
@@ -12,6 +13,14 @@ from kb.targets import Project
 NAME_WEIGHT = 2.0  # a keyword in the project's name says more than one in its description
 KEEP_RATIO = 0.5  # other types are kept when they score at least half the best
 MAX_TYPES = 3
+SUBSIDY = "PT-BZ"
+# 补助补贴发放类 pays people (or households, units) by a standard. "补助" alone also names money
+# one government gives another for running something (急救中心运行补助, 免费开放补助资金,
+# 基本公共卫生服务补助资金): the type then needs the people it pays to be named.
+SUBSIDY_GENERIC = ("补助", "补贴", "奖励", "资助", "奖补", "补偿")
+SUBSIDY_RECIPIENTS = re.compile(
+    r"(学生|幼儿|儿童|老人|老年|残疾|困难|群众|居民|农户|农民|家庭|个人|人员|对象|职工|干部|教师|医生|村医|陪审员|"
+    r"退役|优抚|军人|烈属|孤儿|低保|特困|贫困|脱贫|就业|岗位|创业|种植户|养殖户|经营主体|合作社|企业|每人|每户|人均|户均|生均)")
 
 
 @dataclass
@@ -57,11 +66,30 @@ def detect_types(project: Project, project_types: dict[str, ProjectTypeRecord]) 
                 score += len(k) * (NAME_WEIGHT if in_name else 1.0)
         if hits:
             scored.append(TypeMatch(t.code, t.name, hits, score))
+    scored = [m for m in scored if m.code != SUBSIDY or _pays_people(m, project)]
     if not scored:
         return []
     scored.sort(key=lambda m: (-m.score, m.code))
     best = scored[0].score
     return [m for m in scored if m.score >= best * KEEP_RATIO][:MAX_TYPES]
+
+
+RECIPIENT_WINDOW = 12  # characters before "补助" in which the people paid are named ("困难群众生活补助")
+
+
+def _pays_people(match: TypeMatch, project: Project) -> bool:
+    """补助 paid to people: a word that says so by itself (助学金, 低保, 慰问 …), "发放", or the people
+    named just before the generic word ("为学生提供营养膳食补助", "再就业援助对象岗位补贴")."""
+    if any(k not in SUBSIDY_GENERIC for k in match.keywords):
+        return True
+    text = project.text
+    if "发放" in text:
+        return True
+    for word in SUBSIDY_GENERIC:
+        for m in re.finditer(word, text):
+            if SUBSIDY_RECIPIENTS.search(text[max(0, m.start() - RECIPIENT_WINDOW):m.start()]):
+                return True
+    return False
 
 
 def scope(snapshot: Snapshot, project: Project, strict: bool = True) -> Scope:

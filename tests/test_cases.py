@@ -333,3 +333,19 @@ def test_dashboard_lists_what_several_cases_use_and_the_library_lacks(app, clien
     assert "禁毒宣传进校园场次" in section and "≥ 12 场" in section
     assert "戒毒人员帮教人数" not in section and "缉毒犬训练天数" not in section  # one case each
     assert quote("禁毒宣传进校园场次") in section  # one click to a new indicator with the name filled in
+
+
+@pytest.mark.parametrize("name,description,subsidy", [
+    ("急救中心运行补助", "保障120急救调度和院前急救运行", False),
+    ("博物馆纪念馆免费开放补助资金", "保障博物馆正常运转和免费开放", False),
+    ("基本公共卫生服务补助资金", "开展预防接种、慢病管理", False),
+    ("困难群众生活补助", "按标准向困难群众发放生活补助", True),
+    ("人民陪审员参审补助", "", True),
+    ("普通高中国家助学金", "", True),  # 助学金 says it by itself
+])
+def test_a_subsidy_type_needs_the_people_it_pays(seeded_db, name, description, subsidy):
+    from kb.project import detect_types
+    from kb.targets import Project
+
+    types = [m.code for m in detect_types(Project(name=name, description=description), snapshot.load(seeded_db).project_types)]
+    assert ("PT-BZ" in types) == subsidy, types

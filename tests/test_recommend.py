@@ -89,7 +89,8 @@ def test_meeting(suggest):
 
 def test_public_health_subsidy(suggest):
     rec = suggest(PROJECTS["public_health"])
-    assert "PT-BZ" in [t.code for t in rec.project_types]
+    # money per resident passed to the health institutions, not paid to people: not 补助补贴发放类
+    assert "PT-BZ" not in [t.code for t in rec.project_types]
     assert {"S21004-002", "S21004-003"} <= _codes(rec)
     assert [m.quota.code for m in rec.quotas if m.selected] == ["Q-JBGW-2023"]
     assert rec.estimate.total_wan_yuan == 4450  # 89 元 × 50 万人
