@@ -34,7 +34,11 @@ def _load_rest(engine, opened) -> None:
     if opened is not None:
         opened.completion  # noqa: B018 - the property loads it
     with kbdb.session(engine) as session:
-        snapshot.load(session, None)
+        snap = snapshot.load(session, None)
+    # the cases' vectors and their rows tied to library indicators: seconds with thousands of cases
+    from kb.cases import case_index
+
+    case_index(snap)
     settle()
 
 

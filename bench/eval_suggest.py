@@ -272,8 +272,35 @@ def quality(session, index_dir, dev, use_cases: bool = True) -> dict:
 
 # --- latency at 10k and 100k ------------------------------------------------------------------
 
-def padded_snapshot(session, size: int):
-    """The real library plus synthetic indicators up to `size`, as a snapshot and as index text."""
+def synthetic_cases(records, count: int, seed: int = 7):
+    """`count` made-up cases over the given (synthetic) indicators: a project name from an indicator's
+    subject, eight rows of indicators of its sector. For timing only: never in a quality figure."""
+    import random
+
+    from kb.models import CaseRecord
+
+    rng = random.Random(seed)
+    by_sector: dict[str, list] = {}
+    for r in records:
+        for code in r.sectors:
+            by_sector.setdefault(code, []).append(r)
+    sectors = sorted(by_sector)
+    cases = []
+    for n in range(count):
+        sector = rng.choice(sectors)
+        pool = by_sector[sector]
+        subject = (rng.choice(pool).keywords or ["项目"])[0]
+        rows = [{"level1": r.level1, "level2": r.level2, "name": r.name, "operator": r.operator or "≥",
+                 "value": str(rng.choice([90, 95, 100, 12, 300])), "unit": r.unit} for r in rng.sample(pool, min(8, len(pool)))]
+        cases.append(CaseRecord(code=f"CASE-SYN-{n:05d}", name=f"{subject}{rng.choice(['专项资金', '项目', '工作经费', '补助资金', '建设项目'])}",
+                                sector=sector, year=2020 + n % 6, budget_wan_yuan=float(rng.choice([5, 30, 120, 800])),
+                                rows=rows, source={"document": "synthetic", "url": f"synthetic://case/{n}"}, provenance="local"))
+    return cases
+
+
+def padded_snapshot(session, size: int, cases: int = 0):
+    """The real library plus synthetic indicators up to `size` (and synthetic cases up to `cases`),
+    as a snapshot and as index text."""
     from bench.search import generate_library
     from kb import snapshot as snapshots
     from kb.models import IndicatorRecord, SectorRecord
@@ -298,12 +325,14 @@ def padded_snapshot(session, size: int):
             sectors.setdefault(code, SectorRecord(code=code, name=name, source={"document": "synthetic"}))
         real_text.taxonomy.sectors.update({c: n for c, n in synthetic.taxonomy.sectors.items() if c not in real_text.taxonomy.sectors})
     text = type(real_text)(records, real_text.taxonomy, real_text.synonyms)
+    made_up = synthetic_cases(records[len(snap.indicators):], max(0, cases - len(snap.cases))) if synthetic else []
     padded = snapshots.Snapshot(version=replace(snap.version, label=f"pad{size}"), indicators=records, quotas=snap.quotas,
-                                sectors=sectors, departments=snap.departments, project_types=snap.project_types)
+                                sectors=sectors, departments=snap.departments, project_types=snap.project_types,
+                                cases=list(snap.cases) + made_up)
     return padded, text
 
 
-def latency(session, dev, size: int, engine: str, rounds: int, work: Path) -> dict:
+def latency(session, dev, size: int, engine: str, rounds: int, work: Path, cases: int = 0) -> dict:
     from kb.recommend import recommend_from
     from kb.search.engine import get_engine
     from kb.search.index import build_library_index
@@ -311,7 +340,7 @@ def latency(session, dev, size: int, engine: str, rounds: int, work: Path) -> di
     from kb.text import analyzer
 
     t = time.perf_counter()
-    snap, text = padded_snapshot(session, size)
+    snap, text = padded_snapshot(session, size, cases)
     prepare_s = time.perf_counter() - t
     t = time.perf_counter()
     info = build_library_index(work / f"pad-{size}", snap.version.label, f"pad-{size}", text, engine=engine)
@@ -335,7 +364,7 @@ def latency(session, dev, size: int, engine: str, rounds: int, work: Path) -> di
             recommend_from(snap, opened, p)
             times.append((time.perf_counter() - t) * 1000)
     opened.reader.close()
-    return {"size": len(snap.indicators), "engine": engine, "calls": len(times),
+    return {"size": len(snap.indicators), "cases": len(snap.cases), "engine": engine, "calls": len(times),
             "p50_ms": round(pct(times, 50), 2), "p95_ms": round(pct(times, 95), 2), "max_ms": round(max(times), 2),
             "index_build_s": round(build_s, 1), "prepare_s": round(prepare_s, 1)}
 
@@ -352,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="", help="engine per size, e.g. whoosh,tantivy (default: whoosh at 10k, tantivy above)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quality-only", action="store_true", help="skip the latency runs")
+    parser.add_argument("--cases", type=int, default=5000, help="cases in the latency runs (the real ones padded with made-up ones)")
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args(argv)
 
@@ -375,9 +405,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{q['judged'].get('irrelevant')} of {q['judged'].get('judged')} ({q['judged'].get('unjudged')} not judged yet)")
         lat = []
         for size, engine in zip([] if args.quality_only else sizes, engines):
-            r = latency(session, dev, size, engine, args.rounds, work)
+            r = latency(session, dev, size, engine, args.rounds, work, args.cases)
             lat.append(r)
-            print(f"suggest {engine} {r['size']} indicators: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms "
+            print(f"suggest {engine} {r['size']} indicators, {r['cases']} cases: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms "
                   f"({r['calls']} calls; index build {r['index_build_s']} s)")
         session.close()
     out = {"quality": q, "latency": lat}

@@ -325,3 +325,23 @@ class ChangeRequest(SQLModel, table=True):
     decided_by: str = ""
     decided_at: Optional[datetime] = None
     note: str = ""
+
+
+# --- long operations run in the background ------------------------------------------------
+
+class Job(SQLModel, table=True):
+    """A long operation (publishing) that runs beside the request that asked for it."""
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # publish
+    status: str = Field(default="queued", max_length=20)  # queued | running | done | failed
+    params: dict = _json_dict()
+    progress: str = ""
+    result: dict = _json_dict()
+    error: str = ""
+    problems: list[dict] = _json_list()  # {message, location, row, field}
+    created_by: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    host: str = Field(default="", max_length=120)
+    pid: Optional[int] = None

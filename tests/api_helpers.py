@@ -26,3 +26,19 @@ def assert_error(resp, status: int) -> dict:
     assert body["code"] == status and body["status"] and body["message"], body
     assert set(body) <= {"code", "status", "message", "errors"}, body
     return body
+
+
+def publish_job(client, label: str, headers: dict, notes: str = "", timeout: float = 60.0) -> dict:
+    """Publish through the API as a client does: 202 and a job to poll until it has finished."""
+    import time
+
+    resp = client.post("/api/v1/versions", json={"label": label, "notes": notes}, headers=headers)
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    location = resp.headers["Location"]
+    assert location.startswith("/api/v1/jobs/") and resp.get_json()["status"] in ("queued", "running", "done", "failed")
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(location, headers=headers).get_json()
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.05)

@@ -109,7 +109,7 @@ def admin(web_app):
 # --- login ------------------------------------------------------------------------------------
 
 def _example_url(rule) -> str:
-    values = {"code": "T-001", "request_id": 1, "year": 2024}
+    values = {"code": "T-001", "request_id": 1, "year": 2024, "job_id": 1}
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 
@@ -442,13 +442,23 @@ def test_export_draft_and_version(cur):
 
 # --- publishing and diffs ------------------------------------------------------------------------------
 
+def follow_publish(cur, web_app, resp):
+    """A publish answers with the job's page: wait for the job, then read where it leads."""
+    from kb import jobs
+
+    assert resp.status_code == 302 and "/curator/jobs/" in resp.headers["Location"], resp.status_code
+    job_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    assert jobs.wait(web_app.extensions["zhibiao.engine"], job_id).finished
+    return cur.get(resp.headers["Location"])
+
+
 def test_publish_refused_lists_the_problems_and_changes_nothing(cur, web_app):
     form = {**edit_form(web_app, "T-003"), "code": "T-011", "name": "没有范围的个性指标", "sectors": ""}
     form.pop("revision")
     assert cur.post("/curator/draft/new", data=form).status_code == 302
     page = html(cur.get("/curator/publish"))
     assert "没有适用范围" in page and "1 项问题" in page
-    resp = cur.post("/curator/publish", data={"label": "2024.2", "notes": "试发布"})
+    resp = follow_publish(cur, web_app, cur.post("/curator/publish", data={"label": "2024.2", "notes": "试发布"}))
     assert resp.status_code == 409
     page = html(resp)
     assert "未发布" in page and "T-011" in page and "试发布" in page
@@ -460,7 +470,10 @@ def test_publish_with_notes_then_read_the_diff(cur, web_app):
     cur.post("/curator/draft/T-002", data=edit_form(web_app, "T-002", unit="%（百分比）"))
     page = html(cur.get("/curator/publish"))
     assert "全部通过" in page and 'value="' in page
-    resp = cur.post("/curator/publish", data={"label": "2024.2", "notes": "修订计量单位"})
+    started = cur.post("/curator/publish", data={"label": "2024.2", "notes": "修订计量单位"})
+    running = cur.get(started.headers["Location"])  # the job's page, refreshing itself until it is done
+    assert running.status_code in (200, 302)
+    resp = follow_publish(cur, web_app, started)
     assert resp.status_code == 302 and "a=2024.1" in resp.headers["Location"] and "b=2024.2" in resp.headers["Location"]
     with db(web_app) as s:
         current = versions.resolve(s)

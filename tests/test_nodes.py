@@ -100,7 +100,13 @@ def test_publish_on_one_node_is_served_by_the_other_within_5_seconds(cluster):
     }, token)
     assert status == 201
     status, body = _call(f"{node_a}/api/v1/versions", "POST", {"label": "2024.2", "notes": "两节点测试"}, token)
-    assert status in (200, 201), body
+    assert status == 202, body
+    deadline = time.monotonic() + 60
+    while body["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+        status, body = _call(f"{node_a}/api/v1/jobs/{body['id']}", token=token)
+    assert body["status"] == "done", body
     published = time.monotonic()
 
     while True:

@@ -8,10 +8,11 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
-from api.db import get_session
-from kb import gates, library, versions
-from kb.errors import KbError, PublishRefused
-from web.curator import actor, bp, publish_hook
+from api.db import engine, get_session
+from api.v1.common import index_dir
+from kb import gates, jobs, library, publishing, versions
+from kb.errors import KbError, Problem
+from web.curator import actor, bp
 
 SHOWN_CHANGES = 500
 CHANGE_NAMES = {"added": "新增", "removed": "删除", "changed": "修改"}
@@ -57,20 +58,35 @@ def publish_form():
 
 @bp.route("/publish", methods=["POST"])
 def publish():
+    """Publishing runs as a job (kb.jobs): a bad label is refused here, the rest is followed on the job's page."""
     session = get_session()
     label = (request.form.get("label") or "").strip()
     notes = (request.form.get("notes") or "").strip()
-    previous = _current(session)
     try:
-        ref = versions.publish(session, label, notes=notes, user=actor(), after_snapshot=publish_hook())
-    except PublishRefused as exc:
-        session.rollback()
-        return _publish_page(session, exc.status, refused=exc.message, problems=exc.problems, label=label, notes=notes)
+        job = publishing.start_publish(session, engine(), label, notes, actor(), index_dir())
     except KbError as exc:
         session.rollback()
         return _publish_page(session, exc.status, message=exc.message, label=label, notes=notes)
-    flash(f"已发布版本 {ref.label}：{ref.counts.get('indicator', 0)} 条指标", "success")
-    return redirect(url_for("curator.diff", a=previous.label if previous else ref.label, b=ref.label))
+    return redirect(url_for("curator.job", job_id=job.id))
+
+
+@bp.route("/jobs/<int:job_id>")
+def job(job_id: int):
+    """A publish job: a page that refreshes itself while it runs; once published, the diff from the
+    version before; refused, the publish page with the gates' problems."""
+    session = get_session()
+    status = jobs.get(session, job_id)
+    if status.status == "done":
+        label = status.result["version"]["label"]
+        existing = versions.list_versions(session)
+        before = next((v.label for v in existing if v.label != label), label)
+        flash(f"已发布版本 {label}：{status.result['version']['counts'].get('indicator', 0)} 条指标", "success")
+        return redirect(url_for("curator.diff", a=before, b=label))
+    if status.status == "failed":
+        problems = [Problem(p["message"], p.get("location") or "", p.get("row"), p.get("field") or "") for p in status.problems]
+        return _publish_page(session, 409, refused=status.error, problems=problems or None,
+                             label=status.params.get("label"), notes=status.params.get("notes", ""))
+    return render_template("curator/job.html", job=status)
 
 
 @bp.route("/diff")

@@ -1,5 +1,5 @@
 """The /api/v1 blueprints, one module per resource."""
-from api.v1 import cases, complete, draft, indicators, plan, quotas, suggest, systems, targets, taxonomy, versions
+from api.v1 import cases, complete, jobs, draft, indicators, plan, quotas, suggest, systems, targets, taxonomy, versions
 
 BLUEPRINTS = [
     indicators.blp,
@@ -13,4 +13,5 @@ BLUEPRINTS = [
     targets.blp,
     quotas.blp,
     cases.blp,
+    jobs.blp,
 ]

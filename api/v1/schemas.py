@@ -68,6 +68,28 @@ class PublishSchema(Strict):
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class JobProblemSchema(Schema):
+    message = fields.String()
+    location = fields.String(allow_none=True)
+    row = fields.Integer(allow_none=True)
+    field = fields.String(allow_none=True)
+
+
+class JobSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(metadata={"example": "publish"})
+    status = fields.String(metadata={"description": "queued | running | done | failed"})
+    progress = fields.String()
+    result = fields.Dict(metadata={"description": "完成后：发布的版本（label、counts …）"})
+    error = fields.String(metadata={"description": "失败时的原因"})
+    problems = fields.List(fields.Nested(JobProblemSchema), metadata={"description": "未通过发布检查时的各项问题"})
+    params = fields.Dict(metadata={"description": "发起时的参数（如版本号 label）"})
+    created_by = fields.String()
+    created_at = fields.String(allow_none=True)
+    started_at = fields.String(allow_none=True)
+    finished_at = fields.String(allow_none=True)
+
+
 # --- indicators -----------------------------------------------------------------------
 
 class IndicatorDocSchema(Schema):

@@ -6,11 +6,13 @@ from collections import Counter
 from flask.views import MethodView
 
 from api import auth
-from api.db import get_session, require_schema
+from flask import url_for
+
+from api.db import engine, get_session, require_schema
 from api.limits import costly
 from api.v1.common import Blueprint, index_dir
-from api.v1.schemas import DiffSchema, PublishSchema, VersionListSchema, VersionSchema
-from kb import search, versions
+from api.v1.schemas import DiffSchema, JobSchema, PublishSchema, VersionListSchema, VersionSchema
+from kb import publishing, versions
 
 blp = Blueprint("versions", __name__, url_prefix="/api/v1/versions", description="已发布的指标库版本")
 
@@ -27,17 +29,14 @@ class Versions(MethodView):
 
     @costly
     @blp.arguments(PublishSchema)
-    @blp.response(201, VersionSchema)
+    @blp.response(202, JobSchema, headers={"Location": {"description": "任务状态：/api/v1/jobs/{id}", "schema": {"type": "string"}}})
     def post(self, args):
-        """Publish the draft as a new version (runs the publish gates; curate scope)."""
+        """Publish the draft as a new version, as a job (curate scope): a bad or used label is refused
+        at once; the gates, the snapshot and the search index run in the background. Poll the job at
+        Location until its status is done (result: the version) or failed (error, problems)."""
         require_schema()
-        return versions.publish(get_session(), args["label"], notes=args["notes"], user=auth.actor(),
-                                after_snapshot=_after_snapshot())
-
-
-def _after_snapshot():
-    """Build the new version's search index inside the publish transaction: a failed build publishes nothing."""
-    return search.publish_hook(index_dir())
+        job = publishing.start_publish(get_session(), engine(), args["label"], args["notes"], auth.actor(), index_dir())
+        return job.to_dict(), 202, {"Location": url_for("jobs.OneJob", job_id=job.id)}
 
 
 @blp.route("/<label>")

@@ -88,7 +88,9 @@ def test_import_fix_publish_and_read_the_diff(page, live_server, curator_account
     page.fill("textarea[name=notes]", "补充公立医院个性指标 2 条")
     screenshot(page, "curator-publish")
     page.click("form[data-busy] button[type=submit]")
-    assert f"b={label}" in page.url and f"已发布版本 {label}" in page.inner_text(".flash")
+    # the job's page refreshes itself until the version is published, then shows the diff
+    page.wait_for_url(re.compile(rf".*/curator/diff\?.*b={re.escape(label)}.*"), timeout=30000)
+    assert f"已发布版本 {label}" in page.inner_text(".flash")
     summary = page.inner_text("#diff-summary")
     assert "共 2 处变化" in summary and "新增 2" in summary
     body = page.inner_text("main")
