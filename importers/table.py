@@ -173,16 +173,22 @@ def _map_columns(sheet: TableSheet, texts: list[str], mapping: dict[str, str | N
 
 # --- rows --------------------------------------------------------------------------------
 
+MAX_CELL_CHARS = 4000  # no field of a record holds more (kb.schemas)
+
+
 class RowBudget:
-    """Counts data rows across the sheets of one file, enforcing the row limit."""
+    """Counts data rows and the characters kept across the sheets of one file, enforcing the limits."""
 
     def __init__(self, limits: Limits, progress: Progress | None = None, total: int | None = None):
-        self.limits, self.progress, self.total, self.rows = limits, progress, total, 0
+        self.limits, self.progress, self.total, self.rows, self.chars = limits, progress, total, 0, 0
 
-    def take(self) -> None:
+    def take(self, chars: int = 0) -> None:
         self.rows += 1
+        self.chars += chars
         if self.rows > self.limits.max_rows:
             raise FileRejected(f"文件超过 {self.limits.max_rows} 行的上限，请拆分后分批导入")
+        if self.chars > self.limits.max_text_chars:
+            raise FileRejected(f"文件中的文字总量超过 {self.limits.max_text_chars // 10_000} 万字的上限，请拆分后分批导入")
         if self.progress is not None and self.rows % 500 == 0:
             self.progress(self.rows, self.total)
 
@@ -215,7 +221,7 @@ def build_sheet(name: str, rows: RawRows, mapping: dict[str, str | None], budget
     for number, texts, formulas in [*head[best + 1:], *iterator]:
         row = _table_row(sheet, number, texts, formulas, header_texts)
         if row is not None:
-            budget.take()
+            budget.take(sum(len(v) for v in row.cells.values()))
             sheet.rows.append(row)
     _decide_sniffed(sheet)
     return sheet
@@ -233,7 +239,12 @@ def _table_row(sheet: TableSheet, number: int, texts: list[str], formulas: set[i
         if column.index in formulas:
             problems.append(Problem("单元格含公式，请改为数值或文字后再导入", sheet.name, number, column.label))
             continue
-        cells[key] = texts[column.index] if column.index < len(texts) else ""
+        text = texts[column.index] if column.index < len(texts) else ""
+        if len(text) > MAX_CELL_CHARS:  # not kept: no field takes it, and it would only fill memory
+            problems.append(Problem(f"单元格有 {len(text)} 个字，超过 {MAX_CELL_CHARS} 字的上限，请精简后再导入",
+                                    sheet.name, number, column.label))
+            text = ""
+        cells[key] = text
     if all(cells.get(k, "") == c.header for k, c in sheet.columns.items()):
         return None  # the header repeated (a workbook printed page by page)
     if not problems and not any(v for k, v in cells.items() if k not in GROUP_KEYS):

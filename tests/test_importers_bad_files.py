@@ -185,3 +185,24 @@ def test_a_plan_made_before_someone_edited_the_draft_is_refused(library):
         apply_import(library, plan, user="curator")
     assert draft_snapshot(library) == before
     assert import_plan.apply_import(library, plan_import(library, data, "edit.xlsx"), user="curator").total("changed") == 1
+
+
+def test_an_overlong_cell_is_an_error_and_not_kept(unchanged):
+    long = "很长的指标解释" * 700  # 4,900 characters: no field takes that many
+    data = one_sheet(HEADER + ["指标解释"], [GOOD + [long], [*GOOD[:2], "住院人次", *GOOD[3:], "正常"]])
+    plan = plan_import(unchanged, data, "long.xlsx")
+    [problem] = [p for p in plan.errors if "字的上限" in p.message]
+    assert problem.row == 2 and "4900" in problem.message
+    _refused(unchanged, plan)
+
+
+def test_text_beyond_the_files_budget_is_refused_whole(unchanged):
+    rows = [[*GOOD[:2], f"门急诊人次{i}", *GOOD[3:]] for i in range(50)]
+    with pytest.raises(FileRejected, match="文字总量"):
+        plan_import(unchanged, one_sheet(HEADER, rows), "many.xlsx", limits=Limits(max_text_chars=500))
+
+
+def test_a_workbook_that_unpacks_far_beyond_any_table_is_not_parsed(unchanged):
+    data = one_sheet(HEADER, [GOOD] * 20)
+    with pytest.raises(FileRejected, match="解压后超过"):
+        plan_import(unchanged, data, "inflated.xlsx", limits=Limits(max_unzipped_bytes=1000))
