@@ -226,6 +226,29 @@ def stats_command(label: str | None, as_json: bool) -> None:
             click.echo(f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+@cli.command("lint")
+@click.option("--version", "label", default="draft", show_default=True, help="版本（默认草稿）")
+@click.option("--json", "as_json", is_flag=True)
+def lint_command(label: str, as_json: bool) -> None:
+    """内容检查：指标名称与单位、运算符与方向、维度归属、一指标一度量、同名指标。错误阻止发布。"""
+    from kb.lint import lint
+
+    require_schema()
+    session = get_session()
+    version = versions.resolve(session, label)
+    findings = lint(versions.records(session, "indicator", version))
+    errors = sum(f.severity == "error" for f in findings)
+    if as_json:
+        echo_json({"version": version.label, "errors": errors, "warnings": len(findings) - errors,
+                   "findings": [f.to_dict() for f in findings]})
+    else:
+        for f in findings:
+            click.echo(f"{'错误' if f.severity == 'error' else '提醒'} {f.rule} {f.message}")
+        click.echo(f"版本 {version.label}：{errors} 项错误，{len(findings) - errors} 项提醒")
+    if errors:
+        sys.exit(1)
+
+
 # --- quota standards --------------------------------------------------------------
 
 @cli.command("quota")

@@ -28,7 +28,15 @@ def check_draft(session: Session) -> list[Problem]:
     problems += specific_have_scope(records["indicator"])
     problems += system_weights(records["system"])
     problems += codes_and_references(records)
+    problems += content_errors(records["indicator"])
     return problems
+
+
+def content_errors(indicators) -> list[Problem]:
+    """The content lint's errors (kb.lint): a contradiction in an indicator blocks publishing; its warnings do not."""
+    from kb.lint import lint
+
+    return [Problem(f.message, f"内容检查 {f.rule}") for f in lint(indicators) if f.severity == "error"]
 
 
 def required_fields(records: dict) -> list[Problem]:

@@ -34,7 +34,7 @@ class OneIndicator(MethodView):
             # a draft indicator's ETag is its revision: what PATCH expects in If-Match
             record = versions.record(get_session(), "indicator", code, ref)
             set_etag(str(record.revision))
-            return {"version": ref.label, "revision": record.revision, "indicator": record}
+            return {"version": ref.label, "revision": record.revision, "indicator": record, "curator_note": record.note}
         version_etag(ref)
         record = versions.record(get_session(), "indicator", code, ref)
         return {"version": ref.label, "revision": None, "indicator": record}
