@@ -1,5 +1,8 @@
-"""CORS for the API: off unless ZHIBIAO_CORS_ORIGINS names the origins allowed
-("*" or a comma-separated list such as "https://ys.example.gov.cn")."""
+"""CORS: the reconciliation service (/reconcile) answers every origin, as the
+W3C Reconciliation API requires of every endpoint (OpenRefine fetches the
+manifest from the browser); the rest of the API is off unless
+ZHIBIAO_CORS_ORIGINS names the origins allowed ("*" or a comma-separated
+list such as "https://ys.example.gov.cn")."""
 from __future__ import annotations
 
 from flask import Flask, request
@@ -15,15 +18,20 @@ def parse_origins(text: str) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in (text or "").split(",") if o.strip())
 
 
+RECONCILE_PREFIX = "/reconcile"
+
+
 def init_app(app: Flask) -> None:
-    origins = parse_origins(app.config.get("CORS_ORIGINS", ""))
-    if not origins:
-        return
+    configured = parse_origins(app.config.get("CORS_ORIGINS", ""))
 
     @app.after_request
     def _cors(response):
         origin = request.headers.get("Origin")
         if not origin or not is_api_path():
+            return response
+        # public, read-only library data without cookies: any page may reconcile against it
+        origins = ("*",) if request.path.startswith(RECONCILE_PREFIX) else configured
+        if not origins:
             return response
         if "*" in origins:
             response.headers["Access-Control-Allow-Origin"] = "*"

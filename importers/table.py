@@ -75,10 +75,15 @@ class Table:
 
 # --- cells --------------------------------------------------------------------------
 
+# Starts like a formula but cannot be one: the operator "=" on its own, a signed number.
+# Written as they are, so a table does not show "'=" on every "=" row.
+HARMLESS = re.compile(r"^(=|[+-]?\d+(\.\d+)?%?)$")
+
+
 def escape_cell(text: str) -> str:
     """Neutralise a cell a spreadsheet would run as a formula (and escape a
     leading apostrophe, so that `unescape_cell` gives the text back exactly)."""
-    if text and (text.startswith(FORMULA_TRIGGERS) or text.startswith(ESCAPE)):
+    if text and (text.startswith(FORMULA_TRIGGERS) or text.startswith(ESCAPE)) and not HARMLESS.match(text):
         return ESCAPE + text
     return text
 

@@ -229,8 +229,11 @@ def _table_dict(rows: list[tuple], header_at: int, sheet: str) -> dict:
 # --- writing ------------------------------------------------------------------------
 
 def neutralise(value):
-    """A cell that a spreadsheet would evaluate (= + - @ first) is written as text with a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A cell that a spreadsheet would evaluate (= + - @ first) is written as text with a leading ';
+    the operator "=" alone and signed numbers cannot run and stay as they are (written as text cells)."""
+    from importers.table import HARMLESS
+
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not HARMLESS.match(value):
         return "'" + value
     return value
 
@@ -250,6 +253,8 @@ def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None)
 
     def put(row: int, col: int, value, **style):
         cell = ws.cell(row=row, column=col, value=neutralise(value))
+        if isinstance(cell.value, str) and cell.data_type == "f":
+            cell.data_type = "s"  # "=" alone: text, never a formula
         cell.border = _BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal=style.get("align", "left"))
         if style.get("bold"):

@@ -129,9 +129,12 @@ def write_xlsx(headers: list[str], rows: list[list[str]], out, title: str = SHEE
         cells = []
         for text in row:
             value = escape_cell(text) or None
-            if value is not None and "\n" in value:
+            if value is not None and ("\n" in value or value.startswith("=")):
                 cell = WriteOnlyCell(ws, value=value)
-                cell.alignment = wrap
+                if "\n" in value:
+                    cell.alignment = wrap
+                if cell.data_type == "f":
+                    cell.data_type = "s"  # "=" alone (escape_cell left it): text, never a formula
                 value = cell
             cells.append(value)
         ws.append(cells)

@@ -162,3 +162,16 @@ def test_pinned_to_a_version(read_client):
                                                  "version": "2024.1"}).get_json()
     assert body["q"]["result"][0]["match"] is True
     assert "version=2024.1" in read_client.get("/reconcile?version=2024.1").get_json()["preview"]["url"]
+
+
+def test_every_reconciliation_endpoint_allows_cross_origin_access(read_client):
+    """W3C Reconciliation API 0.2: endpoints MUST allow cross-origin access (OpenRefine fetches from the
+    browser), even where the rest of the API keeps CORS off."""
+    origin = {"Origin": "http://127.0.0.1:3333"}
+    for resp in (read_client.get("/reconcile", headers=origin),
+                 _post(read_client, {"q0": {"query": "资金到位率"}}, headers=origin),
+                 read_client.get("/reconcile/suggest/entity?prefix=资金", headers=origin),
+                 read_client.get("/reconcile/preview?id=T-001", headers=origin),
+                 read_client.options("/reconcile", headers={**origin, "Access-Control-Request-Method": "POST"})):
+        assert resp.status_code in (200, 204) and resp.headers["Access-Control-Allow-Origin"] == "*", resp.status_code
+    assert "Access-Control-Allow-Origin" not in read_client.get("/api/v1/systems", headers=origin).headers

@@ -42,6 +42,7 @@ TRICKY = [
      "certainty": "verified"},
 ]
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+from importers.table import HARMLESS  # noqa: E402
 
 
 def _add_tricky(session) -> None:
@@ -124,7 +125,23 @@ def test_xlsx_cells_are_neutralised(library):
     for row in ws.iter_rows():
         for cell in row:
             assert cell.data_type != "f"
-            assert not (isinstance(cell.value, str) and cell.value.startswith(DANGEROUS)), cell.coordinate
+            # only what cannot run is left as it is: the operator "=" alone, a signed number
+            assert not (isinstance(cell.value, str) and cell.value.startswith(DANGEROUS)
+                        and not HARMLESS.match(cell.value)), cell.coordinate
+
+
+def test_the_operator_equals_is_shown_as_typed(library):
+    """指标性质 "=" is not a formula and is not shown as "'=" (nor is a signed number), in xlsx and CSV."""
+    _add_tricky(library)
+    kblib.update_record(library, "indicator", "R-003", {"operator": "="}, expected_revision=1, user="test")
+    exported = export_indicators(library, _draft(library), "xlsx")
+    ws = openpyxl.load_workbook(io.BytesIO(exported.data)).active
+    header = [c.value for c in ws[1]]
+    column = header.index("指标性质")
+    cell = next(row[column] for row in ws.iter_rows(min_row=2) if row[0].value == "R-003")
+    assert cell.value == "=" and cell.data_type == "s"
+    csv_text = export_indicators(library, _draft(library), "csv").data.decode("utf-8-sig")
+    assert ",=," in csv_text and ",'=," not in csv_text and "'=合格处方数" in csv_text
 
 
 def test_csv_cells_are_neutralised_and_excel_reads_the_encoding(library):
@@ -134,7 +151,7 @@ def test_csv_cells_are_neutralised_and_excel_reads_the_encoding(library):
     rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"), newline="")))
     cells = [cell for row in rows for cell in row]
     assert "'=合格处方数/抽查处方数×100%" in cells and "'@较上年变化" not in cells
-    assert not [c for c in cells if c.startswith(DANGEROUS)]
+    assert not [c for c in cells if c.startswith(DANGEROUS) and not HARMLESS.match(c)]
     r1 = next(row for row in rows if row[0] == "R-001")
     assert r1[rows[0].index("行业")] == "21002 公立医院、2100201 综合医院"
     assert r1[rows[0].index("指标值说明")] == "三级医院\n@较上年变化"

@@ -68,3 +68,11 @@ def test_pages_have_no_inline_script(client):
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert not re.search(r"<[^>]+\son[a-z]+=", html), path
+
+
+def test_every_page_has_an_icon_served_locally(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        resp = client.get(path)
+        assert resp.status_code == 200 and resp.mimetype == "image/svg+xml" and b"<svg" in resp.data

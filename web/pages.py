@@ -63,6 +63,12 @@ def version_ref() -> versions.VersionRef:
     return ref
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: the same icon, from this server."""
+    return bp.send_static_file("favicon.svg")
+
+
 @bp.route("/")
 def home():
     version = version_ref()

@@ -92,14 +92,18 @@ class JobSchema(Schema):
 
 # --- indicators -----------------------------------------------------------------------
 
-# What the public reads of an indicator: everything but the curators' working note.
-PUBLIC_INDICATOR = IndicatorSchema(exclude=("note",))
+class PublicIndicatorSchema(IndicatorSchema):
+    """What the public reads of an indicator: everything but the curators' working note."""
+
+    class Meta(IndicatorSchema.Meta):
+        exclude = ("note",)
+
 
 
 class IndicatorDocSchema(Schema):
     version = fields.String(required=True)
     revision = fields.Integer(allow_none=True, metadata={"description": "草稿中的修订号（读草稿时给出；PATCH 时作 If-Match）"})
-    indicator = fields.Nested(PUBLIC_INDICATOR, required=True)
+    indicator = fields.Nested(PublicIndicatorSchema, required=True)
     curator_note = fields.String(allow_none=True, metadata={"description": "维护人员的工作备注（只在读草稿时给出，需 curate 权限）"})
 
 
