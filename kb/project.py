@@ -67,6 +67,7 @@ def detect_types(project: Project, project_types: dict[str, ProjectTypeRecord]) 
         if hits:
             scored.append(TypeMatch(t.code, t.name, hits, score))
     scored = [m for m in scored if m.code != SUBSIDY or _pays_people(m, project)]
+    scored = [m for m in scored if m.code != MEETING or _holds_a_meeting(m, project)]
     if not scored:
         return []
     scored.sort(key=lambda m: (-m.score, m.code))
@@ -74,7 +75,15 @@ def detect_types(project: Project, project_types: dict[str, ProjectTypeRecord]) 
     return [m for m in scored if m.score >= best * KEEP_RATIO][:MAX_TYPES]
 
 
+MEETING = "PT-HY"
+# a meeting project holds the meeting; "联席会议" or "常务会议" named in a description is who decided
+MEETING_HELD = re.compile(r"(召开|举办|举行|承办|组织|筹办|参加|出席)[^，。；,;]{0,12}(会|论坛)|(会|论坛)[^，。；,;]{0,4}(筹备|会务|场地)")
 RECIPIENT_WINDOW = 12  # characters before "补助" in which the people paid are named ("困难群众生活补助")
+
+
+def _holds_a_meeting(match: TypeMatch, project: Project) -> bool:
+    """A meeting named in the project's name, or one the text says is held."""
+    return any(k in project.name for k in match.keywords) or bool(MEETING_HELD.search(project.text))
 
 
 def _pays_people(match: TypeMatch, project: Project) -> bool:

@@ -349,3 +349,17 @@ def test_a_subsidy_type_needs_the_people_it_pays(seeded_db, name, description, s
 
     types = [m.code for m in detect_types(Project(name=name, description=description), snapshot.load(seeded_db).project_types)]
     assert ("PT-BZ" in types) == subsidy, types
+
+
+@pytest.mark.parametrize("name,description,meeting", [
+    ("全市卫生健康工作座谈会", "", True),
+    ("岗位补贴资金", "依据县联席会议工作组的通知发放", False),
+    ("培训及会议经费", "", True),
+    ("学术交流经费", "举办全省学术年会一次", True),
+])
+def test_a_meeting_type_needs_a_meeting_held(seeded_db, name, description, meeting):
+    from kb.project import detect_types
+    from kb.targets import Project
+
+    types = [m.code for m in detect_types(Project(name=name, description=description), snapshot.load(seeded_db).project_types)]
+    assert ("PT-HY" in types) == meeting, types
