@@ -363,3 +363,37 @@ def test_a_meeting_type_needs_a_meeting_held(seeded_db, name, description, meeti
 
     types = [m.code for m in detect_types(Project(name=name, description=description), snapshot.load(seeded_db).project_types)]
     assert ("PT-HY" in types) == meeting, types
+
+
+def test_curator_edits_a_case_row_by_row(app, client):
+    from tests.test_curator import db, login, make_user
+
+    with db(app) as s:
+        library.create_record(s, "case", CASE, user="test")
+    app.config["WTF_CSRF_ENABLED"] = False
+    make_user(app, "维护员")
+    assert login(client).status_code == 302
+    page = client.get("/curator/cases/CASE-T-001/edit").get_data(as_text=True)
+    assert "产出指标 | 数量指标 | 麻风病线索调查人数 | ≥ | 100 | 人" in page
+    form = {"revision": "1", "name": "某县麻风病防治经费", "source_document": CASE["source"]["document"],
+            "source_url": CASE["source"]["url"], "year": "2023", "budget_wan_yuan": "5", "expenditure_type": "项目",
+            "table_kind": "自评表", "provenance": "verbatim", "certainty": "verified", "actuals": "1",
+            "rows": "产出指标 | 数量指标 | 麻风病线索调查人数 | ≥ | 100 | 人 | 96\n"
+                    "满意度指标 | 服务对象满意度指标 | 群众满意度 | ≥ | 90 | %"}
+    resp = client.post("/curator/cases/CASE-T-001/edit", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with db(app) as s:
+        saved = library.draft_record(s, "case", "CASE-T-001")
+        assert saved.revision == 2 and saved.table_kind == "自评表" and saved.actuals and saved.budget_wan_yuan == 5
+        assert [(r["name"], r.get("actual", "")) for r in saved.rows] == [("麻风病线索调查人数", "96"), ("群众满意度", "")]
+    # a row that is not a row, a budget that is not a number: 422, nothing saved
+    bad = client.post("/curator/cases/CASE-T-001/edit", data={**form, "revision": "2", "budget_wan_yuan": "五万",
+                                                              "rows": "只有两格 | 100"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "应为 3–8 格" in text and "五万" in text
+    # a stale revision: 409, the input kept, a second save overwrites on purpose
+    stale = client.post("/curator/cases/CASE-T-001/edit", data={**form, "name": "改名甲"})
+    assert stale.status_code == 409 and "已被他人修改" in stale.get_data(as_text=True) and "改名甲" in stale.get_data(as_text=True)
+    assert client.post("/curator/cases/CASE-T-001/edit", data={**form, "name": "改名甲", "revision": "2"}).status_code == 302
+    with db(app) as s:
+        assert library.draft_record(s, "case", "CASE-T-001").name == "改名甲"
