@@ -31,9 +31,10 @@ def _progress(rows: int, total: int | None) -> None:
 @click.option("--kind", type=click.Choice(["common", "specific"]), default=None, help="kind of rows that state none")
 @click.option("--provenance", type=click.Choice(["verbatim", "adapted", "local"]), default=None,
               help="provenance of new rows that state none (default: verbatim)")
+@click.option("--allow-duplicates", is_flag=True, help="仍然导入与草稿中已有指标同名或同义的新行（默认不导入）")
 @with_appcontext
 def import_command(file: Path, dry_run: bool, as_json: bool, sheet: str | None, source_document: str,
-                   kind: str | None, provenance: str | None) -> None:
+                   kind: str | None, provenance: str | None, allow_duplicates: bool) -> None:
     """Import indicators from FILE (.xlsx, .csv or .json) into the draft, all or nothing."""
     from importers.indicator_rows import DEFAULT_PROVENANCE, ImportDefaults
     from importers.plan import apply_import, plan_import
@@ -56,9 +57,16 @@ def import_command(file: Path, dry_run: bool, as_json: bool, sheet: str | None, 
         if not as_json:
             click.echo("试运行：草稿未改动。")
         return
-    report = apply_import(session, plan, user="cli")
+    from importers.plan import held_back
+
+    confirmed = None if allow_duplicates else ()
+    kept_out = held_back(plan, confirmed)
+    report = apply_import(session, plan, user="cli", confirmed_duplicates=confirmed)
     if not as_json:
         click.echo(f"已导入草稿：新增 {report.total('added')} 条，修改 {report.total('changed')} 条，未变 {report.unchanged} 条。")
+        if kept_out:
+            click.echo(f"与草稿中已有指标重复的 {len(kept_out)} 条未导入（{'、'.join(sorted(kept_out)[:5])}"
+                       f"{'等' if len(kept_out) > 5 else ''}）；确属不同指标的，加 --allow-duplicates 再导入。")
 
 
 def _print_plan(plan) -> None:
@@ -78,7 +86,7 @@ def _print_plan(plan) -> None:
         for name, change in r.changes.items():
             click.echo(f"    {name}: {change['previous']!r} → {change['current']!r}")
     for d in plan.duplicates:
-        click.echo(f"重复 {d.code} {d.name} [{d.sheet}{f' 第{d.row}行' if d.row else ''}] 与 {d.other_code} {d.other_name} [{d.other_where}] 名称和适用范围相同")
+        click.echo(f"重复 {d.code} {d.name} [{d.sheet}{f' 第{d.row}行' if d.row else ''}] 与 {d.other_code} {d.other_name} [{d.other_where}]：{d.reason}")
     for p in plan.errors:
         click.echo(f"错误 {p}")
     counts = plan.counts()

@@ -23,7 +23,7 @@ from importers.aliases import alias_table
 from importers.csv_reader import read_csv
 from importers.files import FileRejected, Limits, Source, file_format, read_upload
 from importers.indicator_rows import ImportDefaults, RowFields, column_label, field_column, merge, read_row
-from importers.names import generated_code, identity
+from importers.names import generated_code, identity, normalised_name
 from importers.table import Progress, Table, TableSheet
 from importers.taxonomy import AXES, AXIS_NAMES, Taxonomy
 from importers.xlsx_reader import read_xlsx
@@ -65,8 +65,9 @@ class PlannedRecord:
 
 @dataclass(frozen=True)
 class Duplicate:
-    """Same normalised name and scope as another indicator under a different code.
-    Not an error: the curator decides whether to merge."""
+    """The same indicator as another under a different code: the same normalised name and scope, or
+    (against the draft) the same name or a synonym of it in any scope. Not an error: a duplicate of
+    a draft indicator is left out of the import unless the curator confirms it."""
     code: str
     name: str
     sheet: str
@@ -74,6 +75,7 @@ class Duplicate:
     other_code: str
     other_name: str
     other_where: str  # "草稿", or where the other row is in the file
+    reason: str = "同名同范围"  # 同名同范围 | 同名 | 同义词
 
     @property
     def in_draft(self) -> bool:
@@ -382,9 +384,12 @@ class _PlanBuilder:
         first: dict[tuple, PlannedRecord] = {}
         file_codes = {r.code for r in self.records if r.kind == "indicator"}
         in_draft: dict[tuple, list] = {}
+        by_name: dict[str, list] = {}
         for obj in self.draft.values():
             if obj.status not in INACTIVE and obj.code not in file_codes:
                 in_draft.setdefault(identity(obj), []).append(obj)
+                by_name.setdefault(normalised_name(obj.name), []).append(obj)
+        synonyms = self._synonym_names()
         for r in self.records:
             if r.kind != "indicator" or r.data.get("status") in INACTIVE:
                 continue
@@ -392,8 +397,28 @@ class _PlanBuilder:
             other = first.setdefault(key, r)
             if other is not r:
                 out.append(Duplicate(r.code, r.name, r.sheet, r.row, other.code, other.name, other.where))
+            found = {obj.code for obj in in_draft.get(key, [])}
             for obj in in_draft.get(key, []):
                 out.append(Duplicate(r.code, r.name, r.sheet, r.row, obj.code, obj.name, DRAFT_PLACE))
+            name = normalised_name(r.name)
+            for reason, names in (("同名", [name]), ("同义词", sorted(synonyms.get(name, set()) - {name}))):
+                for other_name in names:
+                    for obj in by_name.get(other_name, []):
+                        if obj.code not in found and obj.kind == r.data.get("kind"):
+                            found.add(obj.code)
+                            out.append(Duplicate(r.code, r.name, r.sheet, r.row, obj.code, obj.name, DRAFT_PLACE, reason))
+        return out
+
+    def _synonym_names(self) -> dict[str, set[str]]:
+        """Normalised name → the normalised names of its synonym group (the library's own list)."""
+        from kb.models import TextList
+
+        record = self.session.get(TextList, "synonyms")
+        out: dict[str, set[str]] = {}
+        for group in ((record.data or {}).get("groups", []) if record else []):
+            names = {normalised_name(w) for w in group if w}
+            for n in names:
+                out.setdefault(n, set()).update(names)
         return out
 
 
@@ -428,16 +453,26 @@ def _draft_state(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tupl
 
 # --- applying ----------------------------------------------------------------------
 
-def apply_import(session: Session, plan: ImportPlan, user: str = "", skip_codes: Iterable[str] = ()) -> ApplyReport:
+def held_back(plan: ImportPlan, confirmed: Iterable[str] | None) -> set[str]:
+    """New rows that duplicate a draft indicator and were not confirmed (None: every one confirmed)."""
+    if confirmed is None:
+        return set()
+    adds = {r.code for r in plan.adds}
+    return {d.code for d in plan.duplicates if d.in_draft and d.code in adds} - set(confirmed)
+
+
+def apply_import(session: Session, plan: ImportPlan, user: str = "", skip_codes: Iterable[str] = (),
+                 confirmed_duplicates: Iterable[str] | None = ()) -> ApplyReport:
     """Apply a plan to the draft in one transaction, all or nothing.
 
     Refuses a plan with errors, and a plan made before someone else changed
     one of its records in the draft (plan again to see the new differences).
-    `skip_codes` leaves out records the curator chose not to import (e.g. duplicates).
+    `skip_codes` leaves out records the curator chose not to import; a new row that duplicates a
+    draft indicator is left out too unless its code is in `confirmed_duplicates` (None: import them all).
     """
     if plan.errors:
         raise InvalidInput(f"导入文件有 {len(plan.errors)} 处错误，未导入任何内容", plan.errors)
-    skip = set(skip_codes)
+    skip = set(skip_codes) | held_back(plan, confirmed_duplicates)
     batch = Batch()
     for kind, items in plan.batch.items.items():
         batch.items[kind] = [d for d in items if d["code"] not in skip]

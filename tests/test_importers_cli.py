@@ -46,7 +46,11 @@ def test_dry_run_then_import(run, tmp_path):
     assert _draft_changes(run) == []
     code, out, err = run("import", str(city), "--source-document", "某市指标库（某卫发〔2024〕5号）")
     assert code == 0, err
-    assert "新增 6 条" in out and "重复" in out and "T-003" in out
+    # the row that duplicates T-003 is held back until the curator says it is another indicator
+    assert "新增 5 条" in out and "重复" in out and "T-003" in out and "--allow-duplicates" in out
+    assert len(_draft_changes(run)) == 5
+    code, out, err = run("import", str(city), "--source-document", "某市指标库（某卫发〔2024〕5号）", "--allow-duplicates")
+    assert code == 0 and "新增 1 条" in out, err
     changes = _draft_changes(run)
     assert len(changes) == 6 and {c["change"] for c in changes} == {"added"}
 

@@ -80,3 +80,26 @@ def test_doc_numbers_are_parsed_out_of_brackets():
     assert split_doc_number("湘财绩[2021]5号 某省指标库") == ("某省指标库", "湘财绩〔2021〕5号")
     assert split_doc_number("某市指标库") == ("某市指标库", "")
     assert split_doc_number("财预〔2020〕10号") == ("财预〔2020〕10号", "财预〔2020〕10号")
+
+
+def test_a_row_named_like_a_draft_indicator_or_its_synonym_is_held_back_unless_confirmed(library):
+    from kb import library as kblib
+    from tests.importer_helpers import one_sheet
+
+    synonyms = kblib.draft_record(library, "text", "synonyms")  # the fixture library has the list
+    groups = [g for g in synonyms.data.get("groups", []) if "资金到位率" not in g] + [["资金到位率", "资金拨付到位率"]]
+    kblib.update_record(library, "text", "synonyms", {"data": {**synonyms.data, "groups": groups}}, synonyms.revision, user="t")
+    header = ["一级指标", "二级指标", "三级指标", "计量单位", "指标类别", "来源", "行业"]
+    rows = [["产出指标", "质量指标", "资金到位率", "%", "共性", "某文件", ""],          # the same name, another scope
+            ["产出指标", "质量指标", "资金拨付到位率", "%", "共性", "某文件", ""],      # a synonym
+            ["产出指标", "数量指标", "全新的指标名称", "个", "共性", "某文件", ""]]
+    plan = plan_import(library, one_sheet(header, rows), "dups.xlsx")
+    assert plan.errors == []
+    reasons = {d.name: (d.other_code, d.reason) for d in plan.duplicates if d.in_draft}
+    assert reasons["资金到位率"][0] == "T-001" and reasons["资金拨付到位率"] == ("T-001", "同义词")
+    report = apply_import(library, plan, user="curator")
+    assert [c for c in report.added["indicator"]] == [r.code for r in plan.adds if r.name == "全新的指标名称"]
+    confirmed = next(r.code for r in plan.adds if r.name == "资金拨付到位率")
+    again = plan_import(library, one_sheet(header, rows), "dups.xlsx")
+    report = apply_import(library, again, user="curator", confirmed_duplicates=[confirmed])
+    assert report.added["indicator"] == [confirmed]

@@ -103,7 +103,8 @@ def import_apply():
         return _render_preview(upload, plan, settings, mapping, 409,
                                message="预览之后草稿已有变化，导入结果会与您看到的不同；请核对下面的新预览后再确认。未导入任何内容。")
     try:
-        report = apply_import(session, plan, user=actor(), skip_codes=request.form.getlist("skip"))
+        report = apply_import(session, plan, user=actor(), skip_codes=request.form.getlist("skip"),
+                              confirmed_duplicates=request.form.getlist("confirm"))
     except (Conflict, InvalidInput) as exc:
         session.rollback()
         return _render_preview(upload, plan, settings, mapping, exc.status, message=exc.message, problems=exc.problems)

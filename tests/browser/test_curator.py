@@ -76,6 +76,10 @@ def test_import_fix_publish_and_read_the_diff(page, live_server, curator_account
     page.wait_for_selector("text=确认导入草稿")  # the upload runs with a progress bar, then the preview replaces the page
     assert page.locator("#import-errors").count() == 0
     assert "远程会诊开展例次" in page.inner_text("main") and "日间手术占择期手术比例" in page.inner_text("main")
+    # 日间手术占择期手术比例 is already in the library (三级公立医院考核): held back unless the curator says otherwise
+    duplicate = page.locator("label.check", has_text="HY-BT-002")
+    assert "仍然导入" in duplicate.inner_text() and "同名" in duplicate.inner_text()
+    assert not duplicate.locator("input[name=confirm]").is_checked()
     screenshot(page, "curator-import-preview")
     page.click("text=确认导入草稿")
     assert "/curator/diff" in page.url and "已导入" in page.inner_text(".flash")
@@ -85,20 +89,20 @@ def test_import_fix_publish_and_read_the_diff(page, live_server, curator_account
     assert "全部通过" in page.inner_text("main")
     label = page.input_value("input[name=label]")
     assert re.match(r"^\d{4}\.\d+$", label)
-    page.fill("textarea[name=notes]", "补充公立医院个性指标 2 条")
+    page.fill("textarea[name=notes]", "补充公立医院个性指标 1 条")
     screenshot(page, "curator-publish")
     page.click("form[data-busy] button[type=submit]")
     # the job's page refreshes itself until the version is published, then shows the diff
     page.wait_for_url(re.compile(rf".*/curator/diff\?.*b={re.escape(label)}.*"), timeout=30000)
     assert f"已发布版本 {label}" in page.inner_text(".flash")
     summary = page.inner_text("#diff-summary")
-    assert "共 2 处变化" in summary and "新增 2" in summary
+    assert "共 1 处变化" in summary and "新增 1" in summary
     body = page.inner_text("main")
-    assert "日间手术占择期手术比例" in body and "远程会诊开展例次" in body
+    assert "远程会诊开展例次" in body and "HY-BT-002" not in body
     screenshot(page, "curator-diff")
 
-    page.goto(f"{live_server}/indicators/HY-BT-002")
-    assert "日间手术占择期手术比例" in page.inner_text("h1")
+    page.goto(f"{live_server}/indicators/HY-BT-001")
+    assert "远程会诊开展例次" in page.inner_text("h1")
 
 
 def test_plan_dashboard_and_draft_edit_pages(page, live_server, curator_account):
