@@ -91,28 +91,30 @@ def suggest(seeded_db, tmp_path):
     return _suggest
 
 
-@pytest.mark.parametrize("project,case", PROJECTS, ids=[p["name"] for p, _ in PROJECTS])
-def test_similar_cases_are_named_and_feed_the_suggestions(suggest, seeded_db, project, case):
-    rec = suggest(project)
-    assert case in [c.case.code for c in rec.similar], [c.label for c in rec.similar]
-    top = rec.top(20)
-    assert any(s.kind == "specific" and s.matched for s in top), "no specific indicator with the project's words in the first 20"
-    fed = [s for s in rec.indicators if case in s.cases]
-    assert fed, "no suggestion comes from the similar case"
-    assert all("相似案例" in s.reason for s in fed)
-    # no specific indicator of an unrelated 类 among the first 20
+def test_similar_cases_are_named_and_feed_the_suggestions(suggest, seeded_db):
+    """Ten projects of ten 类, on one seeded library (building it and its index per project cost 80 s)."""
     snap = snapshot.load(seeded_db)
-    own = rec.sector[:3]
-    for s in top:
-        if s.kind == "specific":
-            assert any(code[:3] == own for code in snap.by_code[s.code].sectors), (s.name, snap.by_code[s.code].sectors)
-    # the similar cases explain themselves: the shared words or scope
-    best = rec.similar[0]
-    assert best.words or best.reasons
-    payload = rec.to_dict()
-    assert payload["similar_cases"][0]["code"] == best.case.code and payload["similar_cases"][0]["source_url"]
-    # and the drafted table still passes the check
-    assert not check(rec.to_table(), seeded_db).errors
+    for project, case in PROJECTS:
+        name = project["name"]
+        rec = suggest(project)
+        assert case in [c.case.code for c in rec.similar], (name, [c.label for c in rec.similar])
+        top = rec.top(20)
+        assert any(s.kind == "specific" and s.matched for s in top), f"{name}: no specific indicator with its words in the first 20"
+        fed = [s for s in rec.indicators if case in s.cases]
+        assert fed, f"{name}: no suggestion comes from the similar case"
+        assert all("相似案例" in s.reason for s in fed), name
+        # no specific indicator of an unrelated 类 among the first 20
+        own = rec.sector[:3]
+        for s in top:
+            if s.kind == "specific":
+                assert any(code[:3] == own for code in snap.by_code[s.code].sectors), (name, s.name, snap.by_code[s.code].sectors)
+        # the similar cases explain themselves: the shared words or scope
+        best = rec.similar[0]
+        assert best.words or best.reasons, name
+        payload = rec.to_dict()
+        assert payload["similar_cases"][0]["code"] == best.case.code and payload["similar_cases"][0]["source_url"], name
+        # and the drafted table still passes the check
+        assert not check(rec.to_table(), seeded_db).errors, name
 
 
 def test_leave_source_out_removes_the_pages_own_indicators_and_cases(suggest, seeded_db):
