@@ -320,6 +320,8 @@ def _chinese(message: str) -> str:
         return _TRANSLATIONS[message]
     if message.startswith("Length must be") or message.startswith("Shorter than") or message.startswith("Longer than"):
         return "长度不符合要求（" + message + "）"
+    if message.startswith("Must be one of: "):
+        return "取值须为：" + "、".join(c.strip() for c in message.removeprefix("Must be one of: ").rstrip(".").split(","))
     if message.startswith("Must be greater") or message.startswith("Must be less"):
         return "数值超出范围（" + message + "）"
     return message

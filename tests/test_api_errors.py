@@ -141,3 +141,10 @@ def test_absurdly_nested_json_is_400(app, client):
     for url in ("/api/v1/draft/indicators", "/api/v1/targets/check", "/api/v1/suggest"):
         assert_error(client.post(url, data=deep, content_type="application/json", headers=curator(app)), 400)
     assert_error(client.post("/reconcile", data={"queries": deep}), 400)
+
+
+def test_a_value_outside_its_choices_is_refused_in_chinese(client):
+    for url, field in (("/api/v1/indicators?kind=foo", "kind"), ("/api/v1/quotas?status=x", "status")):
+        body = assert_error(client.get(url), 422)
+        [message] = body["errors"]["query"][field]
+        assert message.startswith("取值须为：") and "Must" not in message, message
