@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import io
 import json
-import os
 import socket
 import threading
 import time
@@ -30,20 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gunicorn.workers import gthread
 
-
-def _seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise ValueError(f"环境变量 {name} 应为正数（秒），现为“{raw}”")
-    return value
+from importers.files import env_number
 
 
-READ_TIMEOUT = _seconds("ZHIBIAO_READ_TIMEOUT", 10.0)
-REQUEST_DEADLINE = _seconds("ZHIBIAO_REQUEST_DEADLINE", 60.0)
+READ_TIMEOUT = env_number("ZHIBIAO_READ_TIMEOUT", 10.0)  # seconds
+REQUEST_DEADLINE = env_number("ZHIBIAO_REQUEST_DEADLINE", 60.0)
 CLOSERS = 8  # threads that close finished connections (each lingers up to 2 s)
 
 

@@ -69,10 +69,6 @@ REQUIRED = [("产出指标", "数量指标"), ("产出指标", "质量指标"), 
 
 # --- matching --------------------------------------------------------------------------
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)} or {text}
-
-
 def names_match(a: str, b: str) -> bool:
     """kb.cases.names_match, and any two "…满意度" names (学生满意度 and 群众满意度 are the same
     indicator for different people)."""
@@ -139,16 +135,11 @@ def popularity(dev, leave_out: str) -> list[tuple[str, tuple[str, str]]]:
 
 
 def suggest_project(snap, opened, project):
-    """Recommend; a sector the library does not know is dropped (and reported) rather than failing the project."""
-    from kb.errors import InvalidInput
+    """Recommend; a sector the library does not know is set aside by recommend itself, with a warning."""
     from kb.recommend import recommend_from
 
-    try:
-        return recommend_from(snap, opened, project), ""
-    except InvalidInput as exc:
-        if "行业" not in exc.message:
-            raise
-        return recommend_from(snap, opened, replace(project, sector="")), exc.message
+    rec = recommend_from(snap, opened, project)
+    return rec, "；".join(rec.warnings)
 
 
 JUDGED = ROOT / "bench" / "data" / "judged.json"
@@ -347,14 +338,7 @@ def latency(session, dev, size: int, engine: str, rounds: int, work: Path, cases
     build_s = time.perf_counter() - t
     path = Path(info.path)
     opened = OpenIndex(path, get_engine(engine).open(path), analyzer(work))
-    projects = []
-    for _, table, _ in dev:
-        p = table.project
-        try:
-            snap.resolve_sector(p.sector)
-        except Exception:
-            p = replace(p, sector="")
-        projects.append(p)
+    projects = [table.project for _, table, _ in dev]  # an unknown sector is recommend's to set aside
     for p in projects:  # warm-up: snapshot memos, the tokenizer, the engine's caches
         recommend_from(snap, opened, p)
     times = []

@@ -95,14 +95,9 @@ def _from_table(table, source: CaseSource, filename: str) -> dict:
 
 
 def _from_csv(data: bytes, filename: str) -> list[dict]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise FileRejected(f"“{filename}”不是 UTF-8 或 GBK 编码的文本文件") from None
-    reader = csv.DictReader(io.StringIO(text))
+    from importers.csv_reader import decode
+
+    reader = csv.DictReader(io.StringIO(decode(data, filename)))
     headers = [h.strip() for h in reader.fieldnames or []]
     unknown = [h for h in headers if h not in CASE_COLUMNS and h not in ROW_COLUMNS]
     if unknown:

@@ -40,8 +40,8 @@ class Limits:
     @classmethod
     def from_env(cls) -> "Limits":
         """ZHIBIAO_MAX_UPLOAD_MB (as the web upload limit) and ZHIBIAO_MAX_IMPORT_ROWS."""
-        mb = _env_number("ZHIBIAO_MAX_UPLOAD_MB", DEFAULT_MAX_MB)
-        rows = int(_env_number("ZHIBIAO_MAX_IMPORT_ROWS", DEFAULT_MAX_ROWS))
+        mb = env_number("ZHIBIAO_MAX_UPLOAD_MB", DEFAULT_MAX_MB)
+        rows = int(env_number("ZHIBIAO_MAX_IMPORT_ROWS", DEFAULT_MAX_ROWS))
         max_bytes = int(mb * 1024 * 1024)
         return cls(max_bytes=max_bytes, max_rows=rows, max_unzipped_bytes=10 * max_bytes, max_text_chars=cls.max_text_chars)
 
@@ -50,7 +50,7 @@ class Limits:
         return f"{round(self.max_bytes / 1024 / 1024, 2):g}"
 
 
-def _env_number(name: str, default: float) -> float:
+def env_number(name: str, default: float) -> float:
     """A positive number from the environment; a wrong one is named, never silently replaced."""
     raw = os.environ.get(name, "").strip()
     if not raw:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from kb.dimensions import dimensions
 from kb.models import CaseRecord, IndicatorRecord
 from kb.numerals import fmt
-from kb.snapshot import Snapshot, name_key
+from kb.snapshot import Snapshot, bigram_dice, name_key
 from kb.targets import canonical_levels, normalise_operator, numeric_value, split_value
 
 TOP_CASES = 10  # similar cases considered
@@ -62,8 +62,7 @@ def names_match(a: str, b: str) -> bool:
     short, long = sorted((x, y), key=len)
     if len(short) >= 4 and short in long:
         return True
-    bx, by = _key_bigrams(x), _key_bigrams(y)
-    return 2 * len(bx & by) / (len(bx) + len(by)) >= DICE
+    return bigram_dice(x, y) >= DICE
 
 
 def _key_bigrams(key: str) -> set[str]:
@@ -445,17 +444,23 @@ def demand(snap: Snapshot, min_cases: int = MIN_ROW_CASES) -> list[Demand]:
     """Case rows no library indicator matches, grouped by near names, used by at least `min_cases`
     cases; most used first."""
     idx = case_index(snap)
-    # near names are one indicator (names_match), grouped around the first name seen
+    # near names are one indicator (names_match), grouped around the first name seen; only groups
+    # sharing a bigram with a name can match it, so they alone are compared (not every group: 40k rows)
     groups: list[tuple[str, list[CaseRow]]] = []
+    by_bigram: dict[str, list[int]] = defaultdict(list)
     for rows in idx.rows:
         for row in rows:
-            if row.indicator or not name_key(row.name):
+            key = name_key(row.name)
+            if row.indicator or not key:
                 continue
-            group = next((g for g in groups if names_match(g[0], row.name)), None)
-            if group is None:
+            candidates = sorted({i for g in _key_bigrams(key) for i in by_bigram.get(g, ())})
+            found = next((i for i in candidates if names_match(groups[i][0], row.name)), None)
+            if found is None:
+                for g in _key_bigrams(key):
+                    by_bigram[g].append(len(groups))
                 groups.append((row.name, [row]))
             else:
-                group[1].append(row)
+                groups[found][1].append(row)
     out = []
     for _, rows in groups:
         cases = sorted({idx.cases[r.case].code: idx.cases[r.case] for r in rows}.values(), key=lambda c: c.code)

@@ -16,6 +16,7 @@ Deterministic: no randomness, ties broken by code; no network, no model.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -524,8 +525,6 @@ def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.Ca
 def _case_indicator(use: case_library.CaseUse) -> IndicatorRecord:
     """A row of similar cases, as a record the groups and the drafted table can hold (kind "case";
     its code names the row, not a library indicator)."""
-    import hashlib
-
     values = use.values
     unit = values.unit if values else ""
     operator = values.operator if values and values.operator else ("定性" if values and values.texts and not values.numbers else "")

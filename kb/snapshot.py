@@ -42,7 +42,7 @@ def _sector_words(name: str) -> str:
     return re.sub("[与及]", "和", text)
 
 
-def _dice(a: str, b: str) -> float:
+def bigram_dice(a: str, b: str) -> float:
     x = {a[i:i + 2] for i in range(len(a) - 1)} or {a}
     y = {b[i:i + 2] for i in range(len(b) - 1)} or {b}
     return 2 * len(x & y) / (len(x) + len(y))
@@ -104,7 +104,7 @@ class Snapshot:
         names = [(s.code, _sector_words(s.name)) for s in self.sectors.values()]
         for test in (lambda n: n == wanted, lambda n: len(wanted) >= 2 and n.startswith(wanted),
                      lambda n: len(wanted) >= 2 and wanted in n,
-                     lambda n: len(wanted) >= 3 and _dice(n, wanted) >= 0.6):
+                     lambda n: len(wanted) >= 3 and bigram_dice(n, wanted) >= 0.6):
             hits = [code for code, n in names if test(n)]
             if hits:
                 return min(hits, key=lambda c: (len(c), c))

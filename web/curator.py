@@ -16,11 +16,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.db import get_session, require_schema
 from kb import auth as kbauth
-from kb import library, proposals, search, versions
+from kb import library, proposals, versions
 from kb.errors import KbError
 from web import curator_auth
 from web.field_names import field_label
-from web.search_pages import index_dir
 from web.security import protect_blueprint
 
 bp = Blueprint("curator", __name__, url_prefix="/curator", template_folder="templates")
@@ -73,11 +72,6 @@ def admin_required(view):
 def actor() -> str:
     """The name written into the change log."""
     return g.curator.name
-
-
-def publish_hook():
-    """Builds the new version's search index inside the publish transaction (as `zhibiao publish` does)."""
-    return search.publish_hook(index_dir())
 
 
 @bp.context_processor
