@@ -15,6 +15,8 @@ from kb.errors import InvalidInput
 def register(cli: click.Group) -> None:
     cli.add_command(suggest_command)
     cli.add_command(check_command)
+    cli.add_command(monitor_command)
+    cli.add_command(evaluate_command)
 
 
 def _index_dir() -> Path:
@@ -105,11 +107,62 @@ def check_command(file: Path, label: str | None, as_json: bool):
             click.echo(f"    建议：{f.fix.message}")
 
 
+@click.command("monitor")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as-of", default=None, help="截至日期 YYYY-MM-DD（默认取表中的 as_of）")
+@click.option("--tolerance", type=float, default=None,
+              help="完成度、预算执行率与时间进度相差多少时预警（0.2 即20个百分点；默认取 dimensions.yaml）")
+@click.option("--json", "as_json", is_flag=True)
+def monitor_command(file: Path, as_of: str | None, tolerance: float | None, as_json: bool):
+    """执行监控：按实际完成值和已执行资金，计算完成度、预算执行率和时间进度，并提示偏差。"""
+    from api.cli import echo_json
+    from kb.monitoring import monitor
+
+    result = monitor(read_table_file(file), as_of=as_of, tolerance=tolerance)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    d = result.to_dict()
+    done = "—" if d["completion"] is None else f"{d['completion'] * 100:.1f}%"
+    click.echo(f"截至{d['as_of']}：时间进度{d['time_share'] * 100:.1f}%，预算执行率{d['execution_rate'] * 100:.1f}%，"
+               f"产出完成度{done}")
+    for r in d["rows"]:
+        c = "未填报" if r["completion"] is None else f"{r['completion'] * 100:.1f}%"
+        click.echo(f"  第{r['row']}行 {r['name']}：{c}（{r['reason']}）")
+    for w in d["warnings"]:
+        click.echo(f"[预警 {w['title']}] {w['message']}\n    → {w['explain']}")
+    if not d["warnings"]:
+        click.echo("无预警：完成度、预算执行和时间进度相符。")
+
+
+@click.command("evaluate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def evaluate_command(file: Path, as_json: bool):
+    """单位自评打分（财预〔2020〕10号）：按实际完成值计分、定等级，并核对自评得分（C15）。"""
+    from api.cli import echo_json
+    from kb.self_evaluation import evaluate
+
+    result = evaluate(read_table_file(file))
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    d = result.to_dict()
+    click.echo(f"自评得分：{d['total']}分（{d['grade']}）；" + "，".join(f"{k}{v}分" for k, v in d["by_level1"].items()))
+    for r in d["rows"]:
+        claimed = "" if r["self_score"] is None else f"，自评{r['self_score']:g}分"
+        click.echo(f"  第{r['row']}行 {r['name']}：{r['score']:g}/{r['max']:g}分{claimed}（{r['reason']}）")
+    for note in d["notes"]:
+        click.echo(f"说明：{note}")
+    for f in d["findings"]:
+        click.echo(f"[C15 自评一致性] {f['message']}")
+
+
 def read_table_file(file: Path):
     """A target table from a .json or .xlsx file; anything else is refused with a clear message."""
 
     from importers.target_xlsx import read_target_file
 
     if file.suffix.lower() not in (".xlsx", ".json"):
-        raise InvalidInput(f"“{file.name}”：只能检查 .json 或 .xlsx 格式的目标表")
+        raise InvalidInput(f"“{file.name}”：只能读取 .json 或 .xlsx 格式的目标表")
     return read_target_file(file.read_bytes(), file.name)

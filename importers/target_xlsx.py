@@ -47,10 +47,18 @@ PROJECT_LABELS: dict[str, tuple[str, ...]] = {
                         "资金总额", "项目预算（万元）", "项目预算", "预算金额", "年度预算数", "预算数（万元）"),
     "description": ("项目概况", "项目内容", "项目描述", "项目简介", "实施内容", "主要内容"),
     "expenditure_type": ("支出类型",),
+    "budget_executed_wan_yuan": ("已执行资金", "已执行资金（万元）", "已执行资金(万元)", "执行数", "全年执行数",
+                                 "预算执行数", "已支出资金", "累计执行数", "执行金额"),
+    "as_of": ("截至日期", "截止日期", "监控日期", "数据截至日期", "监控截至日期"),
 }
+ACTUAL_LABELS = ("实际完成值", "实际值", "完成值", "全年实际值", "全年完成值", "实际完成情况", "完成情况")
+SCORE_LABELS = ("得分", "自评得分", "自评分", "自评分值")
 GOAL_LABELS = ("年度总体目标", "年度绩效目标", "总体目标", "年度目标", "绩效目标", "整体绩效目标")
 
 TITLE = {"项目": "项目支出绩效目标表", "部门整体": "部门整体支出绩效目标表"}
+MONITOR_SHEET = "监控表"
+MONITOR_COLUMNS = ("一级指标", "二级指标", "三级指标", "年度目标值", "{months}实际完成值", "预计全年完成值",
+                   "偏差原因", "完成目标可能性")
 COLUMNS = ("level1", "level2", "name", "operator", "value", "unit", "basis", "code")
 COLUMN_TITLES = ("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "计量单位", "取值依据", "指标编码")
 MAX_ROWS = 2000
@@ -70,10 +78,23 @@ def _strip_remark(label: str) -> str:
     return re.sub(r"[（(][^）)]*[）)]$", "", label)
 
 
+def _result_field(header: str) -> str | None:
+    """Columns of a monitoring or self-evaluation table: 实际完成值 (1-6月实际完成值, 全年实际值) and 得分."""
+    label = _strip_remark(_clean_label(header))
+    if label in ACTUAL_LABELS or "实际完成值" in label:
+        return "actual"
+    if label in SCORE_LABELS:
+        return "self_score"
+    return None
+
+
 def _header_field(value) -> str | None:
     """The target-table field a header cell names ("指标名称" → name, "指标值（含数字及文字描述）" → value)."""
     if value is None or not str(value).strip():
         return None
+    result = _result_field(str(value))
+    if result:
+        return result
     table = alias_table()
     key = table.key_for(str(value))
     if key is None and table.is_sniffed(str(value)):
@@ -130,20 +151,50 @@ def read_table(source: str | Path | bytes | BinaryIO) -> TargetTable:
     wb = _open(source)
     try:
         for ws in wb.worksheets:
-            rows = []
-            for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-                if i > MAX_ROWS:
-                    raise TableFileInvalid(f"工作表“{ws.title}”超过 {MAX_ROWS} 行，请只保留目标表")
-                rows.append(row)
+            if ws.title == MONITOR_SHEET:
+                continue
+            rows = _sheet_rows(ws)
             header_at = _find_header(rows)
             if header_at is not None:
-                return load_table(_table_dict(rows, header_at, ws.title))
+                table = _table_dict(rows, header_at, ws.title)
+                if MONITOR_SHEET in wb.sheetnames:
+                    _add_monitoring(table, _sheet_rows(wb[MONITOR_SHEET]))
+                return load_table(table)
         raise TableFileInvalid(
             "未找到指标表的表头：需要列 " + "、".join(_header(c) for c in REQUIRED_COLUMNS)
             + "（可另有 " + "、".join(_header(c) for c in TARGET_COLUMNS if c not in REQUIRED_COLUMNS) + "）"
         )
     finally:
         wb.close()
+
+
+def _sheet_rows(ws) -> list[tuple]:
+    rows = []
+    for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        if i > MAX_ROWS:
+            raise TableFileInvalid(f"工作表“{ws.title}”超过 {MAX_ROWS} 行，请只保留目标表")
+        rows.append(row)
+    return rows
+
+
+def _add_monitoring(table: dict, rows: list[tuple]) -> None:
+    """What a unit filled in the 监控表 sheet we export: 截至日期, 已执行资金 and each row's 实际完成值
+    (matched by 三级指标 name, in order), unless the target sheet already states them."""
+    head = next((i for i, row in enumerate(rows[:40]) if "actual" in {_header_field(v) for v in row}
+                 and "name" in {_header_field(v) for v in row}), None)
+    if head is None:
+        return
+    info = _table_dict(rows, head, MONITOR_SHEET)
+    for field in ("as_of", "budget_executed_wan_yuan"):
+        if info["project"].get(field) and not table["project"].get(field):
+            table["project"][field] = info["project"][field]
+    actuals: dict[str, list[str]] = {}
+    for r in info["indicators"]:
+        actuals.setdefault(r.get("name", ""), []).append(r.get("actual", ""))
+    for r in table["indicators"]:
+        found = actuals.get(r.get("name", ""))
+        if found and not r.get("actual"):
+            r["actual"] = found.pop(0)
 
 
 def _find_header(rows: list[tuple]) -> int | None:
@@ -270,8 +321,13 @@ def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None)
     info = [
         ("项目名称", p.name), ("主管部门", p.department), ("项目类别", p.project_type), ("所属行业", p.sector),
         ("支出类型", p.expenditure_type), ("预算金额（万元）", budget), ("项目概况", p.description),
-        ("年度总体目标", table.goal),
     ]
+    if p.budget_executed_wan_yuan is not None:
+        info.append(("已执行资金（万元）", p.budget_executed_wan_yuan))
+    if p.as_of:
+        info.append(("截至日期", p.as_of))
+    # the goal comes last: an empty goal's reader looks at the row below it
+    info.append(("年度总体目标", table.goal))
     r = 2
     for label, value in info:
         put(r, 1, label, bold=True, fill=True)
@@ -281,22 +337,90 @@ def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None)
             ws.cell(row=r, column=c).border = _BORDER
         ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=last_col)
         r += 1
-    for c, title in enumerate(COLUMN_TITLES, start=1):
+    columns, titles = list(COLUMNS), list(COLUMN_TITLES)
+    for field, title in (("actual", "实际完成值"), ("self_score", "自评得分")):
+        if any(getattr(row, field) not in ("", None) for row in table.indicators):
+            columns.append(field)
+            titles.append(title)
+    for c, title in enumerate(titles, start=1):
         put(r, c, title, bold=True, fill=True, align="center")
     first = r + 1
     for i, row in enumerate(table.indicators):
-        for c, field in enumerate(COLUMNS, start=1):
-            put(first + i, c, getattr(row, field), align="center" if field in ("operator", "unit") else "left")
+        for c, field in enumerate(columns, start=1):
+            value = getattr(row, field)
+            put(first + i, c, "" if value is None else value, align="center" if field in ("operator", "unit") else "left")
     _merge_runs(ws, table, first)
-    for c, width in enumerate((12, 16, 30, 10, 16, 10, 12, 14), start=1):
+    for c, width in enumerate((12, 16, 30, 10, 16, 10, 12, 14, 14, 10), start=1):
         ws.column_dimensions[chr(64 + c)].width = width
     ws.freeze_panes = ws.cell(row=first, column=1)
+    _monitoring_sheet(wb.create_sheet(MONITOR_SHEET), table)
     if target is None:
         buffer = io.BytesIO()
         wb.save(buffer)
         return buffer.getvalue()
     wb.save(target)
     return None
+
+
+def _monitoring_sheet(ws, table: TargetTable) -> None:
+    """The 绩效监控表 layout: each indicator's 年度目标值, the value achieved so far, the projected year-end
+    value, the reason for a deviation and how likely the target is (确定能 / 有可能 / 完全不可能). Filled from
+    zhibiao's monitoring where the table carries actual values, the budget spent and the date; blank for the
+    unit to fill otherwise (and read back by read_table)."""
+    from kb.errors import KbError
+    from kb.monitoring import LATE, UNREACHABLE, monitor
+
+    p = table.project
+    result = None
+    if table.has_actuals:
+        try:
+            result = monitor(table)
+        except KbError:
+            result = None  # not enough to monitor yet: the sheet stays a form to fill
+    months = f"1–{int(p.as_of[5:7])}月" if p.as_of else "1–  月"
+    titles = [t.format(months=months) for t in MONITOR_COLUMNS]
+    last_col = len(titles)
+
+    def put(row: int, col: int, value, bold: bool = False):
+        cell = ws.cell(row=row, column=col, value=neutralise(value))
+        if isinstance(cell.value, str) and cell.data_type == "f":
+            cell.data_type = "s"
+        cell.border = _BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        if bold:
+            cell.font = Font(bold=True)
+            cell.fill = _HEAD_FILL
+        return cell
+
+    ws.cell(row=1, column=1, value="项目支出绩效监控表").font = Font(bold=True, size=14)
+    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
+    rate = f"{result.execution_rate * 100:.1f}%" if result else ""
+    info = [("项目名称", p.name), ("主管部门", p.department), ("预算金额（万元）", "" if p.budget_wan_yuan is None else p.budget_wan_yuan),
+            ("已执行资金（万元）", "" if p.budget_executed_wan_yuan is None else p.budget_executed_wan_yuan),
+            ("预算执行率", rate), ("截至日期", p.as_of), ("年度总体目标", table.goal)]
+    r = 2
+    for label, value in info:
+        put(r, 1, label, bold=True)
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
+        put(r, 3, value)
+        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=last_col)
+        r += 1
+    for c, title in enumerate(titles, start=1):
+        put(r, c, title, bold=True)
+    unreachable = {n for w in (result.warnings if result else []) if w.kind in (UNREACHABLE, LATE) for n in w.rows}
+    for i, row in enumerate(table.indicators):
+        m = result.rows[i] if result else None
+        target = f"{row.operator if row.operator not in ('', '定性') else ''}{row.value}{row.unit}"
+        projected = fmt(m.projected) + row.unit if m and m.projected is not None else ""
+        likely = ""
+        if m and m.completion is not None:
+            likely = "完全不可能" if i + 1 in unreachable else ("确定能" if m.completion >= 1 else "有可能")
+        for c, value in enumerate((row.level1, row.level2, row.name, target, row.actual, projected, "", likely), start=1):
+            put(r + 1 + i, c, value)
+    for c, width in enumerate((12, 16, 30, 16, 16, 14, 24, 12), start=1):
+        ws.column_dimensions[chr(64 + c)].width = width
+    ws.freeze_panes = ws.cell(row=r + 1, column=1)
 
 
 def _merge_runs(ws, table: TargetTable, first: int) -> None:

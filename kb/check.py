@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from kb import snapshot as snapshots
 from kb.dimensions import Dimensions, dimensions
+from kb.errors import KbError
 from kb.models import IndicatorRecord
 from kb.numerals import fmt
 from kb.project import Scope, scope as resolve_scope
@@ -692,10 +693,27 @@ def _yuan(value: float, unit: str) -> float:
     return value * factor * 10000 if factor else value
 
 
+def c15_self_evaluation(ctx: _Context) -> Iterable[Finding]:
+    """A table whose rows claim self-evaluation scores: every row claiming more than its actual value earns
+    (财预〔2020〕10号 scoring, kb/self_evaluation.py), and the total inflation."""
+    from kb.self_evaluation import evaluate
+
+    if not any(r.self_score is not None for r in ctx.rows):
+        return
+    try:
+        result = evaluate(ctx.table)
+    except KbError as exc:
+        yield Finding("C15", "warning", f"填了自评得分，但无法核对：{exc.message}")
+        return
+    for f in result.findings:
+        yield Finding("C15", "warning" if f.row is not None else "info", f.message, f.row)
+
+
 RULES: list[tuple[str, Callable[[_Context], Iterable[Finding]]]] = [
     ("C01", c01_goal), ("C02", c02_level1), ("C03", c03_level2), ("C04", c04_cells), ("C05", c05_count),
     ("C06", c06_quantified), ("C07", c07_vague), ("C08", c08_units), ("C09", c09_relevance), ("C10", c10_inputs),
     ("C11", c11_reference), ("C12", c12_direction), ("C13", c13_budget), ("C14", c14_quotas),
+    ("C15", c15_self_evaluation),
 ]
 
 

@@ -207,7 +207,7 @@ class Recommendation:
         """The `zhibiao suggest --json` shape (DESIGN §9), with groups and explanations added."""
         return {
             "version": self.version,
-            "project": asdict(self.project),
+            "project": self.project.to_dict(),
             "project_types": [{"code": t.code, "name": t.name, "reason": t.reason} for t in self.project_types],
             "sector": self.sector,
             "terms": self.terms,

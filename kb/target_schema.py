@@ -34,6 +34,10 @@ FIELD_NAMES = {
     "unit": "计量单位",
     "code": "指标编码",
     "basis": "取值依据",
+    "actual": "实际完成值",
+    "self_score": "自评得分",
+    "budget_executed_wan_yuan": "已执行资金（万元）",
+    "as_of": "截至日期",
 }
 
 
@@ -53,21 +57,55 @@ class Text(fields.String):
 class WanYuan(fields.Field):
     """An amount in 万元: 500, "500", "500万元", "1,200"; anything else is refused."""
 
+    def __init__(self, label: str = "预算金额", **kwargs):
+        super().__init__(**kwargs)
+        self.label = label
+
     def _deserialize(self, value, attr, data, **kwargs):
         if value is None or value == "":
             return None
         if isinstance(value, bool):
-            raise ValidationError("预算金额应为数字（单位：万元）")
+            raise ValidationError(f"{self.label}应为数字（单位：万元）")
         if isinstance(value, (int, float)):
             number = float(value)
         else:
             text = str(value).strip().removesuffix("万元").removesuffix("万").strip()
             number = to_number(text)
             if number is None:
-                raise ValidationError(f"预算金额“{value}”不是数字（单位：万元）")
+                raise ValidationError(f"{self.label}“{value}”不是数字（单位：万元）")
         if number < 0 or number != number or number in (float("inf"), float("-inf")):
-            raise ValidationError("预算金额应为不小于0的数字（单位：万元）")
+            raise ValidationError(f"{self.label}应为不小于0的数字（单位：万元）")
         return number
+
+
+class Points(fields.Field):
+    """Points a unit claims: 8, "8", "8分"; anything else is refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool):
+            raise ValidationError("自评得分应为数字（分）")
+        number = float(value) if isinstance(value, (int, float)) else to_number(str(value).strip().removesuffix("分").strip())
+        if number is None or number != number or number in (float("inf"), float("-inf")):
+            raise ValidationError(f"自评得分“{value}”不是数字（分）")
+        if not 0 <= number <= 100:
+            raise ValidationError("自评得分应在0–100分之间")
+        return number
+
+
+class Day(fields.Field):
+    """A date: 2024-06-30, 2024/6/30, 2024.6.30, 2024年6月30日 (an Excel date too) → "2024-06-30"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from kb.dates import parse_day
+
+        if value is None or value == "":
+            return ""
+        day = parse_day(value)
+        if day is None:
+            raise ValidationError(f"日期“{value}”无法识别，请写成 YYYY-MM-DD（如 2024-06-30）")
+        return day.isoformat()
 
 
 class ProjectSchema(Schema):
@@ -81,6 +119,8 @@ class ProjectSchema(Schema):
     project_type = Text(load_default="", validate=validate.Length(max=40))
     budget_wan_yuan = WanYuan(load_default=None, allow_none=True)
     expenditure_type = Text(load_default="项目")
+    budget_executed_wan_yuan = WanYuan("已执行资金", load_default=None, allow_none=True)
+    as_of = Day(load_default="")
 
     @pre_load
     def _blank_name_is_missing(self, data, **kwargs):
@@ -111,6 +151,8 @@ class TargetRowSchema(Schema):
     unit = Text(load_default="", validate=validate.Length(max=40))
     code = Text(load_default="", validate=validate.Length(max=40))
     basis = Text(load_default="", validate=validate.Length(max=40))
+    actual = Text(load_default="", validate=validate.Length(max=200))
+    self_score = Points(load_default=None, allow_none=True)
 
     @post_load
     def _make(self, data, **kwargs) -> TargetRow:

@@ -12,6 +12,9 @@ from kb.dimensions import dimensions
 from kb.numerals import to_number
 
 EXPENDITURE_TYPES = ("项目", "部门整体")
+# left out of the JSON when empty, so a plain target table keeps its DESIGN §9 shape
+OPTIONAL_ROW_FIELDS = ("code", "basis", "actual", "self_score")
+OPTIONAL_PROJECT_FIELDS = ("budget_executed_wan_yuan", "as_of")
 
 
 @dataclass
@@ -23,6 +26,16 @@ class Project:
     project_type: str = ""  # a PT- code or a type name; detected from the text when empty
     budget_wan_yuan: float | None = None
     expenditure_type: str = "项目"
+    # monitoring and self-evaluation (optional): spent so far, and the date it was spent by (YYYY-MM-DD)
+    budget_executed_wan_yuan: float | None = None
+    as_of: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for key in OPTIONAL_PROJECT_FIELDS:
+            if d[key] in ("", None):
+                d.pop(key)
+        return d
 
     @property
     def text(self) -> str:
@@ -40,6 +53,8 @@ class TargetRow:
     unit: str = ""
     code: str = ""
     basis: str = ""  # 取值依据 (计划标准 | 行业标准 | 历史标准 | 其他标准), optional
+    actual: str = ""  # 实际完成值 so far (monitoring) or for the year (self-evaluation), optional
+    self_score: float | None = None  # the points the unit claims for the row in its self-evaluation
 
     @property
     def qualitative(self) -> bool:
@@ -57,11 +72,15 @@ class TargetTable:
         rows = []
         for r in self.indicators:
             d = asdict(r)
-            for key in ("code", "basis"):
-                if not d[key]:
+            for key in OPTIONAL_ROW_FIELDS:
+                if d[key] in ("", None):
                     d.pop(key)
             rows.append(d)
-        return {"project": asdict(self.project), "goal": self.goal, "indicators": rows}
+        return {"project": self.project.to_dict(), "goal": self.goal, "indicators": rows}
+
+    @property
+    def has_actuals(self) -> bool:
+        return any(r.actual for r in self.indicators)
 
 
 # --- normalising what drafters type ---------------------------------------------------
@@ -86,6 +105,8 @@ def normalise_operator(text: str) -> str:
     return _OPERATOR_LOOKUP.get(text, text)
 
 
+# a date is not a number with a unit: "2024年5月31日前" is not 2024 of "年5月31日前"
+_DATE_START_RE = re.compile(r"^\d{2,4}\s*年\s*\d{1,2}\s*月|^\d{1,2}\s*月\s*\d{0,2}|^\d{4}[-/.]\d{1,2}")
 _VALUE_RE = re.compile(r"^(-?\d[\d,]*(?:\.\d+)?)\s*([万亿]?)\s*(.*)$")
 
 
@@ -102,7 +123,7 @@ def split_value(text: str) -> tuple[str, str, str]:
         operator = _OPERATOR_LOOKUP[m.group(1)]
         text = text[m.end():]
     m = _VALUE_RE.match(text)
-    if not m or not m.group(3).strip() or len(m.group(3).strip()) > 12:
+    if _DATE_START_RE.match(text) or not m or not m.group(3).strip() or len(m.group(3).strip()) > 12:
         return operator, text, ""
     number = m.group(1) + m.group(2)
     return operator, number, m.group(3).strip()
@@ -148,4 +169,4 @@ def normalise_row(row: TargetRow) -> TargetRow:
     level1, level2 = canonical_levels(row.level1, row.level2)
     return TargetRow(level1=level1, level2=level2, name=(row.name or "").strip(), operator=normalise_operator(op),
                      value=(value or "").strip(), unit=(unit or "").strip(), code=(row.code or "").strip(),
-                     basis=(row.basis or "").strip())
+                     basis=(row.basis or "").strip(), actual=(row.actual or "").strip(), self_score=row.self_score)

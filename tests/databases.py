@@ -15,6 +15,7 @@ A recipe is a function that fills an empty database given its URL.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -30,8 +31,10 @@ from kb import db as kbdb
 
 PG_URL = os.environ.get("ZHIBIAO_TEST_DATABASE_URL", "")
 # Every database the suite creates starts with this, so a run can clear what
-# an interrupted one left behind.
-PREFIX = "zbt_"
+# an interrupted one left behind. The checkout's path is part of it: two
+# checkouts testing against one server at once (a worktree beside main) must
+# not clear each other's databases.
+PREFIX = "zbt_" + hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6] + "_"
 TEMPLATE_SCHEMA = "tpl"
 
 Recipe = Callable[[str], None]

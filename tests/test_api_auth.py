@@ -18,6 +18,8 @@ from tests.api_helpers import assert_error, bearer, make_key, publish_job
 OPEN_POSTS = {
     ("POST", "/api/v1/suggest"),
     ("POST", "/api/v1/targets/check"),
+    ("POST", "/api/v1/targets/monitor"),
+    ("POST", "/api/v1/targets/evaluate"),
     ("POST", "/api/v1/quotas/estimate"),
     ("POST", "/reconcile"),
 }

@@ -83,6 +83,14 @@ def _over_quota(t):
     _find(t, "人均培训成本")["value"] = "3000"
 
 
+def _inflated_self_score(t):
+    """A self-evaluation: every target met but the pupils trained, and the unit claims full marks for that row."""
+    t["project"].update(budget_executed_wan_yuan=44, as_of="2024-12-31")
+    for r in _rows(t):
+        r["actual"] = r["value"]
+    _find(t, "培训参加人数").update(actual="120", self_score=10)
+
+
 CASES = [
     ("C01", "error", _no_goal, False),
     ("C02", "error", _no_satisfaction, False),
@@ -98,6 +106,7 @@ CASES = [
     ("C12", "error", _wrong_direction, False),
     ("C13", "error", _over_budget, False),
     ("C14", "error", _over_quota, True),
+    ("C15", "warning", _inflated_self_score, False),
 ]
 
 

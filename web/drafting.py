@@ -16,8 +16,10 @@ from api.limits import costly
 from kb import quota_catalog, taxonomy, versions
 from kb.check import check
 from kb.dimensions import dimensions
+from kb.monitoring import monitor
 from kb.quotas import Estimate, QuotaMatch
 from kb.recommend import Recommendation, recommend, similar_json
+from kb.self_evaluation import evaluate
 from kb.target_schema import load_project, load_table
 from kb.values import row_for, suggest
 from web.errors import BadParameter
@@ -139,6 +141,18 @@ def draft_check():
     version = version_ref()
     table = load_table(json_body())
     return jsonify(check(table, get_session(), version.label).to_dict())
+
+
+@bp.route("/draft/monitor.json", methods=["POST"])
+def draft_monitor():
+    """Table with actual values, the budget spent and the date → completion, execution, time and warnings."""
+    return jsonify(monitor(load_table(json_body())).to_dict())
+
+
+@bp.route("/draft/evaluate.json", methods=["POST"])
+def draft_evaluate():
+    """Table with year-end actual values (and the unit's own scores) → points, grade and C15 findings."""
+    return jsonify(evaluate(load_table(json_body())).to_dict())
 
 
 @bp.route("/draft/row.json")

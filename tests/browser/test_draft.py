@@ -211,3 +211,74 @@ def test_drafting_on_a_phone(browser, live_server):
         screenshot(pg, "draft-phone")
     finally:
         context.close()
+
+
+def test_mid_year_monitoring_then_year_end_self_evaluation(page, live_server, tmp_path):
+    """A unit imports its approved table, enters mid-year figures row by row, reads the warnings, corrects a
+    figure, then at year end enters the year's values and its own scores and sees C15 flag an inflated one."""
+    table = {
+        "project": {"name": "2024年农村公路养护工程", "sector": "214", "budget_wan_yuan": 800},
+        "goal": "全年养护农村公路120公里，5月底前完成汛前整治。",
+        "indicators": [
+            {"level1": "产出指标", "level2": "数量指标", "name": "养护里程", "operator": "≥", "value": "120", "unit": "公里"},
+            {"level1": "产出指标", "level2": "时效指标", "name": "汛前整治完成时间", "operator": "", "value": "2024年5月31日前", "unit": ""},
+            {"level1": "效益指标", "level2": "社会效益指标", "name": "群众出行条件", "operator": "定性", "value": "明显改善", "unit": ""},
+            {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "operator": "≥", "value": "90", "unit": "%"},
+        ],
+    }
+    path = tmp_path / "公路养护.json"
+    path.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+    page.goto(live_server + "/draft")
+    page.set_input_files("[data-import]", str(path))
+    expect(page.locator("[data-monitor-index]")).to_have_count(4)
+
+    actual = lambda i: page.locator(f'[data-monitor-index="{i}"] [data-result-field=actual]')  # noqa: E731
+    score = lambda i: page.locator(f'[data-monitor-index="{i}"] [data-result-field=self_score]')  # noqa: E731
+    page.fill("[data-monitor-form] input[name=budget_executed_wan_yuan]", "600")
+    page.fill("[data-monitor-form] input[name=as_of]", "2024-06-30")
+    actual(0).fill("40")
+    actual(1).fill("未完成")
+    page.click("[data-run-monitor]")
+    expect(page.locator("[data-monitor-summary]")).to_contain_text("预算执行率 75%")
+    expect(page.locator("[data-warning=spending_ahead]")).to_contain_text("资金支出快于产出进度")
+    expect(page.locator("[data-warning=late]")).to_contain_text("汛前整治完成时间")
+    expect(page.locator('[data-outcome="1"]')).to_contain_text("已逾期")
+    screenshot(page, "draft-monitoring")
+
+    # the unit corrects its figures: the works were finished on 28 May, and more road was done
+    actual(0).fill("62")
+    actual(1).fill("2024-05-28")
+    page.fill("[data-monitor-form] input[name=budget_executed_wan_yuan]", "330")
+    page.click("[data-run-monitor]")
+    expect(page.locator("[data-monitor-result] .ok")).to_contain_text("无预警")
+    assert stored(page)["project"]["as_of"] == "2024-06-30"
+
+    # year end: the year's values, and the scores the unit claims (full marks everywhere)
+    page.fill("[data-monitor-form] input[name=budget_executed_wan_yuan]", "780")
+    page.fill("[data-monitor-form] input[name=as_of]", "2024-12-31")
+    actual(0).fill("108")
+    actual(2).fill("基本达到")
+    actual(3).fill("93%")
+    for i, claim in enumerate(("25", "25", "30", "10")):
+        score(i).fill(claim)
+    page.reload()  # nothing typed is lost
+    expect(actual(2)).to_have_value("基本达到")
+    expect(score(0)).to_have_value("25")
+    page.click("[data-run-evaluate]")
+    expect(page.locator("[data-evaluation-summary]")).to_contain_text("自评得分")
+    # 养护里程 25 × 108/120 = 22.5; 群众出行条件 30 × 0.8 = 24: both claimed higher
+    expect(page.locator('[data-c15="1"]')).to_contain_text("多计2.5分")
+    expect(page.locator('[data-c15="3"]')).to_contain_text("多计6分")
+    expect(page.locator('[data-c15="total"]')).to_contain_text("多计8.5分")
+    expect(page.locator('[data-outcome="0"]')).to_have_class(re.compile("bad"))
+    screenshot(page, "draft-self-evaluation")
+
+    # the export carries the figures and a 监控表 sheet
+    with page.expect_download() as info:
+        page.click("[data-export-xlsx]")
+    saved = tmp_path / "export.xlsx"
+    info.value.save_as(saved)
+    wb = load_workbook(saved)
+    assert "监控表" in wb.sheetnames
+    values = [c for row in wb["绩效目标表"].iter_rows(values_only=True) for c in row if c is not None]
+    assert "实际完成值" in values and "自评得分" in values and "108" in values

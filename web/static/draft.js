@@ -15,6 +15,9 @@
   var QUOTA_DELAY = 800;
   var ROW_FIELDS = ["level1", "level2", "name", "operator", "value", "unit", "code"];
   var PROJECT_FIELDS = ["name", "description", "sector", "department", "project_type", "budget_wan_yuan"];
+  // monitoring and self-evaluation: kept only when filled in, so a plain target table keeps its shape
+  var MONITOR_FIELDS = ["budget_executed_wan_yuan", "as_of"];
+  var RESULT_FIELDS = ["actual", "self_score"];
   var SEVERITY = { error: "错误", warning: "提醒", info: "提示" };
 
   var store = window.zhibiaoDraft;
@@ -30,6 +33,9 @@
   var savedText = root.querySelector("[data-saved]");
   var undoButton = root.querySelector("[data-undo]");
   var errorBar = root.querySelector("[data-error]");
+  var monitorForm = root.querySelector("[data-monitor-form]");
+  var monitorRows = root.querySelector("[data-monitor-rows]");
+  var monitorResult = root.querySelector("[data-monitor-result]");
 
   var state = normaliseTable(store.load());
   var extra = loadExtra();
@@ -54,6 +60,7 @@
     var row = {};
     ROW_FIELDS.forEach(function (f) { row[f] = text(r && r[f]); });
     if (r && r.basis) { row.basis = text(r.basis); }
+    RESULT_FIELDS.forEach(function (f) { if (r && text(r[f]) !== "") { row[f] = text(r[f]); } });
     return row;
   }
 
@@ -65,6 +72,7 @@
       if (f === "budget_wan_yuan") { table.project[f] = p[f] === undefined || p[f] === "" ? null : p[f]; }
       else { table.project[f] = text(p[f]); }
     });
+    MONITOR_FIELDS.forEach(function (f) { if (text(p[f]) !== "") { table.project[f] = text(p[f]); } });
     table.goal = text(t.goal);
     table.indicators = Array.isArray(t.indicators) ? t.indicators.map(normaliseRow) : [];
     return table;
@@ -118,6 +126,7 @@
     PROJECT_FIELDS.forEach(function (f) { p[f] = state.project[f]; });
     var b = text(p.budget_wan_yuan).trim();
     p.budget_wan_yuan = b === "" ? null : (isFinite(Number(b)) ? Number(b) : b);
+    MONITOR_FIELDS.forEach(function (f) { if (text(state.project[f]).trim() !== "") { p[f] = text(state.project[f]).trim(); } });
     return p;
   }
 
@@ -196,6 +205,7 @@
       field.value = value;
     });
     goalBox.value = state.goal;
+    MONITOR_FIELDS.forEach(function (f) { monitorForm.elements[f].value = text(state.project[f]); });
   }
 
   form.addEventListener("input", function (e) {
@@ -267,6 +277,7 @@
     root.querySelector("[data-empty-rows]").hidden = n > 0;
     renderFindings();
     markAddedSuggestions();
+    renderMonitorRows();
     if (focus) {
       var target = tbody.querySelector(focus);
       if (target && target.disabled) {  // a row moved to the top or bottom: its other arrow, else its delete button
@@ -283,6 +294,7 @@
     if (!field || !tr || e.target.tagName === "SELECT") { return; }
     state.indicators[Number(tr.getAttribute("data-index"))][field] = e.target.value;
     changed(false);
+    renderMonitorRows();
   });
 
   tbody.addEventListener("change", function (e) {
@@ -711,6 +723,102 @@
     say("已撤销");
     runCheck();
   });
+
+  // --- monitoring and self-evaluation ------------------------------------------------------------------
+
+  function targetText(row) {
+    var op = row.operator === "定性" ? "" : text(row.operator);
+    return op + text(row.value) + text(row.unit);
+  }
+
+  function renderMonitorRows() {
+    monitorRows.textContent = "";
+    state.indicators.forEach(function (row, i) {
+      var label = "第" + (i + 1) + "行" + (row.name ? "“" + row.name + "”" : "");
+      monitorRows.appendChild(el("tr", { "data-monitor-index": i }, [
+        el("td", { "data-label": "序号", text: String(i + 1) }),
+        el("td", { "data-label": "三级指标", text: row.name || "（未填名称）" }),
+        el("td", { "data-label": "年度目标值", text: targetText(row) }),
+        el("td", { "data-label": "实际完成值" }, [el("input", { type: "text", value: text(row.actual), "data-result-field": "actual",
+                                                     maxlength: "200", "aria-label": label + " 实际完成值", placeholder: "如：98%、2024-10-31、达成" })]),
+        el("td", { "data-label": "自评得分" }, [el("input", { type: "text", value: text(row.self_score), "data-result-field": "self_score",
+                                                   inputmode: "decimal", maxlength: "10", "aria-label": label + " 自评得分", placeholder: "分" })]),
+        el("td", { "data-label": "完成度 / 得分", "class": "monitor-outcome", "data-outcome": i })
+      ]));
+    });
+    if (!state.indicators.length) {
+      monitorRows.appendChild(el("tr", {}, [el("td", { colspan: "6", "class": "muted", text: "先在上面编制绩效指标。" })]));
+    }
+  }
+
+  monitorRows.addEventListener("input", function (e) {
+    var field = e.target.getAttribute("data-result-field");
+    var tr = e.target.closest("tr[data-monitor-index]");
+    if (!field || !tr) { return; }
+    var row = state.indicators[Number(tr.getAttribute("data-monitor-index"))];
+    if (e.target.value.trim() === "") { delete row[field]; } else { row[field] = e.target.value; }
+    changed(false);
+  });
+
+  monitorForm.addEventListener("input", function (e) {
+    if (MONITOR_FIELDS.indexOf(e.target.name) < 0) { return; }
+    if (e.target.value.trim() === "") { delete state.project[e.target.name]; } else { state.project[e.target.name] = e.target.value; }
+    changed(false);
+  });
+
+  function percent(share) { return share === null || share === undefined ? "—" : money(share * 100) + "%"; }
+
+  function outcome(i, textValue, bad) {
+    var cell = monitorRows.querySelector('[data-outcome="' + i + '"]');
+    if (cell) { cell.textContent = textValue; cell.classList.toggle("bad", !!bad); }
+  }
+
+  function showMonitor(m) {
+    monitorResult.textContent = "";
+    m.rows.forEach(function (r) {
+      outcome(r.row - 1, (r.completion === null ? "未填报" : percent(r.completion)) + "：" + r.reason, r.completion !== null && r.completion < 1);
+    });
+    monitorResult.appendChild(el("p", { "class": "monitor-summary", "data-monitor-summary": "" }, [el("strong", {
+      text: "截至" + m.as_of + "：时间进度 " + percent(m.time_share) + "，预算执行率 " + percent(m.execution_rate) +
+            "，产出完成度 " + percent(m.completion) })]));
+    if (!m.warnings.length) {
+      monitorResult.appendChild(el("p", { "class": "ok", text: "无预警：完成度、预算执行和时间进度相符。" }));
+      return;
+    }
+    var list = el("ul", { "class": "monitor-warnings" });
+    m.warnings.forEach(function (w) {
+      list.appendChild(el("li", { "data-warning": w.kind }, [el("strong", { text: w.title + "：" }), w.message,
+        el("div", { "class": "hint", text: "需说明：" + w.explain + (w.rows.length ? "（第" + w.rows.join("、") + "行）" : "") })]));
+    });
+    monitorResult.appendChild(list);
+  }
+
+  function showEvaluation(ev) {
+    monitorResult.textContent = "";
+    ev.rows.forEach(function (r) {
+      var claimed = r.self_score === null ? "" : "（自评" + r.self_score + "分）";
+      outcome(r.row - 1, r.score + " / " + r.max + " 分" + claimed + "：" + r.reason, r.self_score !== null && r.self_score > r.score + 0.005);
+    });
+    var parts = Object.keys(ev.by_level1).map(function (k) { return k + " " + ev.by_level1[k] + " 分"; });
+    monitorResult.appendChild(el("p", { "class": "monitor-summary", "data-evaluation-summary": "" }, [el("strong", {
+      text: "自评得分 " + ev.total + " 分（" + ev.grade + "）" }), "：" + parts.join("，")]));
+    (ev.notes || []).forEach(function (n) { monitorResult.appendChild(el("p", { "class": "notice", text: n })); });
+    if (ev.findings.length) {
+      var list = el("ul", { "class": "monitor-warnings" });
+      ev.findings.forEach(function (f) { list.appendChild(el("li", { "data-c15": f.row === null ? "total" : f.row, text: "C15 自评一致性：" + f.message })); });
+      monitorResult.appendChild(list);
+    } else if (ev.rows.some(function (r) { return r.self_score !== null; })) {
+      monitorResult.appendChild(el("p", { "class": "ok", text: "自评得分与实际完成值相符。" }));
+    }
+  }
+
+  function runResult(name, show) {
+    monitorResult.textContent = "";
+    postJSON(url(name), tableForServer()).then(function (data) { hideError(); show(data); }, showError);
+  }
+
+  root.querySelector("[data-run-monitor]").addEventListener("click", function () { runResult("monitor", showMonitor); });
+  root.querySelector("[data-run-evaluate]").addEventListener("click", function () { runResult("evaluate", showEvaluation); });
 
   // --- everything together ------------------------------------------------------------------------
 
