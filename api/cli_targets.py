@@ -50,7 +50,7 @@ def suggest_command(name, description, sector, department, project_type, budget,
     require_schema()
     rec = recommend(get_session(), _index_dir(), project, version=label)
     if table_file is not None:
-        _write_table(rec.to_table(), table_file)
+        _write_table(rec.to_table(), table_file, get_session(), rec.version)
     if as_json:
         echo_json(rec.to_dict())
     else:
@@ -59,11 +59,13 @@ def suggest_command(name, description, sector, department, project_type, budget,
             click.echo(f"已写出目标表草稿：{table_file}")
 
 
-def _write_table(table, path: Path) -> None:
+def _write_table(table, path: Path, session, version: str) -> None:
     if path.suffix.lower() == ".xlsx":
         from importers.target_xlsx import write_table
+        from kb import snapshot
+        from kb.project import labels
 
-        write_table(table, path)
+        write_table(table, path, labels=labels(snapshot.load(session, version), table.project))
     else:
         path.write_text(json.dumps(table.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
 

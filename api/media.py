@@ -47,7 +47,8 @@ def _bad_text() -> str | None:
     texts = [request.path, *(t for kv in request.args.items(multi=True) for t in kv)]
     if request.method in BODY_METHODS and request.mimetype in (FORM, MULTIPART):
         texts += [t for kv in request.form.items(multi=True) for t in kv]  # files stay binary; their cells are read later
-    return next((p for p in map(untrusted.text_problem, texts) if p), None)
+    # a malformed multipart part can come back from werkzeug as None: nothing to check in it
+    return next((p for p in map(untrusted.text_problem, (t for t in texts if isinstance(t, str))) if p), None)
 
 
 def _check_text() -> None:

@@ -6,8 +6,9 @@ The reader finds the header row by its names (importers/header_aliases.yaml,
 the one place that lists the headers of indicator tables; TARGET_COLUMNS says
 which of its columns a target table has), fills merged 一级/二级 cells down, and hands a dict to
 kb.target_schema, so an .xlsx and a JSON table are validated alike. The writer
-produces the same layout and neutralises cells that a spreadsheet would run as
-a formula.
+produces the 项目支出绩效目标申报表 layout (and a 监控表 sheet), stores numbers as
+numbers, and writes text that a spreadsheet would run as a formula as a
+quote-prefixed text cell.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from importers.aliases import alias_table
 from kb.errors import InvalidInput
 from kb.numerals import fmt
+from kb.project import ProjectLabels
 from kb.target_schema import load_table
 from kb.targets import TargetTable
 
@@ -40,7 +42,11 @@ REQUIRED_COLUMNS = ("level1", "level2", "name", "value")
 PROJECT_LABELS: dict[str, tuple[str, ...]] = {
     "name": ("项目名称", "项目（政策）名称", "项目(政策)名称", "政策名称"),
     "unit_name": ("部门名称", "单位名称", "部门（单位）名称", "部门(单位)名称", "预算单位"),
-    "department": ("主管部门", "主管部门及代码", "实施单位", "项目单位"),
+    "department": ("主管部门", "主管部门及代码"),
+    "implementing_unit": ("实施单位", "项目实施单位", "项目单位"),
+    "year": ("预算年度", "项目年度"),
+    "fiscal_wan_yuan": ("其中：财政拨款", "其中:财政拨款", "财政拨款", "其中：财政资金", "财政资金"),
+    "other_wan_yuan": ("其他资金", "其中：其他资金", "其中:其他资金", "自筹资金"),
     "sector": ("所属行业", "行业", "行业领域", "所属领域", "领域", "行业/领域"),
     "project_type": ("项目类别", "项目类型"),
     "budget_wan_yuan": ("预算金额（万元）", "预算金额(万元)", "项目资金（万元）", "项目资金(万元)", "年度资金总额",
@@ -55,7 +61,7 @@ ACTUAL_LABELS = ("实际完成值", "实际值", "完成值", "全年实际值",
 SCORE_LABELS = ("得分", "自评得分", "自评分", "自评分值")
 GOAL_LABELS = ("年度总体目标", "年度绩效目标", "总体目标", "年度目标", "绩效目标", "整体绩效目标")
 
-TITLE = {"项目": "项目支出绩效目标表", "部门整体": "部门整体支出绩效目标表"}
+TITLE = {"项目": "项目支出绩效目标申报表", "部门整体": "部门整体支出绩效目标申报表"}
 MONITOR_SHEET = "监控表"
 MONITOR_COLUMNS = ("一级指标", "二级指标", "三级指标", "年度目标值", "{months}实际完成值", "预计全年完成值",
                    "偏差原因", "完成目标可能性")
@@ -63,10 +69,15 @@ COLUMNS = ("level1", "level2", "name", "operator", "value", "unit", "basis", "co
 COLUMN_TITLES = ("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "计量单位", "取值依据", "指标编码")
 MAX_ROWS = 2000
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+_PLAIN_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 class TableFileInvalid(InvalidInput):
     pass
+
+
+_CODED_NAME_RE = re.compile(r"^\s*(\d{3,7})\s+\S")
+_TITLE_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年度?.*(?:目标|监控|自评)")
 
 
 def _clean_label(value) -> str:
@@ -128,7 +139,9 @@ def _cell_text(value) -> str:
     if isinstance(value, date):
         return f"{value.year}年{value.month}月{value.day}日"
     if isinstance(value, (int, float)):
-        return fmt(value)
+        # exact as typed (0.125 stays 0.125), not rounded for display like kb.numerals.fmt
+        number = float(value)
+        return str(int(number)) if number.is_integer() else format(round(number, 10), "f").rstrip("0").rstrip(".")
     text = str(value).strip()
     if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
         return text[1:]  # our own neutralisation, undone
@@ -222,7 +235,7 @@ def _table_dict(rows: list[tuple], header_at: int, sheet: str) -> dict:
     for r, row in enumerate(rows[:header_at]):
         cells = [_cell_text(v) for v in row]
         title = "".join(cells)
-        if "部门整体" in title and "目标表" in title:
+        if "部门整体" in title and "目标" in title:
             expenditure = "部门整体"
         c = 0
         while c < len(cells):
@@ -242,6 +255,15 @@ def _table_dict(rows: list[tuple], header_at: int, sheet: str) -> dict:
                 project[field] = value
             c = value_at + 1 if value and value_at is not None else c + 1
     unit_name = project.pop("unit_name", "")
+    if project.get("implementing_unit") and "department" not in project:
+        project["department"] = project["implementing_unit"]  # forms with only 实施单位 still name a department
+    m = _CODED_NAME_RE.match(project.get("sector", ""))
+    if m:
+        project["sector"] = m.group(1)  # "21002 公立医院" as our exports write it
+    if "year" not in project:
+        m = _TITLE_YEAR_RE.search("".join(_cell_text(v) for v in rows[0])) if rows else None
+        if m:
+            project["year"] = m.group(1)
     if "name" not in project and unit_name:
         project["name"] = unit_name
         expenditure = expenditure or "部门整体"
@@ -279,14 +301,15 @@ def _table_dict(rows: list[tuple], header_at: int, sheet: str) -> dict:
 
 # --- writing ------------------------------------------------------------------------
 
-def neutralise(value):
-    """A cell that a spreadsheet would evaluate (= + - @ first) is written as text with a leading ';
-    the operator "=" alone and signed numbers cannot run and stay as they are (written as text cells)."""
-    from importers.table import HARMLESS
-
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not HARMLESS.match(value):
-        return "'" + value
-    return value
+def text_cell(ws, row: int, col: int, value):
+    """Write a cell; text that a spreadsheet would run (= + - @ first) is stored as a text cell with the
+    quote-prefix style: shown exactly as typed, with no apostrophe in it, and never evaluated (not on
+    opening, not after an edit of the cell)."""
+    cell = ws.cell(row=row, column=col, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
 
 
 _THIN = Side(style="thin", color="000000")
@@ -294,18 +317,42 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
-def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None) -> bytes | None:
-    """Write the table in the usual layout; returns the bytes when no target is given."""
+def number_or_text(value):
+    """A value that is a plain number ("120", "0.125") as a number, so a spreadsheet can sum it; anything else
+    (≥, 12月31日前, 05, 1,200) as the text it is."""
+    if isinstance(value, str) and _PLAIN_NUMBER_RE.match(value):
+        number = float(value)
+        as_text = str(int(number)) if number.is_integer() else repr(number)
+        if as_text == value:
+            return int(number) if number.is_integer() else number
+    return value
+
+
+def _print_setup(ws, header_row: int) -> None:
+    """A4, fit to the page's width, the indicator header repeated on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.horizontalCentered = True
+
+
+def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None,
+                labels: ProjectLabels | None = None) -> bytes | None:
+    """Write the table in the 项目支出绩效目标申报表 layout; returns the bytes when no target is given.
+
+    `labels` names the sector and project type (kb.project.labels); without it their codes are written."""
     wb = Workbook()
     ws = wb.active
     ws.title = "绩效目标表"
     last_col = len(COLUMNS)
     p = table.project
+    labels = labels or ProjectLabels(p.sector, p.project_type)
 
     def put(row: int, col: int, value, **style):
-        cell = ws.cell(row=row, column=col, value=neutralise(value))
-        if isinstance(cell.value, str) and cell.data_type == "f":
-            cell.data_type = "s"  # "=" alone: text, never a formula
+        cell = text_cell(ws, row, col, value)
         cell.border = _BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal=style.get("align", "left"))
         if style.get("bold"):
@@ -314,28 +361,48 @@ def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None)
             cell.fill = _HEAD_FILL
         return cell
 
-    ws.cell(row=1, column=1, value=TITLE.get(p.expenditure_type, TITLE["项目"])).font = Font(bold=True, size=14)
+    def span(row: int, first: int, last: int, value, **style):
+        put(row, first, value, **style)
+        for c in range(first + 1, last + 1):
+            ws.cell(row=row, column=c).border = _BORDER
+        if last > first:
+            ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+
+    def money(value):
+        return "" if value is None else value
+
+    title = TITLE.get(p.expenditure_type, TITLE["项目"])
+    ws.cell(row=1, column=1, value=f"{p.year}年度{title}" if p.year else title).font = Font(bold=True, size=14)
     ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
-    budget = p.budget_wan_yuan if p.budget_wan_yuan is not None else ""
-    info = [
-        ("项目名称", p.name), ("主管部门", p.department), ("项目类别", p.project_type), ("所属行业", p.sector),
-        ("支出类型", p.expenditure_type), ("预算金额（万元）", budget), ("项目概况", p.description),
+    # one label and its value across the row, or two pairs side by side (label A:B, value C:D, label E:F, value G:H)
+    block: list[list[tuple[str, object]]] = [
+        [("项目名称", p.name)],
+        [("主管部门", p.department), ("实施单位", p.implementing_unit)],
+        [("项目类别", labels.project_type), ("所属行业", labels.sector)],
+        [("支出类型", p.expenditure_type), ("预算年度", p.year or "")],
+        [],  # 资金情况: its own layout below
+        [("项目概况", p.description)],
     ]
-    if p.budget_executed_wan_yuan is not None:
-        info.append(("已执行资金（万元）", p.budget_executed_wan_yuan))
-    if p.as_of:
-        info.append(("截至日期", p.as_of))
+    if p.budget_executed_wan_yuan is not None or p.as_of:
+        block.append([("已执行资金（万元）", money(p.budget_executed_wan_yuan)), ("截至日期", p.as_of)])
     # the goal comes last: an empty goal's reader looks at the row below it
-    info.append(("年度总体目标", table.goal))
+    block.append([("年度总体目标", table.goal)])
     r = 2
-    for label, value in info:
-        put(r, 1, label, bold=True, fill=True)
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
-        put(r, 3, value)
-        for c in range(4, last_col + 1):
-            ws.cell(row=r, column=c).border = _BORDER
-        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=last_col)
+    for pairs in block:
+        if not pairs:
+            span(r, 1, 2, "资金情况（万元）", bold=True, fill=True)
+            for c, (label, value) in enumerate((("年度资金总额", p.budget_wan_yuan), ("其中：财政拨款", p.fiscal_wan_yuan),
+                                                ("其他资金", p.other_wan_yuan))):
+                put(r, 3 + 2 * c, label, bold=True, fill=True)
+                put(r, 4 + 2 * c, money(value))
+        elif len(pairs) == 1:
+            span(r, 1, 2, pairs[0][0], bold=True, fill=True)
+            span(r, 3, last_col, pairs[0][1])
+        else:
+            for k, (label, value) in enumerate(pairs):
+                span(r, 1 + 4 * k, 2 + 4 * k, label, bold=True, fill=True)
+                span(r, 3 + 4 * k, 4 + 4 * k, value)
         r += 1
     columns, titles = list(COLUMNS), list(COLUMN_TITLES)
     for field, title in (("actual", "实际完成值"), ("self_score", "自评得分")):
@@ -348,11 +415,13 @@ def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None)
     for i, row in enumerate(table.indicators):
         for c, field in enumerate(columns, start=1):
             value = getattr(row, field)
-            put(first + i, c, "" if value is None else value, align="center" if field in ("operator", "unit") else "left")
+            value = "" if value is None else (number_or_text(value) if field in ("value", "actual") else value)
+            put(first + i, c, value, align="center" if field in ("operator", "unit") else "left")
     _merge_runs(ws, table, first)
     for c, width in enumerate((12, 16, 30, 10, 16, 10, 12, 14, 14, 10), start=1):
         ws.column_dimensions[chr(64 + c)].width = width
     ws.freeze_panes = ws.cell(row=first, column=1)
+    _print_setup(ws, first - 1)
     _monitoring_sheet(wb.create_sheet(MONITOR_SHEET), table)
     if target is None:
         buffer = io.BytesIO()
@@ -382,9 +451,7 @@ def _monitoring_sheet(ws, table: TargetTable) -> None:
     last_col = len(titles)
 
     def put(row: int, col: int, value, bold: bool = False):
-        cell = ws.cell(row=row, column=col, value=neutralise(value))
-        if isinstance(cell.value, str) and cell.data_type == "f":
-            cell.data_type = "s"
+        cell = text_cell(ws, row, col, value)
         cell.border = _BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         if bold:
@@ -416,11 +483,13 @@ def _monitoring_sheet(ws, table: TargetTable) -> None:
         likely = ""
         if m and m.completion is not None:
             likely = "完全不可能" if i + 1 in unreachable else ("确定能" if m.completion >= 1 else "有可能")
-        for c, value in enumerate((row.level1, row.level2, row.name, target, row.actual, projected, "", likely), start=1):
+        for c, value in enumerate((row.level1, row.level2, row.name, target, number_or_text(row.actual), projected, "",
+                                   likely), start=1):
             put(r + 1 + i, c, value)
     for c, width in enumerate((12, 16, 30, 16, 16, 14, 24, 12), start=1):
         ws.column_dimensions[chr(64 + c)].width = width
     ws.freeze_panes = ws.cell(row=r + 1, column=1)
+    _print_setup(ws, r)
 
 
 def _merge_runs(ws, table: TargetTable, first: int) -> None:

@@ -103,7 +103,10 @@ def _quantitative(row: TargetRow, actual: str) -> Achievement:
         return Achievement(QUANTITATIVE, None, problem=f"实际完成值“{actual}”不是数字，目标值是“{row.operator}{row.value}{row.unit}”")
     op = row.operator or "≥"
     if op == "区间":
-        lo, hi = range_value(row.value)
+        bounds = range_value(row.value)
+        if bounds is None:
+            return Achievement(QUANTITATIVE, None, problem=f"区间指标的指标值“{row.value}”应写成“下限-上限”（如 80-90）")
+        lo, hi = bounds
         completion = 1.0 if lo <= a <= hi else (a / lo if a < lo and lo > 0 else (hi / a if a > hi and a > 0 else 0.0))
         return Achievement(QUANTITATIVE, max(0.0, min(1.0, completion)), actual_number=a, target_number=lo,
                            reason=f"实际{fmt(a)}，目标区间{fmt(lo)}–{fmt(hi)}")

@@ -601,7 +601,17 @@ def _is_total(row: TargetRow) -> bool:
 
 
 def c13_budget(ctx: _Context) -> Iterable[Finding]:
-    """预算匹配性: cost indicators broken down into amounts, and their total matching the budget."""
+    """预算匹配性: the funds adding up, cost indicators broken down into amounts, and their total matching the budget."""
+    p = ctx.table.project
+    if p.fiscal_wan_yuan is not None or p.other_wan_yuan is not None:
+        parts = (p.fiscal_wan_yuan or 0) + (p.other_wan_yuan or 0)
+        if p.budget_wan_yuan is None:
+            yield Finding("C13", "error", f"填写了财政拨款和其他资金（合计{fmt(parts)}万元），未填年度资金总额", None,
+                          Fix(f"年度资金总额填写{fmt(parts)}万元"))
+        elif abs(parts - p.budget_wan_yuan) > 0.005:
+            yield Finding("C13", "error", f"财政拨款{fmt(p.fiscal_wan_yuan or 0)}万元与其他资金{fmt(p.other_wan_yuan or 0)}万元之和为"
+                                          f"{fmt(parts)}万元，不等于年度资金总额{fmt(p.budget_wan_yuan)}万元", None,
+                          Fix("核对资金情况：年度资金总额 = 财政拨款 + 其他资金"))
     costs = _cost_rows(ctx)
     if not costs:
         return  # C02 reports the missing 成本指标

@@ -46,3 +46,19 @@ def fmt(value: float) -> str:
     """1650.0 → "1650", 0.5 → "0.5", 12345.678 → "12345.68"."""
     v = round(float(value), 2)
     return str(int(v)) if v.is_integer() else f"{v:g}"
+
+
+# an amount's unit → 万元 per one of it; the longest first, so 万元 is not read as 元
+_AMOUNT_UNITS = (("亿元", 10_000.0), ("万元", 1.0), ("千元", 0.1), ("亿", 10_000.0), ("万", 1.0), ("元", 0.0001))
+
+
+def to_wan_yuan(text: str) -> float | None:
+    """An amount as people write it → 万元: "800", "800万元", "八百万", "1.2亿", "3,000,000元", "一千二百万元".
+
+    A bare number is already in 万元 (the field says so); None when it is not an amount."""
+    text = re.sub(r"\s+", "", text or "")
+    for unit, factor in _AMOUNT_UNITS:
+        if text.endswith(unit):
+            number = to_number(text[: -len(unit)])
+            return None if number is None else number * factor
+    return to_number(text)

@@ -129,3 +129,20 @@ def scope(snapshot: Snapshot, project: Project, strict: bool = True) -> Scope:
         for code in snapshot.departments[department].sectors:
             sectors += [c for c in sector_chain(code) if c not in sectors]
     return Scope(project, sector, sectors, department, types)
+
+
+@dataclass
+class ProjectLabels:
+    """How a 申报表 names the project's sector and type: "21002 公立医院", "设备购置类"."""
+    sector: str = ""
+    project_type: str = ""
+
+
+def labels(snapshot: Snapshot, project: Project) -> ProjectLabels:
+    """The sector as code and name, and the given or detected project type by name (codes the library does
+    not know are written as typed)."""
+    found = scope(snapshot, project, strict=False)
+    sector = found.sector
+    sector_label = f"{sector} {snapshot.sectors[sector].name}" if sector in snapshot.sectors else project.sector
+    type_label = found.types[0].name if found.types else project.project_type
+    return ProjectLabels(sector_label, type_label)

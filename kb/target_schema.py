@@ -10,7 +10,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from kb.errors import InvalidInput, Problem
-from kb.numerals import to_number
+from kb.numerals import to_number, to_wan_yuan
 from kb.schemas import flatten_messages
 from kb.targets import EXPENDITURE_TYPES, Project, TargetRow, TargetTable, normalise_row
 
@@ -36,6 +36,10 @@ FIELD_NAMES = {
     "basis": "取值依据",
     "actual": "实际完成值",
     "self_score": "自评得分",
+    "implementing_unit": "实施单位",
+    "year": "预算年度",
+    "fiscal_wan_yuan": "其中：财政拨款（万元）",
+    "other_wan_yuan": "其他资金（万元）",
     "budget_executed_wan_yuan": "已执行资金（万元）",
     "as_of": "截至日期",
 }
@@ -55,7 +59,7 @@ class Text(fields.String):
 
 
 class WanYuan(fields.Field):
-    """An amount in 万元: 500, "500", "500万元", "1,200"; anything else is refused."""
+    """An amount in 万元: 500, "500", "500万元", "1,200", "八百万", "1.2亿" (12000), "3000000元"; anything else is refused."""
 
     def __init__(self, label: str = "预算金额", **kwargs):
         super().__init__(**kwargs)
@@ -69,10 +73,9 @@ class WanYuan(fields.Field):
         if isinstance(value, (int, float)):
             number = float(value)
         else:
-            text = str(value).strip().removesuffix("万元").removesuffix("万").strip()
-            number = to_number(text)
+            number = to_wan_yuan(str(value))
             if number is None:
-                raise ValidationError(f"{self.label}“{value}”不是数字（单位：万元）")
+                raise ValidationError(f"{self.label}“{value}”不是金额：请写数字（单位：万元），如 800、800万元、1.2亿")
         if number < 0 or number != number or number in (float("inf"), float("-inf")):
             raise ValidationError(f"{self.label}应为不小于0的数字（单位：万元）")
         return number
@@ -92,6 +95,18 @@ class Points(fields.Field):
         if not 0 <= number <= 100:
             raise ValidationError("自评得分应在0–100分之间")
         return number
+
+
+class Year(fields.Field):
+    """A budget year: 2025, "2025", "2025年", "2025年度"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or value == "":
+            return None
+        text = str(value).strip().removesuffix("度").removesuffix("年").strip()
+        if isinstance(value, bool) or not text.isdigit() or not 2000 <= int(text) <= 2100:
+            raise ValidationError(f"预算年度“{value}”应为四位年份，如 2025")
+        return int(text)
 
 
 class Day(fields.Field):
@@ -119,6 +134,10 @@ class ProjectSchema(Schema):
     project_type = Text(load_default="", validate=validate.Length(max=40))
     budget_wan_yuan = WanYuan(load_default=None, allow_none=True)
     expenditure_type = Text(load_default="项目")
+    implementing_unit = Text(load_default="", validate=validate.Length(max=120))
+    year = Year(load_default=None, allow_none=True)
+    fiscal_wan_yuan = WanYuan("财政拨款", load_default=None, allow_none=True)
+    other_wan_yuan = WanYuan("其他资金", load_default=None, allow_none=True)
     budget_executed_wan_yuan = WanYuan("已执行资金", load_default=None, allow_none=True)
     as_of = Day(load_default="")
 

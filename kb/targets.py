@@ -14,7 +14,7 @@ from kb.numerals import to_number
 EXPENDITURE_TYPES = ("项目", "部门整体")
 # left out of the JSON when empty, so a plain target table keeps its DESIGN §9 shape
 OPTIONAL_ROW_FIELDS = ("code", "basis", "actual", "self_score")
-OPTIONAL_PROJECT_FIELDS = ("budget_executed_wan_yuan", "as_of")
+OPTIONAL_PROJECT_FIELDS = ("implementing_unit", "year", "fiscal_wan_yuan", "other_wan_yuan", "budget_executed_wan_yuan", "as_of")
 
 
 @dataclass
@@ -26,6 +26,11 @@ class Project:
     project_type: str = ""  # a PT- code or a type name; detected from the text when empty
     budget_wan_yuan: float | None = None
     expenditure_type: str = "项目"
+    # the 申报表's project block (optional): 实施单位, the budget year, and the 年度资金总额 (budget_wan_yuan) split
+    implementing_unit: str = ""
+    year: int | None = None
+    fiscal_wan_yuan: float | None = None  # 其中：财政拨款
+    other_wan_yuan: float | None = None  # 其他资金
     # monitoring and self-evaluation (optional): spent so far, and the date it was spent by (YYYY-MM-DD)
     budget_executed_wan_yuan: float | None = None
     as_of: str = ""

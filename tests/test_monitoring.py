@@ -95,6 +95,7 @@ def test_an_actual_that_cannot_be_read_says_why():
     assert "无法归入" in assess(row("定性", "明显改善", "", "还行吧"), 2024).problem
     assert "看不出" in assess(row("", "12月31日前", "", "再说", level2="时效指标"), 2024).problem
     assert assess(row("≥", "95", "%", ""), 2024).completion is None
+    assert "下限-上限" in assess(row("区间", "90", "%", "85"), 2024).problem
 
 
 def test_dates_as_people_write_them():

@@ -134,7 +134,7 @@ def test_monitoring_sheet_is_filled_from_the_monitoring():
     header = next(r for r in rows if r[0] == "一级指标")
     assert header == ("一级指标", "二级指标", "三级指标", "年度目标值", "1–6月实际完成值", "预计全年完成值", "偏差原因", "完成目标可能性")
     body = {r[2]: r for r in rows[rows.index(header) + 1:]}
-    assert body["养护里程"][3] == "≥120公里" and body["养护里程"][4] == "40"
+    assert body["养护里程"][3] == "≥120公里" and body["养护里程"][4] == 40
     assert body["养护里程"][5] == "80.44公里" and body["养护里程"][7] == "完全不可能"
     assert body["养护工程验收合格率"][7] == "确定能"
     assert body["汛前整治完成时间"][7] == "完全不可能"  # past its deadline

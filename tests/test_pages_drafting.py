@@ -114,10 +114,13 @@ def test_export_writes_the_usual_layout_and_reads_back(post):
     assert "attachment" in resp.headers["Content-Disposition"] and ".xlsx" in resp.headers["Content-Disposition"]
     ws = load_workbook(io.BytesIO(resp.data)).active
     cells = list(ws.iter_rows(values_only=True))
-    assert cells[0][0] == "项目支出绩效目标表"
+    assert cells[0][0] == "项目支出绩效目标申报表"
     header = next(i for i, r in enumerate(cells) if r[0] == "一级指标")
-    assert cells[header + 1][2] == "培训人次" and cells[header + 1][4] == "160"
-    assert cells[header + 3][2].startswith("'=")  # a formula is written as text
+    assert cells[header + 1][2] == "培训人次" and cells[header + 1][4] == 160
+    assert cells[header + 3][2] == "=HYPERLINK(\"http://x\")"  # as typed, in a quote-prefixed text cell
+    assert ws.cell(row=header + 4, column=3).quotePrefix and ws.cell(row=header + 4, column=3).data_type == "s"
+    assert ("所属行业", None, None, None, None) != cells[3][4:9]
+    assert "210 卫生健康支出" in [v for r in cells for v in r] or "210 卫生健康" in [v for r in cells for v in r]
     back = read_table(resp.data)
     assert back.project.name == TABLE["project"]["name"] and [r.name for r in back.indicators][:2] == ["培训人次", "受训学员满意度"]
 

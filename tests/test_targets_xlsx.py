@@ -37,13 +37,82 @@ def test_round_trip(tmp_path):
 def test_written_layout_is_the_usual_one():
     wb = load_workbook(io.BytesIO(write_table(load_table(good_table()))))
     ws = wb.active
-    assert ws["A1"].value == "项目支出绩效目标表"
+    assert ws["A1"].value == "项目支出绩效目标申报表"
     labels = [ws.cell(row=r, column=1).value for r in range(2, 10)]
-    assert labels[0] == "项目名称" and "年度总体目标" in labels and "预算金额（万元）" in labels
-    header = [c.value for c in ws[10]]
+    assert labels[0] == "项目名称" and "年度总体目标" in labels and "资金情况（万元）" in labels
+    header_row = next(r for r in range(1, 20) if ws.cell(row=r, column=1).value == "一级指标")
+    header = [c.value for c in ws[header_row]]
     assert header[:6] == ["一级指标", "二级指标", "三级指标", "指标性质", "指标值", "计量单位"]
     # the 一级 and 二级 cells of consecutive rows are merged, as in the printed form
-    assert any(str(r) == "A11:A14" for r in ws.merged_cells.ranges)
+    assert any(str(r) == f"A{header_row + 1}:A{header_row + 4}" for r in ws.merged_cells.ranges)
+
+
+def _declaration() -> dict:
+    raw = good_table()
+    raw["project"].update(implementing_unit="市卫生健康委员会培训中心", year=2025, budget_wan_yuan=45,
+                          fiscal_wan_yuan=40, other_wan_yuan=5, sector="21004", project_type="PT-PX")
+    raw["indicators"][2]["operator"] = "="
+    raw["indicators"][2]["value"] = "100"
+    return raw
+
+
+def test_the_declaration_form_layout():
+    """The 项目支出绩效目标申报表: title with the year, the project block with its labels, funds split, sector
+    and type by name, merged 一级/二级 cells, numbers as numbers, "=" as typed, A4 print setup; read back whole."""
+    from kb.project import ProjectLabels
+
+    table = load_table(_declaration())
+    data = write_table(table, labels=ProjectLabels("21004 公共卫生", "培训类"))
+    ws = load_workbook(io.BytesIO(data)).active
+    assert ws["A1"].value == "2025年度项目支出绩效目标申报表"
+    cells = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
+
+    def right_of(label):
+        (r, c), = [k for k, v in cells.items() if v == label]
+        return next(cells[(r, k)] for k in range(c + 1, 9) if (r, k) in cells)
+
+    assert right_of("项目名称") == table.project.name
+    assert right_of("主管部门") == "卫生健康委员会" and right_of("实施单位") == "市卫生健康委员会培训中心"
+    assert right_of("项目类别") == "培训类" and right_of("所属行业") == "21004 公共卫生"
+    assert right_of("预算年度") == 2025
+    assert (right_of("年度资金总额"), right_of("其中：财政拨款"), right_of("其他资金")) == (45, 40, 5)
+    assert right_of("年度总体目标") == table.goal
+    header_row = next(r for (r, c), v in cells.items() if v == "一级指标")
+    rows = list(ws.iter_rows(min_row=header_row + 1, values_only=True))
+    assert rows[0][4] == 160 and isinstance(rows[0][4], int)  # numbers are numbers
+    assert rows[2][3] == "=" and rows[2][4] == 100
+    assert rows[3][4] == "12月31日前"  # a date stays text
+    assert not any(isinstance(v, str) and v.startswith("'") for v in cells.values())
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    assert any(str(r) == f"A{header_row + 1}:A{header_row + 4}" for r in ws.merged_cells.ranges)
+    assert any(str(r) == "C2:H2" for r in ws.merged_cells.ranges)  # 项目名称 across the sheet
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == f"${header_row}:${header_row}"
+    back = read_table(data)
+    assert back.project.sector == "21004" and back.project.project_type == "培训类"
+    assert back.project.year == 2025 and back.project.implementing_unit == "市卫生健康委员会培训中心"
+    expected = table.to_dict()
+    expected["project"]["project_type"] = "培训类"  # written by name; the library resolves either
+    assert back.to_dict() == expected
+
+
+def test_funds_that_do_not_add_up_are_a_finding():
+    from kb.check import check
+
+    raw = _declaration()
+    raw["project"]["other_wan_yuan"] = 8
+    found = [f for f in check(load_table(raw)).findings if f.rule == "C13" and f.severity == "error"]
+    assert found and "之和为48万元，不等于年度资金总额45万元" in found[0].message
+    assert not [f for f in check(load_table(_declaration())).findings if "资金总额" in f.message]
+    from kb.errors import InvalidInput
+
+    raw["project"]["year"] = "明年"
+    try:
+        load_table(raw)
+    except InvalidInput as exc:
+        assert "预算年度“明年”应为四位年份" in exc.message
+    else:
+        raise AssertionError("a year that is not one must be refused")
 
 
 def test_cells_a_spreadsheet_would_run_are_neutralised():
@@ -54,13 +123,13 @@ def test_cells_a_spreadsheet_would_run_are_neutralised():
     table = load_table(raw)
     data = write_table(table)
     ws = load_workbook(io.BytesIO(data)).active
-    values = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    from importers.table import HARMLESS
-
-    # what could run is written with an apostrophe; "=" alone and "-5" cannot, and are shown as typed
-    assert not any(v.startswith(("=", "+", "-", "@")) and not HARMLESS.match(v) for v in values)
-    assert "'@SUM(1)" in values and "-5" in values
-    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    # shown exactly as typed, stored as quote-prefixed text: never a formula, no apostrophe added
+    runnable = [c for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@")) and c.value != "="]
+    assert {c.value for c in runnable} == {"=HYPERLINK(\"http://x\")", "@SUM(1)"}
+    assert all(c.data_type == "s" and c.quotePrefix for c in runnable)
+    assert all(c.data_type != "f" for c in cells)
+    assert -5 in [c.value for c in cells]  # a signed number is a number
     assert read_table(data) == table  # and read back as written
 
 
@@ -122,3 +191,21 @@ def test_bad_files_give_a_clear_error(data, words):
     with pytest.raises(KbError) as info:
         read_table(data())
     assert words in info.value.message
+
+
+@pytest.mark.parametrize("typed, wan_yuan", [
+    ("800", 800), ("800万元", 800), ("八百万", 800), ("1.2亿", 12000), ("1.2亿元", 12000), ("3,000,000元", 300),
+    ("一千二百万元", 1200), ("5千元", 0.5), (" 45 万 ", 45),
+])
+def test_amounts_as_people_write_them(typed, wan_yuan):
+    project = load_table({"project": {"name": "某项目", "budget_wan_yuan": typed, "fiscal_wan_yuan": typed}}).project
+    assert project.budget_wan_yuan == pytest.approx(wan_yuan) and project.fiscal_wan_yuan == pytest.approx(wan_yuan)
+
+
+@pytest.mark.parametrize("typed", ["很多", "800美元", "一点", "-5"])
+def test_an_amount_that_is_not_one_says_what_to_write(typed):
+    from kb.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as info:
+        load_table({"project": {"name": "某项目", "budget_wan_yuan": typed}})
+    assert "预算金额" in info.value.message and ("万元" in info.value.message)

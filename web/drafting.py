@@ -175,8 +175,12 @@ def draft_export():
     """Table (JSON) → the .xlsx 绩效目标表 in the usual layout."""
     from importers.target_xlsx import write_table
 
+    from kb import snapshot
+    from kb.project import labels
+
+    version = version_ref()
     table = load_table(json_body())
-    data = write_table(table)
+    data = write_table(table, labels=labels(snapshot.load(get_session(), version.label), table.project))
     name = re.sub(r'[\\/:*?"<>|\s]+', "", table.project.name)[:60] or "项目"
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"绩效目标表-{name}.xlsx")
 

@@ -105,13 +105,13 @@ def test_drafting_a_hospital_project_end_to_end(page, live_server, tmp_path):
     download.save_as(path)
     ws = load_workbook(path).active
     cells = [[c for c in r] for r in ws.iter_rows(values_only=True)]
-    assert cells[0][0] == "项目支出绩效目标表"
+    assert cells[0][0] == "项目支出绩效目标申报表"
     assert ["项目名称", None, PROJECT["name"]] == list(cells[1][:3])
     header = next(i for i, r in enumerate(cells) if r[0] == "一级指标")
     assert list(cells[header][:6]) == ["一级指标", "二级指标", "三级指标", "指标性质", "指标值", "计量单位"]
     body = cells[header + 1:]
     exported = {r[2]: r for r in body}
-    assert exported["门诊患者满意度"][4] == "90" and exported["门诊患者满意度"][7] == "YY3-053"
+    assert exported["门诊患者满意度"][4] == 90 and exported["门诊患者满意度"][7] == "YY3-053"
     assert [r[2] for r in body] == names(page)
 
     # export JSON (in the browser): the DESIGN §9 shape
@@ -281,4 +281,87 @@ def test_mid_year_monitoring_then_year_end_self_evaluation(page, live_server, tm
     wb = load_workbook(saved)
     assert "监控表" in wb.sheetnames
     values = [c for row in wb["绩效目标表"].iter_rows(values_only=True) for c in row if c is not None]
-    assert "实际完成值" in values and "自评得分" in values and "108" in values
+    assert "实际完成值" in values and "自评得分" in values and 108 in values
+
+
+FIVE_EDITS_TABLE = {
+    "project": {"name": "全市基层卫生人员业务培训", "description": "举办培训班2期，每期80人，每期3天", "sector": "210",
+                "budget_wan_yuan": 30},
+    "goal": "年内举办培训班2期，培训160人次，培训合格率不低于90%，受训学员满意度不低于90%。",
+    "indicators": [
+        {"level1": "产出指标", "level2": "数量指标", "name": "培训人次", "operator": "≥", "value": "160", "unit": "人次"},
+        {"level1": "产出指标", "level2": "质量指标", "name": "培训合格率", "operator": "≥", "value": "90", "unit": "%"},
+        {"level1": "产出指标", "level2": "时效指标", "name": "培训完成时间", "operator": "≤", "value": "12月31日前", "unit": "日期"},
+        {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "受训学员满意度", "operator": "≥", "value": "90", "unit": "%"},
+    ],
+}
+
+
+def _row_rules(page, i: int) -> list[str]:
+    return page.locator(f'[data-row-findings="{i}"] .finding').evaluate_all("els => els.map(e => e.dataset.rule)")
+
+
+def _settled(page) -> None:
+    """Wait for the debounced check to answer, then check that the badge agrees with what the rows show."""
+    page.wait_for_selector("[data-check-summary] [data-grade]")
+    page.wait_for_selector("[data-row-findings] .muted", state="detached")
+    summary = page.inner_text("[data-check-summary]")
+    errors = page.locator(".finding.sev-error").count()
+    warnings = page.locator(".finding.sev-warning").count()
+    assert f"{errors} 项错误" in summary and f"{warnings} 项提醒" in summary, summary
+
+
+def test_one_row_edited_five_times_shows_exactly_its_current_findings(page, live_server, tmp_path):
+    path = tmp_path / "培训.json"
+    path.write_text(json.dumps(FIVE_EDITS_TABLE, ensure_ascii=False), encoding="utf-8")
+    page.goto(live_server + "/draft")
+    page.set_input_files("[data-import]", str(path))
+    value = page.locator('tr[data-index="1"] [data-field=value]')
+    _settled(page)
+    assert _row_rules(page, 1) == []
+    expect(page.locator('[data-row-findings="1"]')).to_have_text("✓ 通过")
+
+    value.fill("较高")  # 1. not a number
+    _settled(page)
+    assert _row_rules(page, 1) == ["C06"]
+
+    value.fill("120")  # 2. a rate over 100%
+    _settled(page)
+    assert _row_rules(page, 1) == ["C08"]
+
+    value.fill("")  # 3. cleared: the value is missing; the fix takes the library's usual value
+    _settled(page)
+    assert _row_rules(page, 1) == ["C04"]
+    page.locator('[data-row-findings="1"] button.fix').click()
+    expect(value).to_have_value("90")
+    _settled(page)
+    assert _row_rules(page, 1) == []
+
+    value.fill("150")  # 4. wrong again
+    _settled(page)
+    assert _row_rules(page, 1) == ["C08"]
+
+    value.fill("95")  # 5. valid
+    _settled(page)
+    assert _row_rules(page, 1) == []
+    expect(page.locator('[data-row-findings="1"]')).to_have_text("✓ 通过")
+    assert page.locator('[data-row-findings="1"] .finding').count() == 0
+
+
+def test_a_fix_that_needs_a_number_says_so_and_focuses_the_value(page, live_server, tmp_path):
+    table = json.loads(json.dumps(FIVE_EDITS_TABLE))
+    table["indicators"][0].update(name="基层卫生人员实操考核人数", value="", operator="")
+    path = tmp_path / "培训.json"
+    path.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+    page.goto(live_server + "/draft")
+    page.set_input_files("[data-import]", str(path))
+    _settled(page)
+    assert "C04" in _row_rules(page, 0)
+    page.locator('[data-row-findings="0"] [data-rule=C04] button.fix').click()
+    expect(page.locator("[data-status]")).to_contain_text("请在“指标值”中填写数字")
+    value = page.locator('tr[data-index="0"] [data-field=value]')
+    expect(value).to_be_focused()
+    value.type("160")
+    _settled(page)
+    assert "C04" not in _row_rules(page, 0)
+    assert stored(page)["indicators"][0]["value"] == "160"

@@ -14,7 +14,9 @@
   var CHECK_DELAY = 500;
   var QUOTA_DELAY = 800;
   var ROW_FIELDS = ["level1", "level2", "name", "operator", "value", "unit", "code"];
-  var PROJECT_FIELDS = ["name", "description", "sector", "department", "project_type", "budget_wan_yuan"];
+  var PROJECT_FIELDS = ["name", "description", "sector", "department", "project_type", "budget_wan_yuan",
+                        "implementing_unit", "year", "fiscal_wan_yuan", "other_wan_yuan"];
+  var AMOUNT_FIELDS = ["budget_wan_yuan", "fiscal_wan_yuan", "other_wan_yuan", "year"];  // numbers when they are numbers
   // monitoring and self-evaluation: kept only when filled in, so a plain target table keeps its shape
   var MONITOR_FIELDS = ["budget_executed_wan_yuan", "as_of"];
   var RESULT_FIELDS = ["actual", "self_score"];
@@ -69,7 +71,7 @@
     if (!t || typeof t !== "object") { return table; }
     var p = t.project || {};
     PROJECT_FIELDS.forEach(function (f) {
-      if (f === "budget_wan_yuan") { table.project[f] = p[f] === undefined || p[f] === "" ? null : p[f]; }
+      if (AMOUNT_FIELDS.indexOf(f) >= 0) { table.project[f] = p[f] === undefined || p[f] === "" ? null : p[f]; }
       else { table.project[f] = text(p[f]); }
     });
     MONITOR_FIELDS.forEach(function (f) { if (text(p[f]) !== "") { table.project[f] = text(p[f]); } });
@@ -124,8 +126,10 @@
   function projectForServer() {
     var p = {};
     PROJECT_FIELDS.forEach(function (f) { p[f] = state.project[f]; });
-    var b = text(p.budget_wan_yuan).trim();
-    p.budget_wan_yuan = b === "" ? null : (isFinite(Number(b)) ? Number(b) : b);
+    AMOUNT_FIELDS.forEach(function (f) {
+      var b = text(p[f]).trim();
+      p[f] = b === "" ? null : (isFinite(Number(b)) ? Number(b) : b);
+    });
     MONITOR_FIELDS.forEach(function (f) { if (text(state.project[f]).trim() !== "") { p[f] = text(state.project[f]).trim(); } });
     return p;
   }
@@ -211,7 +215,7 @@
   form.addEventListener("input", function (e) {
     var f = e.target.name;
     if (PROJECT_FIELDS.indexOf(f) < 0) { return; }
-    state.project[f] = f === "budget_wan_yuan" ? budgetValue(e.target.value) : e.target.value;
+    state.project[f] = AMOUNT_FIELDS.indexOf(f) >= 0 ? budgetValue(e.target.value) : e.target.value;
     changed(false);
     scheduleQuotas();
   });
@@ -292,8 +296,10 @@
     var field = e.target.getAttribute("data-field");
     var tr = e.target.closest("tr[data-index]");
     if (!field || !tr || e.target.tagName === "SELECT") { return; }
-    state.indicators[Number(tr.getAttribute("data-index"))][field] = e.target.value;
+    var i = Number(tr.getAttribute("data-index"));
+    state.indicators[i][field] = e.target.value;
     changed(false);
+    staleRow(i);
     renderMonitorRows();
   });
 
@@ -434,7 +440,9 @@
   function renderFindings() {
     var tableBox = root.querySelector("[data-table-findings]");
     var summary = root.querySelector("[data-check-summary]");
+    // each check replaces what an earlier one said, in the table box and in every row
     tableBox.textContent = "";
+    tbody.querySelectorAll("[data-row-findings]").forEach(function (cell) { cell.textContent = ""; });
     if (!lastCheck || lastCheck.layout !== layout) { findings = []; return; }
     findings = lastCheck.result.findings || [];
     var counts = { error: 0, warning: 0 };
@@ -451,6 +459,16 @@
     summary.textContent = "";
     summary.appendChild(el("span", { "class": "grade grade-" + r.grade, "data-grade": r.grade, text: "审核：" + r.grade }));
     summary.appendChild(el("span", { "class": "muted", text: " " + r.score + " 分 · " + counts.error + " 项错误 · " + counts.warning + " 项提醒" + (r.meaning ? " · " + r.meaning : "") }));
+  }
+
+  // what the last check said of a row no longer fits once the row changes: cleared at once, and the
+  // summary says a new check is coming, so the badge never disagrees with the rows
+  function staleRow(i) {
+    var cell = tbody.querySelector('[data-row-findings="' + i + '"]');
+    if (cell) { cell.textContent = ""; cell.appendChild(el("span", { "class": "muted", text: "审核中…" })); }
+    var summary = root.querySelector("[data-check-summary]");
+    summary.textContent = "";
+    summary.appendChild(el("span", { "class": "muted", "data-checking": "", text: "正在重新审核…" }));
   }
 
   function scheduleCheck() {
@@ -487,8 +505,14 @@
     var before = snapshot();
     var message;
     if (f.fix.row && f.row && state.indicators[f.row - 1]) {
-      state.indicators[f.row - 1] = normaliseRow(f.fix.row);
+      var old = state.indicators[f.row - 1];
+      var fixed = normaliseRow(f.fix.row);
+      RESULT_FIELDS.forEach(function (k) { if (old[k] !== undefined) { fixed[k] = old[k]; } });  // figures typed in section 5 stay
+      state.indicators[f.row - 1] = fixed;
       message = "已采用建议（第 " + f.row + " 行）：" + f.fix.message;
+      if (!fixed.value) {  // the library knows the operator and unit, not this project's number
+        message = "已补全第 " + f.row + " 行的指标性质和计量单位；请在“指标值”中填写数字" + (fixed.unit ? "（单位：" + fixed.unit + "）" : "");
+      }
       changed(true);
       renderRows('tr[data-index="' + (f.row - 1) + '"] [data-field="value"]');
     } else if (f.fix.row) {
