@@ -317,6 +317,6 @@ def describe(raw) -> str:
     if isinstance(rule, Bands):
         return "分档计分：" + "；".join(f"{b.label} 得分值的 {_plain(round(b.share * 100, 2))}%" for b in rule.bands)
     if isinstance(rule, Deduction):
-        per = f"{_plain(rule.per)} 分" if rule.per is not None else f"分值的 {_plain(round(rule.per_share * 100, 2))}%"
-        return f"扣分：{('按' + rule.counts + '，') if rule.counts else ''}每项扣 {per}，扣完为止"
+        per = f" {_plain(rule.per)} 分" if rule.per is not None else f"分值的 {_plain(round(rule.per_share * 100, 2))}%"
+        return f"扣分：{('按' + rule.counts + '，') if rule.counts else ''}每项扣{per}，扣完为止"
     return "评价人评定：填得分、得分比例或等级（优/良/中/差，达成/部分达成/未达成）"
