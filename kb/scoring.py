@@ -21,6 +21,8 @@ from kb.systems import SystemNode, SystemTree
 CENT = Decimal("0.01")
 WEAKEST = 5
 MAX_LISTED = 8  # leaves named in one message before "等N项"
+# No indicator value comes near this; beyond it Decimal's 28 digits could not hold a score to the cent.
+LARGEST = Decimal("1e15")
 
 
 class ValueProblem(ValueError):
@@ -63,8 +65,8 @@ def parse_number(raw) -> Decimal:
             value = Decimal(text)
         except InvalidOperation:
             raise ValueProblem(f"应为数字（如 95 或 95%），现为“{_shown(raw)}”") from None
-    if not value.is_finite():
-        raise ValueProblem(f"应为有限的数，现为“{_shown(raw)}”")
+    if not value.is_finite() or abs(value) > LARGEST:
+        raise ValueProblem(f"应为不超过 10 的 15 次方的有限数值，现为“{_shown(raw)}”")
     return value
 
 

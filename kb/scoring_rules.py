@@ -69,8 +69,8 @@ def rule_number(raw, what: str) -> Decimal:
             raise RuleError(f"{what}应为数字或分数（如 0.5、1/3），现为“{raw}”") from None
     else:
         raise RuleError(f"{what}应为数字")
-    if not value.is_finite():
-        raise RuleError(f"{what}应为有限的数")
+    if not value.is_finite() or abs(value) > Decimal("1e15"):  # as kb.scoring.LARGEST: scores stay exact to the cent
+        raise RuleError(f"{what}应为不超过 10 的 15 次方的有限数值")
     return value
 
 

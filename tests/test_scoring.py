@@ -346,3 +346,9 @@ def test_bad_input_saves_no_round(seeded_db):
     assert "草稿不能用于评分" in draft.value.message
     seeded_db.rollback()
     assert _rounds(seeded_db) == 0
+
+
+def test_numbers_beyond_any_indicator_are_refused_not_overflowed():
+    assert "10 的 15 次方" in refused({"kind": "proportional", "target": 100}, "1e999999", 3)
+    assert "现为“NaN”" in refused({"kind": "judged"}, "NaN", 3)
+    assert "10 的 15 次方" in node_problems({"kind": "ceiling", "target": "1e30"})
