@@ -19,6 +19,7 @@ OPEN_POSTS = {
     ("POST", "/api/v1/suggest"),
     ("POST", "/api/v1/targets/check"),
     ("POST", "/api/v1/quotas/estimate"),
+    ("POST", "/api/v1/systems/<code>/score"),  # scope suggest, as the target check (it also keeps the round)
     ("POST", "/reconcile"),
 }
 
