@@ -304,9 +304,9 @@ def restore_command(file: Path) -> None:
 
 # --- commands that live in their own modules -----------------------------------------
 # Each module has `register(cli)`.
-from api import cli_admin, cli_cases, cli_import, cli_search, cli_targets  # noqa: E402
+from api import cli_admin, cli_cases, cli_import, cli_search, cli_systems, cli_targets  # noqa: E402
 
-for _module in (cli_search, cli_targets, cli_admin, cli_import, cli_cases):
+for _module in (cli_search, cli_targets, cli_admin, cli_import, cli_cases, cli_systems):
     _module.register(cli)
 
 

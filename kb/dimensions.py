@@ -28,6 +28,8 @@ class Dimensions:
     value_bases: tuple[str, ...]
     qualitative_values: tuple[str, ...]
     grades: tuple[tuple[str, int, str], ...]  # (grade, min score, meaning)
+    evaluation_grades: tuple[tuple[str, float], ...]  # (grade, min total out of 100) of a scored unit
+    judged_shares: tuple[tuple[str, str], ...]  # (word, share of a judged leaf's points, as decimal text)
     raw: dict
 
     @property
@@ -61,5 +63,8 @@ def dimensions() -> Dimensions:
         value_bases=tuple(b["name"] for b in raw["value_bases"]),
         qualitative_values=tuple(raw["qualitative_values"]),
         grades=tuple((b["grade"], int(b["min"]), b["meaning"]) for b in raw["grades"]["bands"]),
+        evaluation_grades=tuple((b["grade"], float(b["min"])) for b in raw["evaluation"]["grades"]),
+        # kept as text: kb.scoring computes in Decimal, and str(0.8) is exactly "0.8"
+        judged_shares=tuple((word, str(share)) for word, share in raw["evaluation"]["judged"]["shares"].items()),
         raw=raw,
     )

@@ -1,12 +1,12 @@
 """The checks a draft must pass before it can be published (DESIGN §4)."""
 from __future__ import annotations
 
-
 from sqlmodel import Session
 
 from kb import integrity
 from kb.errors import Problem
 from kb.library import KIND_NAMES, KINDS, draft_records
+from kb.scoring_rules import RuleError, parse_rule
 
 WEIGHT_TOLERANCE = 1e-6
 SOURCED = ("indicator", "quota", "system", "case")
@@ -27,6 +27,7 @@ def check_draft(session: Session) -> list[Problem]:
     problems += required_fields(records)
     problems += specific_have_scope(records["indicator"])
     problems += system_weights(records["system"])
+    problems += system_rules(records["system"])
     problems += codes_and_references(records)
     problems += content_errors(records["indicator"])
     return problems
@@ -75,6 +76,31 @@ def _weights(system, nodes: list[dict], expected: float, path: str) -> list[Prob
         if n.get("children"):
             problems += _weights(system, n["children"], float(n.get("weight") or 0), f"{path} / {n.get('name')}")
     return problems
+
+
+def system_rules(systems) -> list[Problem]:
+    """Every structured scoring rule is complete and valid, and sits on a leaf: a round scored
+    with a published version must never meet a rule it cannot apply."""
+    problems = []
+    for s in systems:
+        for node in _all_nodes(s.nodes):
+            if node.get("rule") is None:
+                continue
+            where = f"指标体系“{s.code}”中“{node.get('indicator') or node.get('name')}”"
+            if not node.get("indicator"):
+                problems.append(Problem(f"{where}是分组，不能有计分规则", "计分规则"))
+                continue
+            try:
+                parse_rule(node["rule"])
+            except RuleError as exc:
+                problems.append(Problem(f"{where}的计分规则有误：{exc.message}", "计分规则"))
+    return problems
+
+
+def _all_nodes(nodes: list[dict]):
+    for n in nodes:
+        yield n
+        yield from _all_nodes(n.get("children") or [])
 
 
 def system_leaves(nodes: list[dict]):

@@ -345,3 +345,18 @@ class Job(SQLModel, table=True):
     finished_at: Optional[datetime] = None
     host: str = Field(default="", max_length=120)
     pid: Optional[int] = None
+
+
+# --- evaluation rounds: units scored with an indicator system ------------------------------
+
+class EvaluationRound(SQLModel, table=True):
+    """One scoring of several units (e.g. 12 hospitals) with a system as a published version
+    had it. The input is kept as given, so the round can be scored again and must agree."""
+    __tablename__ = "evaluation_round"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    system_code: str = Field(max_length=40, index=True)
+    version_label: str = Field(max_length=32)  # never "current": the label it resolved to
+    created_by: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    units: list[dict] = _json_list()  # [{name, values}] as given
+    results: dict = _json_dict()  # kb.scoring.RoundScores.to_dict()

@@ -7,6 +7,7 @@ import re
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from kb.dimensions import dimensions
+from kb.scoring_rules import RuleError, parse_rule
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{1,39}$")
 SECTOR_CODE_RE = re.compile(r"^\d{3}(\d{2}(\d{2})?)?$")
@@ -119,12 +120,20 @@ class SystemNodeSchema(Base):
     name = fields.String(load_default="")
     indicator = fields.String(load_default=None, allow_none=True)
     weight = fields.Float(required=True, validate=validate.Range(min=0, max=100))
-    scoring_rule = fields.String(load_default="")
+    scoring_rule = fields.String(load_default="")  # the rule in words, shown as written
+    rule = fields.Dict(allow_none=True)  # the rule structured (kb.scoring_rules); absent on most nodes, so no default
     note = fields.String(load_default="")
     children = fields.List(fields.Nested(lambda: SystemNodeSchema()), load_default=list)
 
     @validates_schema
     def _leaf_or_group(self, data, **kwargs):
+        if data.get("rule") is not None:
+            if not data.get("indicator"):
+                raise ValidationError("计分规则只能写在引用指标的叶节点上", "rule")
+            try:
+                parse_rule(data["rule"])
+            except RuleError as exc:
+                raise ValidationError(exc.message, "rule") from None
         if data.get("indicator"):
             if data.get("children"):
                 raise ValidationError("引用指标的叶节点不能再有下级", "children")

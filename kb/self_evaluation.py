@@ -31,10 +31,10 @@ def weights(has_cost: bool) -> dict[str, float]:
 
 
 def grade_of(total: float) -> str:
-    for band in dimensions().raw["self_evaluation"]["grades"]:
-        if total >= band["min"]:
-            return band["grade"]
-    return dimensions().raw["self_evaluation"]["grades"][-1]["grade"]
+    for name, minimum in dimensions().evaluation_grades:
+        if total >= minimum:
+            return name
+    return dimensions().evaluation_grades[-1][0]
 
 
 @dataclass

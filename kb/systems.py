@@ -20,7 +20,8 @@ class SystemNode:
     level1: str | None = None
     level2: str | None = None
     unit: str | None = None
-    scoring_rule: str = ""
+    scoring_rule: str = ""  # the rule in words, for people
+    rule: dict | None = None  # the same rule structured, for kb.scoring (kb.scoring_rules says what it may hold)
     note: str = ""
     children: list["SystemNode"] = field(default_factory=list)
 
@@ -76,6 +77,7 @@ def _node(raw: dict, indicators: dict) -> SystemNode:
         level2=ind.level2 if ind else None,
         unit=ind.unit if ind else None,
         scoring_rule=raw.get("scoring_rule") or (ind.scoring_rule if ind else "") or "",
+        rule=raw.get("rule") or None,
         note=raw.get("note") or "",
         children=[_node(child, indicators) for child in raw.get("children") or []],
     )

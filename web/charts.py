@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from kb.numerals import fmt
+
 
 @dataclass(frozen=True)
 class BarRow:
     label: str
-    value: int
-    target: int
+    value: float  # counts in the plan's charts, scores (82.67) in a round's
+    target: float
     y: float
     width: float  # of the value's bar
     target_x: float | None  # where the target mark goes
@@ -19,7 +21,7 @@ class BarRow:
 
     @property
     def text(self) -> str:
-        return f"{self.value} / {self.target}" if self.target else str(self.value)
+        return f"{fmt(self.value)} / {fmt(self.target)}" if self.target else fmt(self.value)
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def nice_max(value: float) -> int:
     return int(10 * power)
 
 
-def bar_chart(title: str, items: list[tuple[str, int, int]], width: int = 760, left: int = 220,
+def bar_chart(title: str, items: list[tuple[str, float, float]], width: int = 760, left: int = 220,
               row: int = 28, bar: int = 16) -> BarChart:
     """items: (label, value, target); a target of 0 means none."""
     plot = width - left - 90  # room on the right for "value / target"

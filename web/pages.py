@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, render_template, request
 
 from api.db import get_session, require_schema
-from kb import versions
+from kb import rounds, versions
 from kb.errors import KbError
+from kb.scoring_rules import describe as describe_rule
 from kb.gates import system_leaves
 from web.errors import error_response, init_blueprint as init_errors
 from web.security import protect_blueprint
@@ -122,4 +123,5 @@ def system(code: str):
     session = get_session()
     item = versions.record(session, "system", code, version)
     names = {i.code: i for i in versions.records(session, "indicator", version)}
-    return render_template("system.html", system=item, indicators=names, version=version)
+    return render_template("system.html", system=item, indicators=names, version=version,
+                           rounds=rounds.list_rounds(session, code, limit=20), describe_rule=describe_rule)

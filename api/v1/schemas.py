@@ -145,6 +145,7 @@ class SystemNodeOutSchema(Schema):
     level2 = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
     scoring_rule = fields.String()
+    rule = fields.Dict(allow_none=True, metadata={"description": "结构化计分规则 {kind, …}：proportional、ceiling、bands、deduction、judged"})
     note = fields.String()
     children = fields.List(fields.Nested(lambda: SystemNodeOutSchema()))
 
@@ -159,6 +160,71 @@ class SystemTreeSchema(Schema):
     source = fields.Dict()
     total_weight = fields.Float()
     nodes = fields.List(fields.Nested(SystemNodeOutSchema), required=True)
+
+
+# --- scoring units with a system (evaluation rounds) ----------------------------------------
+
+class UnitValuesSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "单位名称（一轮内不重复）"})
+    values = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True, metadata={
+        "description": "指标编码或名称 → 值（\"95%\"、95、\"优\"）；按各单位年度目标计分的指标写 "
+                       "{\"actual\": 完成值, \"target\": 目标值}，或另加键“编码 目标值”"})
+
+
+class ScoreRequestSchema(Schema):
+    units = fields.List(fields.Nested(UnitValuesSchema), required=True)
+
+
+class WeakLeafSchema(Schema):
+    name = fields.String(required=True)
+    indicator = fields.String(required=True)
+    score = fields.Float(required=True)
+    max = fields.Float(required=True)
+    lost = fields.Float(required=True)
+
+
+class LeafScoreSchema(Schema):
+    indicator = fields.String(required=True)
+    name = fields.String(required=True)
+    level1 = fields.String(required=True)
+    score = fields.Float(required=True)
+    max = fields.Float(required=True)
+    reason = fields.String(required=True)
+
+
+class UnitScoreSchema(Schema):
+    name = fields.String(required=True)
+    total = fields.Float(required=True)
+    rank = fields.Integer(required=True, metadata={"description": "1 为最好；总分相同的并列"})
+    grade = fields.String(required=True, metadata={"enum": ["优", "良", "中", "差"]})
+    by_level1 = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    weakest = fields.List(fields.Nested(WeakLeafSchema), required=True, metadata={"description": "失分最多的（至多5项）指标"})
+    leaves = fields.List(fields.Nested(LeafScoreSchema), required=True)
+
+
+class RoundSchema(Schema):
+    round = fields.Integer(required=True, metadata={"description": "评分轮次编号"})
+    system = fields.String(required=True)
+    system_name = fields.String()
+    version = fields.String(required=True, metadata={"description": "评分所依据的已发布版本"})
+    max_total = fields.Float()
+    level1 = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={"description": "一级指标 → 分值"})
+    units = fields.List(fields.Nested(UnitScoreSchema), required=True)
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class RoundSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    version = fields.String(required=True)
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    units = fields.Integer(metadata={"description": "单位数"})
+
+
+class RoundListSchema(Schema):
+    system = fields.String(required=True)
+    rounds = fields.List(fields.Nested(RoundSummarySchema), required=True)
 
 
 # --- taxonomy ----------------------------------------------------------------------------
