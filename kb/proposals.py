@@ -111,16 +111,43 @@ def pending_count(session: Session) -> int:
 
 # --- deciding ---------------------------------------------------------------------------
 
-def indicator_draft(request: ChangeRequest, code: str = "") -> dict:
-    """A starting point for the indicator the curator makes of a proposal."""
+def _resolve(session: Session | None, kind: str, text: str) -> str | None:
+    """A department or project type a unit typed (its code or name, 类 optional) → its code in the draft."""
+    text = (text or "").strip()
+    if not text or session is None:
+        return None
+    for r in library.draft_records(session, kind):
+        if text in (r.code, r.name) or text.removesuffix("类") == r.name.removesuffix("类"):
+            return r.code
+    return None
+
+
+def indicator_draft(request: ChangeRequest, code: str = "", session: Session | None = None) -> dict:
+    """A starting point for the indicator the curator makes of a proposal: every field the unit proposed is
+    carried over (its value as a 计划标准 reference value; its department and project type where the library
+    knows them, otherwise named in the note)."""
     data = request.data or {}
     note = f"来自预算单位提议（#{request.id}{'，' + request.proposer if request.proposer else ''}）"
     if data.get("reason"):
         note += f"：{data['reason']}"
+    department = _resolve(session, "department", data.get("department", ""))
+    project_type = _resolve(session, "project_type", data.get("project_type", ""))
+    unknown = [f"{label}“{data[key]}”" for key, label, found in (("department", "部门", department),
+                                                                ("project_type", "项目类别", project_type))
+               if data.get(key) and not found]
+    if unknown:
+        note += "；提议的" + "、".join(unknown) + "不在库中"
+    if data.get("project"):
+        note += f"；提议项目：{data['project']}"
+    values = []
+    if data.get("value"):
+        values.append({"value": data["value"], "basis": "计划标准",
+                       "note": f"提议单位建议值{('（' + data['project'] + '）') if data.get('project') else ''}"[:300]})
     return {
         "code": code, "kind": "specific", "level1": data.get("level1", ""), "level2": data.get("level2", ""),
         "name": request.name, "definition": data.get("definition", ""), "unit": data.get("unit", ""), "direction": "none",
-        "sectors": [request.sector] if request.sector else [], "status": "candidate",
+        "sectors": [request.sector] if request.sector else [], "departments": [department] if department else [],
+        "project_types": [project_type] if project_type else [], "reference_values": values, "status": "candidate",
         "source": {"document": f"预算单位提议（{request.proposer or '未署名'}）"}, "provenance": "local",
         "certainty": "uncertain", "note": note[:4000],
     }

@@ -584,3 +584,30 @@ def test_login_cookie_is_secure_when_served_over_https(app, database_url, tmp_pa
     cookie = login(https_app.test_client()).headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
     https_app.extensions["zhibiao.engine"].dispose()
+
+
+def test_accepting_a_proposal_carries_every_field_the_unit_gave(cur, web_app):
+    form = {"name": "日间手术患者满意度", "sector": "21002", "level1": "满意度指标", "level2": "服务对象满意度指标",
+            "unit": "%", "value": "≥90", "department": "市级综合医院", "project_type": "培训",
+            "project": "日间手术中心建设", "proposer": "市第一人民医院", "reason": "新开日间手术中心"}
+    assert web_app.test_client().post("/propose", data=form).status_code == 302
+    odd = {**form, "name": "日间手术当日出院率", "department": "市卫健委下属某中心", "project_type": "奇怪类别"}
+    assert web_app.test_client().post("/propose", data=odd).status_code == 302
+    with db(web_app) as s:
+        first, second = s.execute(select(ChangeRequest).order_by(ChangeRequest.id)).scalars().all()
+    page = html(cur.get(f"/curator/proposals/{first.id}"))
+    # the acceptance form starts from everything proposed: department and type resolved, the value kept
+    assert "D-HOSP-GEN" in page and "PT-PX" in page and "≥90" in page and "提议单位建议值（日间手术中心建设）" in page
+    from kb.proposals import indicator_draft
+    from web.curator_forms import form_state, indicator_form
+
+    with db(web_app) as s:
+        draft = indicator_draft(first, "TY-21002-0009", s)
+        unknown = indicator_draft(second, "TY-21002-0010", s)
+    assert unknown["departments"] == [] and "提议的部门“市卫健委下属某中心”、项目类别“奇怪类别”不在库中" in unknown["note"]
+    resp = cur.post(f"/curator/proposals/{first.id}/accept", data=form_state(indicator_form(draft)))
+    assert resp.status_code == 302
+    made = draft_indicator(web_app, "TY-21002-0009")
+    assert (made.departments, made.project_types, made.unit) == (["D-HOSP-GEN"], ["PT-PX"], "%")
+    assert made.reference_values[0]["value"] == "≥90" and made.reference_values[0]["basis"] == "计划标准"
+    assert (made.level1, made.level2) == ("满意度指标", "服务对象满意度指标")

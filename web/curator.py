@@ -32,7 +32,7 @@ ACTION_NAMES = {"create": "新建", "update": "修改", "retire": "停用/替代
 OTHER_KIND_NAMES = {"version": "版本", "milestone": "里程碑", "plan_year": "规划年度"}  # kinds of change-log entries
 NAV = [
     ("curator.home", "概览"), ("curator.draft", "草稿指标"), ("curator.duplicates", "重复指标"),
-    ("curator.proposals", "单位提议"), ("curator.cases", "案例库"), ("curator.import_form", "导入"), ("curator.export_form", "导出"),
+    ("curator.proposals", "单位提议"), ("curator.cases", "案例库"), ("curator.systems", "指标体系"), ("curator.import_form", "导入"), ("curator.export_form", "导出"),
     ("curator.publish_form", "发布"), ("curator.diff", "版本比较"), ("curator.changes", "修改记录"),
     ("curator.plan", "三年规划"), ("curator.dashboard", "规划进度"),
 ]
@@ -170,4 +170,5 @@ def _current_or_none(session):
 
 
 # The routes of the workspace, each module adding to `bp`.
-from web import curator_cases, curator_draft, curator_import, curator_plan, curator_proposals, curator_versions  # noqa: E402,F401
+from web import (curator_cases, curator_draft, curator_import, curator_plan, curator_proposals,  # noqa: E402,F401
+                 curator_systems, curator_versions)

@@ -33,7 +33,7 @@ def _render(session, row, form, status=200, **extra):
 def proposal(request_id: int):
     session = get_session()
     row = proposals.get_request(session, request_id)
-    return _render(session, row, indicator_form(proposals.indicator_draft(row, suggested_code(row))))
+    return _render(session, row, indicator_form(proposals.indicator_draft(row, suggested_code(row), session)))
 
 
 @bp.route("/proposals/<int:request_id>/accept", methods=["POST"])
@@ -62,7 +62,7 @@ def reject_proposal(request_id: int):
         ids = proposals.reject(session, request_id, user=actor(), note=request.form.get("note", ""))
     except KbError as exc:
         session.rollback()
-        return _render(session, row, indicator_form(proposals.indicator_draft(row, suggested_code(row))), exc.status,
+        return _render(session, row, indicator_form(proposals.indicator_draft(row, suggested_code(row), session)), exc.status,
                        reject_message=exc.message, reject_note=request.form.get("note", ""))
     flash(f"已不予采纳“{row.name}”（处理了 {len(ids)} 条相同提议）", "success")
     return redirect(url_for("curator.proposals"))

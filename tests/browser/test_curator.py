@@ -154,3 +154,35 @@ def test_large_upload_shows_its_progress(page, live_server, curator_account, tmp
                                                    "uploadThroughput": -1})
     page.wait_for_selector("text=确认导入草稿", timeout=60000)
     assert "HY-BIG-0001" in page.inner_text("main")
+
+
+def test_curator_edits_scoring_rules_of_the_hospital_system(page, live_server, curator_account):
+    """A curator changes one leaf's rule, mistypes another, reads the error with the input kept, fixes it,
+    then clears a third back to 评价人评定: three saves in a row, each shown in words under its box."""
+    page.goto(f"{live_server}/curator/login")
+    page.fill("input[name=name]", NAME)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("nav.curator-nav >> text=指标体系")
+    page.click("text=公立医院整体支出绩效评价指标体系")
+    leaf = lambda code: page.locator(f'tr[data-leaf="{code}"]')  # noqa: E731
+    assert page.locator("tr[data-leaf]").count() == 47
+
+    leaf("GX-BM-003").locator("textarea").fill('{"kind": "ceiling", "target": 100, "per_point": 0.5}')
+    page.click("text=保存计分规则")
+    page.wait_for_selector(".flash, .success, [role=status]")
+    assert "每超出1扣 0.5 分" in leaf("GX-BM-003").inner_text()
+
+    leaf("GX-BM-004").locator("textarea").fill('{"kind": "ceiling", "target": 0, "per_point": }')
+    page.click("text=保存计分规则")
+    assert "计分规则应为 JSON 对象" in page.inner_text("main")
+    assert leaf("GX-BM-004").locator("textarea").input_value() == '{"kind": "ceiling", "target": 0, "per_point": }'
+    leaf("GX-BM-004").locator("textarea").fill('{"kind": "ceiling", "target": 0, "per_point": 0.2}')
+    page.click("text=保存计分规则")
+    assert "每超出1扣 0.2 分" in leaf("GX-BM-004").inner_text()
+    assert "每超出1扣 0.5 分" in leaf("GX-BM-003").inner_text()  # the first change is still there
+
+    leaf("YYCW-022").locator("textarea").fill("")
+    page.click("text=保存计分规则")
+    assert "评价人评定" in leaf("YYCW-022").inner_text()
+    screenshot(page, "curator-system-rules")

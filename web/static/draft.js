@@ -443,7 +443,12 @@
     // each check replaces what an earlier one said, in the table box and in every row
     tableBox.textContent = "";
     tbody.querySelectorAll("[data-row-findings]").forEach(function (cell) { cell.textContent = ""; });
-    if (!lastCheck || lastCheck.layout !== layout) { findings = []; return; }
+    if (!lastCheck || lastCheck.layout !== layout) {
+      // rows moved, came or went since the last check: its findings and its badge no longer fit
+      findings = [];
+      if (lastCheck) { summary.textContent = ""; summary.appendChild(el("span", { "class": "muted", "data-checking": "", text: "正在重新审核…" })); }
+      return;
+    }
     findings = lastCheck.result.findings || [];
     var counts = { error: 0, warning: 0 };
     findings.forEach(function (f, k) {
