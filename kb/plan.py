@@ -44,8 +44,9 @@ def milestones(session: Session, year: int | None = None) -> list[Milestone]:
 class MilestoneProgress:
     milestone: Milestone
     scope: str  # what is counted, in words
-    actual: int
+    actual: int  # this milestone's share of what its scope holds (kb.plan.allocate)
     overdue: bool
+    held: int = 0  # what the scope holds in all, shared by the milestones of that scope
 
     @property
     def ratio(self) -> float:
@@ -84,21 +85,21 @@ class PlanProgress:
     proposals: list[tuple[str, str, int]] = field(default_factory=list)  # (sector, name, times proposed)
 
 
-def count_for(milestone: Milestone, indicators, quotas, other_sectors: set[str]) -> tuple[int, str]:
-    """How many live records a milestone's scope holds, and what was counted."""
+def in_scope(milestone: Milestone, indicators, quotas, other_sectors: set[str]) -> tuple[list, str]:
+    """The live records a milestone's scope holds, and what is counted, in words."""
     if milestone.measure == "task":
-        return 0, "工作任务（不计数）"
+        return [], "工作任务（不计数）"
     if milestone.measure == "quota":
         live = [q for q in quotas if q.status == "current"]
         if milestone.sector:
             live = [q for q in live if any(s.startswith(milestone.sector) for s in q.sectors)]
-        return len(live), "现行支出标准"
+        return live, "现行支出标准"
     live = [i for i in indicators if i.status not in ("retired", "superseded")]
     if milestone.measure == "common":
         live = [i for i in live if i.kind == "common"]
         if milestone.project_type:
-            return sum(1 for i in live if milestone.project_type in i.project_types), f"项目类别 {milestone.project_type} 的共性指标"
-        return len(live), "共性指标"
+            return [i for i in live if milestone.project_type in i.project_types], f"项目类别 {milestone.project_type} 的共性指标"
+        return live, "共性指标"
     live = [i for i in live if i.kind == "specific"]
     if milestone.sector:
         live = [i for i in live if any(s.startswith(milestone.sector) for s in i.sectors)]
@@ -108,14 +109,59 @@ def count_for(milestone: Milestone, indicators, quotas, other_sectors: set[str])
     else:
         # "其余行业": specific indicators of sectors no other milestone names
         live = [i for i in live if not any(s.startswith(o) for s in i.sectors for o in other_sectors)]
-        return len(live), "其余行业的个性指标"
+        return live, "其余行业的个性指标"
     if milestone.department:
         live = [i for i in live if milestone.department in i.departments]
         scope += f"（部门 {milestone.department}）"
     if milestone.project_type:
         live = [i for i in live if milestone.project_type in i.project_types]
         scope += f"（项目类别 {milestone.project_type}）"
+    return live, scope
+
+
+def count_for(milestone: Milestone, indicators, quotas, other_sectors: set[str]) -> tuple[int, str]:
+    """How many live records a milestone's scope holds (before milestones share them out), and what was counted."""
+    live, scope = in_scope(milestone, indicators, quotas, other_sectors)
     return len(live), scope
+
+
+def scope_of(m: Milestone) -> tuple:
+    return (m.measure, m.sector or "", m.department or "", m.project_type or "")
+
+
+def _specificity(m: Milestone) -> tuple[int, int]:
+    """Narrower scopes first: a department or project type, then the longer sector code."""
+    return (1 if (m.department or m.project_type) else 0, len(m.sector or ""))
+
+
+def allocate(plan: list[Milestone], indicators, quotas, other_sectors: set[str]) -> dict[str, tuple[int, int, str]]:
+    """Milestone code → (what it counts, what its scope holds in all, the scope in words), each record counted once.
+
+    A record in the scope of several milestones goes to the narrowest (21003 before 210, a project type before
+    all common indicators), on a tie to the earliest. Milestones of one scope share what it holds: the earliest
+    is filled up to its target first, then the next (any surplus stays with the last), so three milestones of
+    the common indicators no longer each count the same 177."""
+    ordered = sorted(plan, key=lambda m: (m.year, m.code))
+    holds = {m.code: in_scope(m, indicators, quotas, other_sectors) for m in ordered}
+    owner: dict[tuple[str, str], tuple] = {}  # (kind of record, code) → the scope that counts it
+    for m in sorted(ordered, key=lambda m: (_specificity(m), -m.year), reverse=True):
+        kind = "quota" if m.measure == "quota" else "indicator"
+        for record in holds[m.code][0]:
+            owner.setdefault((kind, record.code), scope_of(m))
+    owned: dict[tuple, int] = {}
+    for scope in owner.values():
+        owned[scope] = owned.get(scope, 0) + 1
+    result = {}
+    by_scope: dict[tuple, list[Milestone]] = {}
+    for m in ordered:
+        by_scope.setdefault(scope_of(m), []).append(m)
+    for scope, group in by_scope.items():
+        left = owned.get(scope, 0)
+        for k, m in enumerate(group):
+            share = left if k == len(group) - 1 else min(left, m.target_count)
+            left -= share
+            result[m.code] = (share, owned.get(scope, 0), holds[m.code][1])
+    return result
 
 
 def progress(session: Session, version, today: date | None = None) -> PlanProgress:
@@ -124,14 +170,16 @@ def progress(session: Session, version, today: date | None = None) -> PlanProgre
     today = today or date.today()
     indicators = versions.records(session, "indicator", version)
     quotas = versions.records(session, "quota", version)
-    named_sectors = {m.sector for m in milestones(session) if m.sector}
+    plan = milestones(session)
+    named_sectors = {m.sector for m in plan if m.sector}
+    counted = allocate(plan, indicators, quotas, named_sectors)
     years = []
     for y in plan_years(session):
         rows = []
         for m in milestones(session, y.year):
-            actual, scope = count_for(m, indicators, quotas, named_sectors)
+            actual, held, scope = counted[m.code]
             overdue = bool(m.due_date and m.due_date < today and actual < m.target_count)
-            rows.append(MilestoneProgress(m, scope, actual, overdue))
+            rows.append(MilestoneProgress(m, scope, actual, overdue, held))
         years.append(YearProgress(y.year, y.theme, rows))
     specific = [i for i in indicators if i.kind == "specific" and i.status not in ("retired", "superseded")]
     sector_counts = Counter(top for i in specific for top in {s[:3] for s in i.sectors})

@@ -65,8 +65,8 @@ def specific_coverage(progress: PlanProgress, names: dict[str, str]) -> list[Sco
                 continue
             key = scope_key(m)
             label = names.get(key, key) if key else OTHER_SECTORS
-            row = rows.setdefault(key, ScopeCoverage(key, label, mp.actual))
-            row.actual = max(row.actual, mp.actual)
+            row = rows.setdefault(key, ScopeCoverage(key, label, mp.held))
+            row.actual = max(row.actual, mp.held)
             cell = row.years.setdefault(year.year, Cell())
             cell.target += m.target_count
     for row in rows.values():

@@ -268,6 +268,37 @@ def test_stale_edit_is_a_conflict_that_keeps_the_input(cur, web_app):
     assert draft_indicator(web_app, "T-002").name == "我的改名"
 
 
+def test_two_curators_editing_at_once_lose_nothing(cur, web_app):
+    """Curator A opens T-003; B changes its unit and name; A, from the page A opened, changes the definition and
+    the name. A's save is refused (409): B's unit comes in by itself, A's definition stays, and the name, changed
+    by both, is A's to choose; A takes B's name and saves."""
+    import html as htmllib
+
+    page = html(cur.get("/curator/draft/T-003"))
+    base = htmllib.unescape(hidden(page, "base"))
+    a_form = {**edit_form(web_app, "T-003"), "base": base}
+    other = web_app.test_client()
+    make_user(web_app, "李四", "curator")
+    assert login(other, "李四").status_code == 302
+    assert other.post("/curator/draft/T-003", data=edit_form(web_app, "T-003", unit="人次（B）", name="B的名称")).status_code == 302
+
+    mine = {**a_form, "definition": "A写的解释", "name": "A的名称"}
+    resp = cur.post("/curator/draft/T-003", data=mine)
+    assert resp.status_code == 409
+    page = html(resp)
+    assert "计量单位" in page and "已采用对方的内容" in page  # B's unit, taken
+    assert 'value="人次（B）"' in page and "A写的解释" in page  # merged form: their unit, my definition
+    conflicts = re.findall(r'data-conflict-field="([^"]+)"', page)
+    assert conflicts == ["name"]  # only the field both changed; nothing unchanged is flagged
+    assert "document:" not in page and "doc_number" not in page.split("data-conflict")[1].split("</div>")[0]
+    assert '<input value="T-003" disabled>' in page  # the code box is not blank
+    again = {**a_form, "definition": "A写的解释", "name": "A的名称", "unit": "人次（B）",
+             "revision": hidden(page, "revision"), "base": htmllib.unescape(hidden(page, "base")), "keep-name": "theirs"}
+    assert cur.post("/curator/draft/T-003", data=again).status_code == 302
+    saved = draft_indicator(web_app, "T-003")
+    assert (saved.name, saved.unit, saved.definition) == ("B的名称", "人次（B）", "A写的解释")
+
+
 def test_invalid_edit_shows_the_problem_and_changes_nothing(cur, web_app):
     resp = cur.post("/curator/draft/T-003", data=edit_form(web_app, "T-003", level2="没有这个二级"))
     assert resp.status_code == 422 and "不是“产出指标”下的二级指标" in html(resp)

@@ -2,6 +2,7 @@
 forms (revision-checked saves), retiring or superseding, duplicates and merging."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
@@ -12,11 +13,13 @@ from kb import curation, library, untrusted
 from kb.dimensions import dimensions
 from kb.errors import Conflict, InvalidInput, KbError
 from kb.gates import system_leaves
+from kb.merge import Merge, three_way
 from kb.schemas import CERTAINTIES, DIRECTIONS, KINDS, PROVENANCES, STATUSES
 from web.curator import actor, bp
-from web.curator_forms import form_state, indicator_form, indicator_from_form, revision_field
+from web.curator_forms import form_label, form_state, indicator_form, indicator_from_form, revision_field
 
 PAGE_SIZE = 50
+MAX_BASE_CHARS = 200_000  # the hidden copy of the form an edit started from
 NEW_INDICATOR = {"kind": "specific", "status": "candidate", "provenance": "local", "certainty": "likely", "direction": "none"}
 
 
@@ -69,11 +72,25 @@ def draft():
 
 # --- one indicator ----------------------------------------------------------------------------
 
-def _render_edit(session, code: str, form: dict, revision: int, status: int = 200, **extra):
+def _render_edit(session, code: str, form: dict, revision: int, status: int = 200, base: dict | None = None, **extra):
     return render_template(
         "curator/edit.html", code=code, form=form, revision=revision, options=form_options(session),
-        systems=systems_using(session, code), log=library.change_log(session, code, limit=20), **extra,
+        systems=systems_using(session, code), log=library.change_log(session, code, limit=20),
+        base=json.dumps(base if base is not None else form, ensure_ascii=False), form_label=form_label, **extra,
     ), status
+
+
+def _base_form(raw: str | None) -> dict | None:
+    """The form state the page was rendered with (a hidden field), or None when it is missing or not ours."""
+    if not raw or len(raw) > MAX_BASE_CHARS:
+        return None
+    try:
+        base = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(base, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in base.items()):
+        return None
+    return base
 
 
 @bp.route("/draft/<code>", methods=["GET", "POST"])
@@ -81,23 +98,31 @@ def edit_indicator(code: str):
     session = get_session()
     current = library.draft_record(session, "indicator", code)
     if request.method == "GET":
-        return _render_edit(session, code, indicator_form(current), current.revision)
-    form = form_state(request.form)
+        form = indicator_form(current)
+        return _render_edit(session, code, form, current.revision, base=form)
+    form = {**form_state(request.form), "code": code}
     expected = revision_field(request.form, then="再改")
+    base = _base_form(request.form.get("base"))
+    stored_form = indicator_form(current)
+    for key in form:  # after a conflict the curator chose, field by field, to take the other's value
+        if request.form.get(f"keep-{key}") == "theirs":
+            form[key] = stored_form.get(key, "")
     changes, problems = indicator_from_form(form)
     changes.pop("code", None)
     if problems:
-        return _render_edit(session, code, form, expected, 422, message="有些内容需要修改", problems=problems)
+        return _render_edit(session, code, form, expected, 422, base=base, message="有些内容需要修改", problems=problems)
     try:
         saved = library.update_record(session, "indicator", code, changes, expected, user=actor())
     except Conflict as exc:
         session.rollback()
         stored = library.draft_record(session, "indicator", code)
-        theirs = library.record_data("indicator", stored)
-        mine = {**theirs, **changes}
-        differs = library.field_changes(theirs, mine)
-        # The input stays; the form now carries the stored revision, so saving again overwrites on purpose.
-        return _render_edit(session, code, form, stored.revision, 409, conflict=exc.message, stored=theirs, differs=differs)
+        theirs = indicator_form(stored)
+        # merged against what the form was rendered with: their changes come in, mine stay, and only the fields
+        # we both changed are for the curator to decide; the form now carries the stored revision
+        merge = three_way(base, form, theirs) if base is not None else Merge(form, [], [k for k in form if
+                                                                              (form[k] or "").strip() != (theirs.get(k) or "").strip()])
+        return _render_edit(session, code, merge.merged, stored.revision, 409, base=theirs, conflict=exc.message,
+                            merge=merge, theirs=theirs, mine=form)
     except InvalidInput as exc:
         session.rollback()
         return _render_edit(session, code, form, expected, 422, message=exc.message, problems=exc.problems)

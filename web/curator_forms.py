@@ -131,3 +131,16 @@ def milestone_from_form(form) -> dict:
     data["code"] = data["code"].upper()
     data["target_count"] = data["target_count"] or "0"
     return data
+
+
+SOURCE_LABELS = {"document": "来源文件", "doc_number": "文号", "issuer": "发文机关", "url": "来源链接", "year": "来源年份",
+                 "page": "来源页码"}
+
+
+def form_label(key: str) -> str:
+    """A field of the indicator form in Chinese ("source_doc_number" → 文号)."""
+    from web.pages import FIELD_NAMES
+
+    if key.startswith("source_") and key[7:] in SOURCE_LABELS:
+        return SOURCE_LABELS[key[7:]]
+    return FIELD_NAMES.get(key, key)
