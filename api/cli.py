@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,15 +18,32 @@ from flask.cli import FlaskGroup
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
+from api import cli_text  # noqa: F401  (click's own words in Chinese)
 from api.app import create_app
 from api.db import engine, get_session, require_schema, sqlite_path
 from kb import db as kbdb
 from kb import versions
 from kb.errors import KbError
 
-cli = FlaskGroup(
+class ZhibiaoGroup(FlaskGroup):
+    """FlaskGroup for what it gives (each command runs inside the app, with its configuration), without what
+    it adds for Flask's own command line: the -e/-A/--debug options and the commands extensions register
+    (flask-limiter's limiter, flask-smorest's openapi) are not zhibiao's and stay out of its help."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.params = [p for p in self.params if p.name not in ("env_file", "app", "debug")]
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+    def get_command(self, ctx: click.Context, name: str):
+        return self.commands.get(name)
+
+
+cli = ZhibiaoGroup(
     name="zhibiao",
-    help="预算绩效指标库 zhibiao: the indicator library from the command line.",
+    help="预算绩效指标库 zhibiao 的命令行：初始化与发布、检索、编制与审核目标表、导入导出、备份。各命令加 --help 查看用法。",
     create_app=lambda: create_app(),
     add_default_commands=False,
     add_version_option=False,
@@ -51,6 +69,35 @@ def _version_json(v: versions.VersionRef) -> dict:
     return {"label": v.label, "published_at": v.published_at, "notes": v.notes, "is_current": v.is_current, "counts": v.counts}
 
 
+KIND_NAMES = {"indicator": "指标", "sector": "功能分类", "department": "部门", "project_type": "项目类别", "text": "文本",
+              "system": "指标体系", "quota": "支出标准", "case": "案例"}
+
+
+def _counts_text(counts: dict) -> str:
+    return "，".join(f"{KIND_NAMES.get(k, k)} {n}" for k, n in counts.items())
+
+
+class _Steps:
+    """What a long command is doing, one line per step on stderr with the time it took, so that init (about
+    20 s) and publish do not sit silent; stdout keeps only the result (and with --json only the JSON)."""
+
+    def __init__(self):
+        self.last: float | None = None
+
+    def __call__(self, what: str) -> None:
+        self._close()
+        self.last = time.monotonic()
+        click.echo(f"… {what}", err=True, nl=False)
+
+    def _close(self) -> None:
+        if self.last is not None:
+            click.echo(f"（{time.monotonic() - self.last:.1f} 秒）", err=True)
+
+    def done(self) -> None:
+        self._close()
+        self.last = None
+
+
 # --- init / serve ------------------------------------------------------------------
 
 def _index_hook():
@@ -74,38 +121,50 @@ def _reset_database() -> None:
 
 
 @cli.command("init")
-@click.option("--force", is_flag=True, help="delete the existing library first")
-@click.option("--if-empty", is_flag=True, help="do nothing when a library is already there")
-@click.option("--label", default=None, help="label of the first version (default: YEAR.1)")
+@click.option("--force", is_flag=True, help="先删除现有的指标库（全部数据）")
+@click.option("--if-empty", is_flag=True, help="已有指标库时什么也不做")
+@click.option("--label", default=None, help="第一个版本的标签（默认：当年.1，如 2026.1）")
 @click.option("--from", "source_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="load this library folder instead of the bundled indicators/")
-def init_command(force: bool, if_empty: bool, label: str | None, source_dir: Path | None) -> None:
-    """Create the schema, load indicators/, publish the first version."""
+              help="载入这个文件夹中的指标库，而不是自带的 indicators/")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def init_command(force: bool, if_empty: bool, label: str | None, source_dir: Path | None, as_json: bool) -> None:
+    """初始化：建表，载入 indicators/ 中的指标库，发布第一个版本。"""
     from importers import seed
 
     initialised = kbdb.has_schema(engine()) and versions.current_version_id(get_session()) is not None
     if initialised and not force:
         if if_empty:
-            click.echo("指标库已初始化，跳过。")
+            if as_json:
+                echo_json({"initialised": False, "reason": "指标库已初始化，跳过"})
+            else:
+                click.echo("指标库已初始化，跳过。")
             return
         raise click.ClickException("指标库已初始化；如需重建（将删除全部数据），请加 --force")
     if force:
         get_session().close()
         _reset_database()
+    step = _Steps()
+    step("建表")
     kbdb.upgrade(engine())
     session = get_session()
+    step(f"载入 {source_dir or 'indicators/'}")
     report = seed.load_into(session, source_dir) if source_dir else seed.load_into(session)
     label = label or f"{date.today().year}.1"
+    step(f"发布版本 {label} 并建立检索索引")
     version = versions.publish(session, label, notes="初始化：载入 indicators/ 中的种子指标库", user="init",
                                after_snapshot=_index_hook())
-    click.echo(f"已载入 {report.total('added')} 条记录，发布版本 {version.label}：{version.counts}")
+    step.done()
+    if as_json:
+        echo_json({"initialised": True, "loaded": report.total("added"), "version": _version_json(version)})
+        return
+    click.echo(f"已载入 {report.total('added')} 条记录，发布版本 {version.label}：{_counts_text(version.counts)}")
 
 
 @cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
 def serve_command(host: str, port: int) -> None:
-    """Serve the pages and the API."""
+    """启动网页和接口服务（开发用；生产环境用 make serve）。"""
     from werkzeug.serving import run_simple
 
     require_schema()
@@ -117,18 +176,25 @@ def serve_command(host: str, port: int) -> None:
 
 @cli.command("publish")
 @click.argument("label")
-@click.option("--notes", default="", help="release notes")
-def publish_command(label: str, notes: str) -> None:
-    """Publish the draft as version LABEL (e.g. 2025.1)."""
+@click.option("--notes", default="", help="版本说明")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def publish_command(label: str, notes: str, as_json: bool) -> None:
+    """把草稿发布为版本 LABEL（如 2025.1）：先过发布检查，全部通过才发布。"""
     require_schema()
+    step = _Steps()
+    step(f"检查并发布版本 {label}，建立检索索引")
     version = versions.publish(get_session(), label, notes=notes, user="cli", after_snapshot=_index_hook())
-    click.echo(f"已发布版本 {version.label}：{version.counts}")
+    step.done()
+    if as_json:
+        echo_json(_version_json(version))
+        return
+    click.echo(f"已发布版本 {version.label}：{_counts_text(version.counts)}")
 
 
 @cli.command("versions")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def versions_command(as_json: bool) -> None:
-    """List published versions."""
+    """列出已发布的版本（* 为当前版本）。"""
     require_schema()
     items = versions.list_versions(get_session())
     if as_json:
@@ -142,9 +208,9 @@ def versions_command(as_json: bool) -> None:
 @cli.command("diff")
 @click.argument("a")
 @click.argument("b")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def diff_command(a: str, b: str, as_json: bool) -> None:
-    """Field-level differences from version A to version B ("draft" allowed)."""
+    """比较版本 A 到版本 B 的逐字段差异（可写 draft 表示草稿）。"""
     require_schema()
     session = get_session()
     va, vb = versions.resolve(session, a), versions.resolve(session, b)
@@ -162,9 +228,9 @@ def diff_command(a: str, b: str, as_json: bool) -> None:
 
 @cli.command("history")
 @click.argument("code")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def history_command(code: str, as_json: bool) -> None:
-    """The revisions of one indicator across versions."""
+    """一个指标在各版本中的修订历史。"""
     require_schema()
     entries = versions.history(get_session(), code)
     if as_json:
@@ -180,31 +246,44 @@ def history_command(code: str, as_json: bool) -> None:
 
 @cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), required=True,
-              help="json: the whole library; csv, xlsx: the indicator table (the columns `zhibiao import` reads)")
-@click.option("--version", "label", default=None, help="version label (default: current; 'draft' for the draft)")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
-def export_command(fmt: str, label: str | None, output: Path) -> None:
-    """Export a version: the whole library as JSON, or its indicators as a table."""
+              help="json：整个指标库；csv、xlsx：指标表（zhibiao import 能读回的列）")
+@click.option("--version", "label", default=None, help="版本标签（默认当前版本；draft 为草稿）")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path), required=True,
+              help="写入的文件；- 表示标准输出")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出导出结果（--output - 时不可用）")
+def export_command(fmt: str, label: str | None, output: Path, as_json: bool) -> None:
+    """导出一个版本：整个指标库为 JSON，或其中的指标为表格。--output - 写到标准输出。"""
     require_schema()
     session = get_session()
     version = versions.resolve(session, label)
+    to_stdout = str(output) == "-"
+    if to_stdout and as_json:
+        raise click.UsageError("--output - 把导出内容写到标准输出，不能再加 --json")
     if fmt != "json":
         from importers.writers import export_indicators
 
         exported = export_indicators(session, version, fmt)
-        output.write_bytes(exported.data)
-        click.echo(f"已导出版本 {version.label} 的指标表到 {output}（{exported.count} 条指标）")
+        data, count = exported.data, exported.count
+    else:
+        doc = versions.export_library(session, version)
+        data = json.dumps(doc, ensure_ascii=False, indent=1, default=_json_default).encode("utf-8")
+        count = len(doc["indicators"])
+    if to_stdout:
+        click.get_binary_stream("stdout").write(data)
         return
-    doc = versions.export_library(session, version)
-    output.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
-    click.echo(f"已导出版本 {doc['version']} 到 {output}（{len(doc['indicators'])} 条指标）")
+    output.write_bytes(data)
+    if as_json:
+        echo_json({"version": version.label, "format": fmt, "output": str(output), "indicators": count, "bytes": len(data)})
+        return
+    what = "指标库" if fmt == "json" else "指标表"
+    click.echo(f"已导出版本 {version.label} 的{what}到 {output}（{count} 条指标）")
 
 
 @cli.command("stats")
-@click.option("--version", "label", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--version", "label", default=None, help="版本标签（默认当前版本）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def stats_command(label: str | None, as_json: bool) -> None:
-    """Counts by sector, kind, level1 and provenance."""
+    """统计：按行业、类别、一级指标、来源性质计数，以及案例库。"""
     from kb.stats import library_stats
 
     require_schema()
@@ -228,7 +307,7 @@ def stats_command(label: str | None, as_json: bool) -> None:
 
 @cli.command("lint")
 @click.option("--version", "label", default="draft", show_default=True, help="版本（默认草稿）")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def lint_command(label: str, as_json: bool) -> None:
     """内容检查：指标名称与单位、运算符与方向、维度归属、一指标一度量、同名指标。错误阻止发布。"""
     from kb.lint import lint
@@ -253,12 +332,12 @@ def lint_command(label: str, as_json: bool) -> None:
 
 @cli.command("quota")
 @click.argument("query", default="")
-@click.option("--category", default=None, help="e.g. 会议费, 培训费")
-@click.option("--version", "label", default=None)
-@click.option("--all", "include_old", is_flag=True, help="include superseded and repealed standards")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--category", default=None, help="类别，如 会议费、培训费")
+@click.option("--version", "label", default=None, help="版本标签（默认当前版本）")
+@click.option("--all", "include_old", is_flag=True, help="包括已被替代和已废止的标准")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def quota_command(query: str, category: str | None, label: str | None, include_old: bool, as_json: bool) -> None:
-    """Find spending quota standards (支出定额标准) by words, category or tier."""
+    """查找支出定额标准：按文字、类别或档次。"""
     from kb.quota_catalog import find
 
     require_schema()
@@ -283,22 +362,30 @@ def quota_command(query: str, category: str | None, label: str | None, include_o
 
 @cli.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def backup_command(file: Path) -> None:
-    """Write the whole library (all versions, draft, plan, change log) to FILE (.json or .json.gz)."""
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def backup_command(file: Path, as_json: bool) -> None:
+    """备份：把整个指标库（全部版本、草稿、规划、修改记录）写入 FILE（.json 或 .json.gz）。"""
     from kb.backup import backup
 
     require_schema()
     counts = backup(engine(), file)
+    if as_json:
+        echo_json({"file": str(file), "rows": sum(counts.values()), "tables": counts})
+        return
     click.echo(f"已备份到 {file}：{sum(counts.values())} 行（{counts.get('version', 0)} 个版本）")
 
 
 @cli.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def restore_command(file: Path) -> None:
-    """Restore a backup into an empty database."""
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def restore_command(file: Path, as_json: bool) -> None:
+    """从备份恢复到空数据库。"""
     from kb.backup import restore
 
     counts = restore(engine(), file)
+    if as_json:
+        echo_json({"file": str(file), "rows": sum(counts.values()), "tables": counts})
+        return
     click.echo(f"已恢复：{sum(counts.values())} 行（{counts.get('version', 0)} 个版本）")
 
 
@@ -308,6 +395,7 @@ from api import cli_admin, cli_cases, cli_import, cli_search, cli_systems, cli_t
 
 for _module in (cli_search, cli_targets, cli_admin, cli_import, cli_cases, cli_systems):
     _module.register(cli)
+cli_text.localise(cli)
 
 
 # --- entry point -------------------------------------------------------------------
@@ -323,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("错误：已取消", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        click.echo(f"错误：{_one_line(exc.format_message())}", err=True)
+        click.echo(f"错误：{cli_text.finish(_one_line(exc.format_message()))}", err=True)
         sys.exit(exc.exit_code)
     except KbError as exc:
         for problem in exc.problems:

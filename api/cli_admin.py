@@ -14,27 +14,33 @@ def _when(value) -> str:
 
 @click.group("user", cls=AppGroup)
 def user_group() -> None:
-    """Curator and admin accounts (for the web login)."""
+    """维护员和管理员账号（网页登录用）。"""
 
 
 @user_group.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(kbauth.ROLES), required=True)
+@click.option("--role", type=click.Choice(kbauth.ROLES), required=True, help="curator 维护员，admin 管理员")
 @click.option("--password", envvar="ZHIBIAO_PASSWORD", prompt="密码", hide_input=True, confirmation_prompt="再输入一次",
-              help="the password (else $ZHIBIAO_PASSWORD, else asked for)")
-def user_create(name: str, role: str, password: str) -> None:
-    """Create account NAME with role curator or admin."""
+              help="密码（不填则取 $ZHIBIAO_PASSWORD，再没有则提示输入）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def user_create(name: str, role: str, password: str, as_json: bool) -> None:
+    """新建账号 NAME，角色为 curator（维护员）或 admin（管理员）。"""
+    from api.cli import echo_json
+
     require_schema()
     user = kbauth.create_user(get_session(), name, password, role)
+    if as_json:
+        echo_json({"name": user.name, "role": user.role})
+        return
     click.echo(f"已创建用户 {user.name}（{user.role}）")
 
 
 @user_group.command("password")
 @click.argument("name")
 @click.option("--password", envvar="ZHIBIAO_PASSWORD", prompt="新密码", hide_input=True, confirmation_prompt="再输入一次",
-              help="the new password (else $ZHIBIAO_PASSWORD, else asked for)")
+              help="新密码（不填则取 $ZHIBIAO_PASSWORD，再没有则提示输入）")
 def user_password(name: str, password: str) -> None:
-    """Set NAME's password; every session NAME has open ends."""
+    """重设 NAME 的密码；NAME 已登录的会话全部失效。"""
     require_schema()
     user = kbauth.set_password(get_session(), name, password)
     click.echo(f"已修改用户 {user.name} 的密码；其所有已登录的会话均已结束")
@@ -44,7 +50,7 @@ def user_password(name: str, password: str) -> None:
 @click.argument("name")
 @click.argument("role", type=click.Choice(kbauth.ROLES))
 def user_role(name: str, role: str) -> None:
-    """Give NAME the role curator or admin; every session NAME has open ends."""
+    """把 NAME 的角色改为 curator 或 admin；NAME 已登录的会话全部失效。"""
     require_schema()
     user = kbauth.set_role(get_session(), name, role)
     click.echo(f"用户 {user.name} 的角色已改为 {user.role}；其所有已登录的会话均已结束")
@@ -52,24 +58,30 @@ def user_role(name: str, role: str) -> None:
 
 @click.group("apikey", cls=AppGroup)
 def apikey_group() -> None:
-    """API keys for other systems (Authorization: Bearer …)."""
+    """供其他系统调用接口的密钥（Authorization: Bearer …）。"""
 
 
 @apikey_group.command("create")
 @click.argument("name")
-@click.option("--scopes", default="read", show_default=True, help="comma-separated: read,suggest,curate")
-def apikey_create(name: str, scopes: str) -> None:
-    """Create a key; its token is shown this once only."""
+@click.option("--scopes", default="read", show_default=True, help="权限，逗号分隔：read（读）、suggest（推荐与审核）、curate（维护）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def apikey_create(name: str, scopes: str, as_json: bool) -> None:
+    """新建密钥；密钥全文只显示这一次。"""
+    from api.cli import echo_json
+
     require_schema()
     new = kbauth.create_api_key(get_session(), name, scopes)
+    if as_json:
+        echo_json({"id": new.key.id, "name": new.key.name, "scopes": list(new.key.scopes), "token": new.token})
+        return
     click.echo(f"已创建 API 密钥 #{new.key.id} {new.key.name}（{','.join(new.key.scopes)}）。请妥善保存，此后不再显示：")
     click.echo(new.token)
 
 
 @apikey_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def apikey_list(as_json: bool) -> None:
-    """List keys (never their tokens)."""
+    """列出密钥（不显示密钥全文）。"""
     from api.cli import echo_json
 
     require_schema()
@@ -87,7 +99,7 @@ def apikey_list(as_json: bool) -> None:
 @apikey_group.command("revoke")
 @click.argument("key_id", metavar="ID", type=int)
 def apikey_revoke(key_id: int) -> None:
-    """Revoke key ID at once."""
+    """立即吊销密钥 ID。"""
     require_schema()
     key = kbauth.revoke_api_key(get_session(), key_id)
     click.echo(f"已吊销 API 密钥 #{key.id} {key.name}")

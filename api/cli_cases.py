@@ -23,10 +23,10 @@ def cases_group() -> None:
 @cases_group.command("list")
 @click.argument("query", default="")
 @click.option("--sector", default="", help="功能分类编码（含下级），如 210 或 21004")
-@click.option("--province", default="")
-@click.option("--year", type=int, default=None)
+@click.option("--province", default="", help="省份，如 湖南")
+@click.option("--year", type=int, default=None, help="年度")
 @click.option("--version", "label", default=None, help="版本（默认当前版本；draft 为草稿）")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
 def list_command(query: str, sector: str, province: str, year: int | None, label: str | None, as_json: bool) -> None:
     """列出案例（可按文字、功能分类、省份、年度筛选）。"""
@@ -49,8 +49,8 @@ def list_command(query: str, sector: str, province: str, year: int | None, label
 
 @cases_group.command("show")
 @click.argument("code")
-@click.option("--version", "label", default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--version", "label", default=None, help="版本标签（默认当前版本）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
 def show_command(code: str, label: str | None, as_json: bool) -> None:
     """显示一个案例的项目、指标行和来源。"""
@@ -83,18 +83,20 @@ def show_command(code: str, label: str | None, as_json: bool) -> None:
 @cases_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只检查，不写入草稿")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--code", default="", help="单张目标表（.xlsx 或目标表 JSON）的案例编码")
 @click.option("--url", default="", help="单张目标表的来源网址")
 @click.option("--document", default="", help="单张目标表的来源文件名称")
 @click.option("--doc-number", default="", help="文号")
 @click.option("--issuer", default="", help="发布单位")
-@click.option("--region", default="")
-@click.option("--province", default="")
-@click.option("--year", type=int, default=None)
-@click.option("--table-kind", type=click.Choice(["目标表", "自评表", "监控表"]), default="目标表")
-@click.option("--provenance", type=click.Choice(["verbatim", "adapted", "local"]), default="verbatim")
-@click.option("--certainty", type=click.Choice(["verified", "likely", "uncertain"]), default="verified")
+@click.option("--region", default="", help="地区，如 湖南省衡阳市")
+@click.option("--province", default="", help="省份，如 湖南")
+@click.option("--year", type=int, default=None, help="年度")
+@click.option("--table-kind", type=click.Choice(["目标表", "自评表", "监控表"]), default="目标表", help="表别")
+@click.option("--provenance", type=click.Choice(["verbatim", "adapted", "local"]), default="verbatim",
+              help="来源性质：verbatim 原文照录，adapted 改写，local 本地编制")
+@click.option("--certainty", type=click.Choice(["verified", "likely", "uncertain"]), default="verified",
+              help="可靠程度：verified 已核对原文，likely 较可靠，uncertain 待核实")
 @with_appcontext
 def import_command(file: Path, dry_run: bool, as_json: bool, code: str, url: str, document: str, doc_number: str,
                    issuer: str, region: str, province: str, year: int | None, table_kind: str, provenance: str,

@@ -29,13 +29,13 @@ def _hit_json(hit: kbsearch.SearchHit) -> dict:
 @click.argument("query")
 @click.option("--sector", default=None, help="行业（支出功能分类）编码，含下级")
 @click.option("--level1", default=None, help="一级指标")
-@click.option("--kind", type=click.Choice(["common", "specific"]), default=None)
+@click.option("--kind", type=click.Choice(["common", "specific"]), default=None, help="common 共性，specific 个性")
 @click.option("--version", "label", default=None, help="版本号（默认当前版本；draft 为草稿）")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100), help="最多显示几条")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
 def search_command(query: str, sector, level1, kind, label, limit: int, as_json: bool) -> None:
-    """Search indicators (plain words, pinyin completion not included)."""
+    """检索指标（中文词语；拼音补全在网页上）。"""
     from api.cli import echo_json
 
     require_schema()
@@ -53,9 +53,10 @@ def search_command(query: str, sector, level1, kind, label, limit: int, as_json:
 
 @click.command("reindex")
 @click.option("--version", "label", default=None, help="版本号（默认当前版本；draft 为草稿）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
-def reindex_command(label: str | None) -> None:
-    """Rebuild the search index of a version."""
+def reindex_command(label: str | None, as_json: bool) -> None:
+    """重建一个版本的检索索引。"""
     require_schema()
     session = get_session()
     ref = versions.resolve(session, label)
@@ -64,15 +65,20 @@ def reindex_command(label: str | None) -> None:
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = click.progressbar(length=total, label=f"重建 {ref.label} 的索引")
+            bar = click.progressbar(length=total, label=f"重建 {ref.label} 的索引", file=sys.stderr)
             bar.__enter__()
         bar.update(done - bar.pos)
 
     try:
-        info = kbsearch.build_index(session, index_dir(), ref, progress=progress if sys.stdout.isatty() else None)
+        info = kbsearch.build_index(session, index_dir(), ref, progress=progress if sys.stderr.isatty() else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    if as_json:
+        from api.cli import echo_json
+
+        echo_json({"version": info.label, "engine": info.engine, "indicators": info.count, "seconds": round(info.seconds, 2)})
+        return
     click.echo(f"已重建版本 {info.label} 的 {info.engine} 索引：{info.count} 条指标，用时 {info.seconds:.1f} 秒")
 
 

@@ -21,7 +21,7 @@ def systems_group() -> None:
 
 @systems_group.command("list")
 @click.option("--version", "label", default=None, help="版本（默认当前版本）")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
 def list_command(label: str | None, as_json: bool) -> None:
     """列出指标体系。"""
@@ -46,7 +46,7 @@ def list_command(label: str | None, as_json: bool) -> None:
 @click.argument("code")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--version", "label", default=None, help="按哪个已发布版本的体系评分（默认当前版本）")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
 def score_command(code: str, file: Path, label: str | None, as_json: bool) -> None:
     """用指标体系 CODE 给 FILE 中的单位评分（.xlsx：单位名称一列、每个指标一列；或 JSON {"units": [...]}），保存为一轮。"""
@@ -71,7 +71,7 @@ def score_command(code: str, file: Path, label: str | None, as_json: bool) -> No
 
 @systems_group.command("rounds")
 @click.argument("code")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
 def rounds_command(code: str, as_json: bool) -> None:
     """列出指标体系 CODE 已保存的评分轮次（新的在前）。"""

@@ -30,14 +30,14 @@ def _index_dir() -> Path:
 @click.option("--department", default="", help="部门")
 @click.option("--project-type", default="", help="项目类别（不填则按内容识别）")
 @click.option("--budget", "budget", default=None, help="预算金额（万元）")
-@click.option("--expenditure-type", default="项目", type=click.Choice(["项目", "部门整体"]), show_default=True)
-@click.option("--version", "label", default=None, help="library version (default: current)")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--expenditure-type", default="项目", type=click.Choice(["项目", "部门整体"]), show_default=True, help="支出类型")
+@click.option("--version", "label", default=None, help="指标库版本（默认当前版本）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--table", "table_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="also write the drafted target table to this .xlsx or .json file")
+              help="同时把目标表草稿写入这个 .xlsx 或 .json 文件")
 @with_appcontext
 def suggest_command(name, description, sector, department, project_type, budget, expenditure_type, label, as_json, table_file):
-    """Recommend a target table (绩效目标表) for a project."""
+    """为项目推荐绩效目标表：指标、建议值和适用的支出标准。"""
     from api.cli import echo_json
     from api.db import get_session, require_schema
     from kb.recommend import describe, recommend
@@ -72,11 +72,11 @@ def _write_table(table, path: Path, session, version: str) -> None:
 
 @click.command("check")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--version", "label", default=None, help="library version to check against (default: current)")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--version", "label", default=None, help="对照的指标库版本（默认当前版本）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
 def check_command(file: Path, label: str | None, as_json: bool):
-    """Review a drafted target table (.json or .xlsx) as the bureau's reviewers do."""
+    """按财政审核的方式审核目标表（.json 或 .xlsx）：逐条意见、修改建议和等级。"""
     from api.cli import echo_json
     from api.db import get_session, require_schema
     from kb.check import check
@@ -114,7 +114,7 @@ def check_command(file: Path, label: str | None, as_json: bool):
 @click.option("--as-of", default=None, help="截至日期 YYYY-MM-DD（默认取表中的 as_of）")
 @click.option("--tolerance", type=float, default=None,
               help="完成度、预算执行率与时间进度相差多少时预警（0.2 即20个百分点；默认取 dimensions.yaml）")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def monitor_command(file: Path, as_of: str | None, tolerance: float | None, as_json: bool):
     """执行监控：按实际完成值和已执行资金，计算完成度、预算执行率和时间进度，并提示偏差。"""
     from api.cli import echo_json
@@ -139,7 +139,7 @@ def monitor_command(file: Path, as_of: str | None, tolerance: float | None, as_j
 
 @click.command("evaluate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def evaluate_command(file: Path, as_json: bool):
     """单位自评打分（财预〔2020〕10号）：按实际完成值计分、定等级，并核对自评得分（C15）。"""
     from api.cli import echo_json
