@@ -111,11 +111,19 @@ def require_scope(scope: str) -> ApiKey | None:
     return key
 
 
+def _public_reconcile() -> bool:
+    """The reconciliation manifest (so a client can add the service and learn how to send its key) and the
+    preview card (an iframe sends no header; it shows what the public indicator page shows)."""
+    if request.path == "/reconcile":
+        return not ({"queries", "extend"} & set(request.args))
+    return request.path == "/reconcile/preview"
+
+
 def _check_request() -> None:
     # Unknown routes and wrong methods (no url_rule) fall through to their 404/405.
     if request.method == "OPTIONS" or request.url_rule is None or not is_api_path():
         return
-    if request.method in SAFE_METHODS and request.path.startswith(PUBLIC_PREFIXES):
+    if request.method in SAFE_METHODS and (request.path.startswith(PUBLIC_PREFIXES) or _public_reconcile()):
         return
     require_scope(required_scope())
 

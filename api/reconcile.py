@@ -1,17 +1,20 @@
 """The W3C Reconciliation Service API 0.2 at /reconcile, so that OpenRefine
 users can match a spreadsheet's indicator names to library codes.
 
-    GET  /reconcile                       the service manifest
+    GET  /reconcile                       the service manifest (open even when API keys are required)
     GET  /reconcile?queries={…}           a batch of queries (also POST, form field `queries`)
+    GET  /reconcile?extend={…}            data extension: fields of indicators by code (also POST)
+    GET  /reconcile/propose_properties    the fields data extension offers
     GET  /reconcile/suggest/entity?prefix=门诊
-    GET  /reconcile/preview?id=T-001      a small HTML card for an iframe
+    GET  /reconcile/suggest/property?prefix=单位
+    GET  /reconcile/preview?id=T-001      a small HTML card for an iframe (open: an iframe sends no key)
 
 Every URL takes `version=` like the REST API (default: current).
 """
 from __future__ import annotations
 
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from markupsafe import escape
 
 from api.auth import requires
@@ -30,6 +33,10 @@ SPEC_VERSIONS = ["0.2"]
 PREVIEW = {"width": 420, "height": 220}
 QUERY_KEYS = {"query", "type", "limit", "properties", "type_strict"}
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *"
+MAX_EXTEND_IDS = 500
+# how a client sends its key, in the manifest's "authentication" (a Swagger 2.0 security scheme, as 0.2 says)
+AUTHENTICATION = {"type": "apiKey", "name": "Authorization", "in": "header",
+                  "description": "Authorization: Bearer <API 密钥>（用 zhibiao apikey create 生成，需 read 权限）"}
 
 
 class MalformedQueries(KbError):
@@ -53,8 +60,12 @@ def manifest(version_label: str) -> dict:
         "defaultTypes": [{"id": kbrec.DEFAULT_TYPE, "name": kbrec.TYPES[kbrec.DEFAULT_TYPE]}],
         "view": {"url": f"{base}/indicators/{{{{id}}}}"},
         "preview": {"url": f"{base}/reconcile/preview?id={{{{id}}}}{pinned}", **PREVIEW},
-        "suggest": {"entity": {"service_url": base, "service_path": "/reconcile/suggest/entity"}},
-    }
+        "batchSize": MAX_QUERIES,
+        "suggest": {"entity": {"service_url": base, "service_path": "/reconcile/suggest/entity"},
+                    "property": {"service_url": base, "service_path": "/reconcile/suggest/property"}},
+        "extend": {"propose_properties": {"service_url": base, "service_path": "/reconcile/propose_properties"},
+                   "property_settings": []},
+    } | ({"authentication": AUTHENTICATION} if current_app.config.get("REQUIRE_API_KEY") else {})
 
 
 def _parse_queries(raw: str) -> dict[str, kbrec.Query]:
@@ -103,6 +114,49 @@ def _query(key, value) -> kbrec.Query:
     return kbrec.Query(text, tuple(types), min(int(limit), MAX_LIMIT), tuple(pairs))
 
 
+def _parse_extend(raw: str) -> tuple[list[str], list[str]]:
+    """{"ids": [...], "properties": [{"id": ...}]} → the ids and property ids, or a Chinese refusal."""
+    try:
+        query = untrusted.loads(raw)
+    except untrusted.MalformedInput as exc:
+        raise MalformedQueries(f"extend 不是有效的 JSON：{exc.message}") from None
+    if not isinstance(query, dict) or not isinstance(query.get("ids"), list) or not isinstance(query.get("properties"), list):
+        raise InvalidInput("extend 应为 {\"ids\": [指标编码…], \"properties\": [{\"id\": 属性}…]}")
+    ids = query["ids"]
+    if not all(isinstance(i, str) for i in ids) or len(ids) > MAX_EXTEND_IDS:
+        raise InvalidInput(f"extend 的 ids 应为不超过 {MAX_EXTEND_IDS} 个指标编码")
+    properties = []
+    for p in query["properties"]:
+        pid = p.get("id") if isinstance(p, dict) else None
+        if pid not in kbrec.PROPERTIES:
+            known = "、".join(f"{k}（{v[0]}）" for k, v in kbrec.PROPERTIES.items())
+            raise InvalidInput(f"没有属性“{pid}”：可取 {known}")
+        properties.append(pid)
+    if not properties:
+        raise InvalidInput("extend 的 properties 至少要有一项")
+    return ids, properties
+
+
+@bp.route("/propose_properties")
+def propose_properties():
+    """The fields data extension offers for a type (every indicator has the same ones)."""
+    kind = request.args.get("type") or kbrec.DEFAULT_TYPE
+    if kind not in kbrec.TYPES:
+        raise InvalidInput(f"没有类型“{kind}”：可取 {'、'.join(kbrec.TYPES)}")
+    try:
+        limit = untrusted.bounded_int(request.args.get("limit") or str(len(kbrec.PROPOSED)), "limit", 1, len(kbrec.PROPERTIES))
+    except untrusted.MalformedInput as exc:
+        raise InvalidInput(exc.message) from None
+    proposed = list(kbrec.PROPOSED) + [p for p in kbrec.PROPERTIES if p not in kbrec.PROPOSED]
+    return jsonify({"type": kind, "limit": limit, "properties": kbrec.property_list(proposed[:limit])})
+
+
+@bp.route("/suggest/property")
+def suggest_property():
+    """Properties (for data extension and query properties) whose id or name contains `prefix`."""
+    return jsonify({"result": kbrec.suggest_properties(request.args.get("prefix", ""))})
+
+
 def _candidate(c: kbrec.Candidate) -> dict:
     return {
         "id": c.id,
@@ -123,9 +177,14 @@ def service():
     label = request.args.get("version")
     raw = request.form.get("queries") if request.method == "POST" else None
     raw = raw if raw is not None else request.args.get("queries")
+    extension = request.form.get("extend") if request.method == "POST" else None
+    extension = extension if extension is not None else request.args.get("extend")
+    if extension is not None and raw is None:
+        ids, properties = _parse_extend(extension)
+        return jsonify(kbrec.extend(get_session(), resolve_version(label), ids, properties))
     if raw is None:
         if request.method == "POST":
-            raise InvalidInput("缺少表单字段 queries")
+            raise InvalidInput("缺少表单字段 queries 或 extend")
         resolve_version(label)
         return jsonify(manifest(label))
     queries = _parse_queries(raw)

@@ -36,10 +36,14 @@ class ZhibiaoApi(Api):
 
     @property
     def spec(self):
-        while self._undocumented:
-            blp, name, parameters = self._undocumented.pop(0)
-            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
-            self._spec.tag({"name": name, "description": blp.description})
+        if self._undocumented:
+            while self._undocumented:
+                blp, name, parameters = self._undocumented.pop(0)
+                blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+                self._spec.tag({"name": name, "description": blp.description})
+            from api.openapi_doc import document
+
+            document(self._spec, self._app)
         return self._spec
 
     @spec.setter
@@ -70,12 +74,31 @@ def _etags(response):
     return response.make_conditional(request)
 
 
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _cache_headers(response):
+    """A read pinned to a published version never changes: caches may keep it. Anything else is revalidated
+    with its ETag. Retry-After belongs to a refusal (429, 503), not to every answer."""
+    if not is_api_path() or request.path.startswith("/api/docs/"):
+        return response
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
+        ref = g.get("version_ref")
+        pinned = ref is not None and not ref.is_draft and request.args.get("version") == ref.label
+        response.headers["Cache-Control"] = IMMUTABLE if pinned else "no-cache"
+    return response
+
+
 def init_app(app: Flask) -> None:
     from api import docs
     from api.v1 import BLUEPRINTS
 
     app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
 
+    # after_request runs in reverse: registered first, this one sees the limiter's headers and can drop Retry-After
+    app.after_request(_cache_headers)
     # before_request order: count the request, then check its key, then its body type
     limits.init_app(app)
     auth.init_app(app)

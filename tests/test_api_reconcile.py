@@ -175,3 +175,64 @@ def test_every_reconciliation_endpoint_allows_cross_origin_access(read_client):
                  read_client.options("/reconcile", headers={**origin, "Access-Control-Request-Method": "POST"})):
         assert resp.status_code in (200, 204) and resp.headers["Access-Control-Allow-Origin"] == "*", resp.status_code
     assert "Access-Control-Allow-Origin" not in read_client.get("/api/v1/systems", headers=origin).headers
+
+
+# --- data extension, property suggest, synonyms, scores, keys (issue 16) ---------------------------------------
+
+SPECS = __import__("pathlib").Path(__file__).parent / "fixtures" / "reconciliation-0.2"
+
+
+def _spec(name: str):
+    return jsonschema_rs.validator_for(json.loads((SPECS / name).read_text(encoding="utf-8")))
+
+
+def test_manifest_offers_extension_property_suggest_and_batch_size(read_client):
+    m = read_client.get("/reconcile").get_json()
+    assert m["batchSize"] == 100
+    assert m["extend"]["propose_properties"]["service_path"] == "/reconcile/propose_properties"
+    assert m["suggest"]["property"]["service_path"] == "/reconcile/suggest/property"
+    assert "authentication" not in m  # keys are not required here
+    proposal = read_client.get("/reconcile/propose_properties?type=indicator").get_json()
+    _spec("data-extension-property-proposal.json").validate(proposal)
+    assert {"unit", "definition", "formula", "level1", "level2"} <= {p["id"] for p in proposal["properties"]}
+    suggested = read_client.get("/reconcile/suggest/property?prefix=单位").get_json()
+    _spec("suggest-properties-response.json").validate(suggested)
+    assert [p["id"] for p in suggested["result"]] == ["unit"]
+
+
+def test_data_extension_pulls_fields_beside_matched_codes(read_client):
+    query = {"ids": ["T-001", "NO-SUCH"], "properties": [{"id": "unit"}, {"id": "level1"}, {"id": "definition"}]}
+    _spec("data-extension-query.json").validate(query)
+    for resp in (read_client.get("/reconcile", query_string={"extend": json.dumps(query)}),
+                 read_client.post("/reconcile", data={"extend": json.dumps(query)})):
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        body = resp.get_json()
+        _spec("data-extension-response.json").validate(body)
+        assert [m["id"] for m in body["meta"]] == ["unit", "level1", "definition"]
+        assert body["rows"]["T-001"]["unit"] and body["rows"]["T-001"]["level1"][0]["str"]
+        assert body["rows"]["NO-SUCH"] == {"unit": [], "level1": [], "definition": []}
+    bad = read_client.get("/reconcile", query_string={"extend": json.dumps({"ids": ["T-001"], "properties": [{"id": "colour"}]})})
+    assert bad.status_code == 422 and "没有属性“colour”" in bad.get_json()["message"]
+
+
+def test_synonyms_match_and_nothing_scores_zero(read_client):
+    from kb.reconcile import Synonyms, _synonyms
+
+    words: Synonyms = _synonyms(("t", 1), (("患者", "病人"), ("培训人次", "培训人数")))
+    assert words.key("门诊病人满意度") == words.key("门诊患者满意度")
+    assert words.key("培训人数") == words.key("培训人次")
+    answers = _post(read_client, {"q0": {"query": "门诊人次"}, "q1": {"query": "完全无关的一串字"}}).get_json()
+    assert all(c["score"] > 0 for a in answers.values() for c in a["result"])
+
+
+def test_with_keys_required_the_manifest_and_preview_stay_open_and_declare_the_scheme(app, client):
+    from tests.api_helpers import bearer, make_key
+
+    app.config["REQUIRE_API_KEY"] = True
+    m = client.get("/reconcile")
+    assert m.status_code == 200 and m.get_json()["authentication"]["type"] == "apiKey"
+    assert client.get("/reconcile/preview?id=T-001").status_code == 200
+    assert_error(client.get("/reconcile", query_string={"queries": json.dumps({"q": {"query": "门诊"}})}), 401)
+    assert_error(client.get("/reconcile", query_string={"extend": json.dumps({"ids": ["T-001"], "properties": [{"id": "unit"}]})}), 401)
+    ok = client.get("/reconcile", query_string={"queries": json.dumps({"q": {"query": "门诊"}})}, headers=bearer(make_key(app, "read")))
+    assert ok.status_code == 200

@@ -56,7 +56,9 @@ def resolve_version(label: str | None) -> VersionRef:
     require_schema()
     if label == versions.DRAFT:
         auth.require_scope("curate")
-    return versions.resolve(get_session(), label)
+    ref = versions.resolve(get_session(), label)
+    g.version_ref = ref  # for Cache-Control (api.rest): a pinned published version may be cached for good
+    return ref
 
 
 def draft_token() -> str:

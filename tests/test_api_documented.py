@@ -1,0 +1,77 @@
+"""The OpenAPI document says who may call what and what can go wrong (issue 16),
+and the headers it documents are the ones sent: Cache-Control for reads pinned
+to a published version, Retry-After only on a refusal."""
+from __future__ import annotations
+
+import pytest
+
+from api.openapi_doc import scopes
+
+
+@pytest.fixture(scope="module")
+def read_client(shared_app):
+    return shared_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def spec(read_client):
+    return read_client.get("/api/openapi.json").get_json()
+
+
+def _operations(spec):
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method != "parameters":
+                yield path, method, op
+
+
+def test_every_write_declares_its_key_and_its_refusals(spec, shared_app):
+    needed = scopes(shared_app)
+    checked = 0
+    for path, method, op in _operations(spec):
+        scope = needed[(path, method)]
+        responses = set(op["responses"])
+        assert {"401", "403", "429"} <= responses, (path, method)
+        if scope == "curate":
+            assert op["security"] == [{"bearerAuth": []}], (path, method)
+            checked += 1
+        else:
+            assert {} in op["security"], (path, method)  # anonymous allowed unless keys are required
+        assert f"权限：{scope}" in op["description"]
+        if method in ("patch", "put", "delete"):
+            assert {"409", "412", "428"} <= responses, (path, method)
+        if "{" in path:
+            assert "404" in responses, (path, method)
+    assert checked >= 5
+    versions_post = spec["paths"]["/api/v1/versions"]["post"]
+    assert versions_post["security"] == [{"bearerAuth": []}]
+    assert spec["components"]["responses"]["TOO_MANY_REQUESTS"]["headers"]["Retry-After"]
+
+
+def test_reads_document_their_headers_and_key_operations_have_examples(spec):
+    get = spec["paths"]["/api/v1/indicators/{code}"]["get"]["responses"]["200"]["headers"]
+    assert {"ETag", "Cache-Control", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(get)
+    for path in ("/api/v1/suggest", "/api/v1/targets/check", "/api/v1/targets/monitor", "/api/v1/targets/evaluate"):
+        assert spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["example"], path
+
+
+def test_pinned_reads_are_immutable_and_retry_after_is_for_refusals(read_client):
+    pinned = read_client.get("/api/v1/indicators/T-001?version=2024.1")
+    assert pinned.status_code == 200 and pinned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    current = read_client.get("/api/v1/indicators/T-001")
+    assert current.headers["Cache-Control"] == "no-cache" and current.headers.get("ETag")
+    again = read_client.get("/api/v1/indicators/T-001?version=2024.1", headers={"If-None-Match": pinned.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Cache-Control"].endswith("immutable")
+    for resp in (pinned, current, read_client.get("/api/v1/versions")):
+        assert "Retry-After" not in resp.headers
+
+
+def test_a_refusal_for_too_many_requests_says_when_to_come_back(app):
+    from api.app import create_app
+
+    limited = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "DATA_DIR": app.config["DATA_DIR"],
+                          "RATE_LIMIT": "2 per minute"})
+    client = limited.test_client()
+    answers = [client.get("/api/v1/versions") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "Retry-After" not in answers[0].headers and int(answers[2].headers["Retry-After"]) > 0
