@@ -79,18 +79,21 @@ def _counts_text(counts: dict) -> str:
 
 class _Steps:
     """What a long command is doing, one line per step on stderr with the time it took, so that init (about
-    20 s) and publish do not sit silent; stdout keeps only the result (and with --json only the JSON)."""
+    20 s) and publish do not sit silent on a terminal; stdout keeps only the result."""
 
-    def __init__(self):
+    def __init__(self, quiet: bool = False):
+        # on a terminal only, and not with --json: a script reading the output wants the result alone
+        self.quiet = quiet or not sys.stderr.isatty()
         self.last: float | None = None
 
     def __call__(self, what: str) -> None:
         self._close()
         self.last = time.monotonic()
-        click.echo(f"… {what}", err=True, nl=False)
+        if not self.quiet:
+            click.echo(f"… {what}", err=True, nl=False)
 
     def _close(self) -> None:
-        if self.last is not None:
+        if self.last is not None and not self.quiet:
             click.echo(f"（{time.monotonic() - self.last:.1f} 秒）", err=True)
 
     def done(self) -> None:
@@ -143,7 +146,7 @@ def init_command(force: bool, if_empty: bool, label: str | None, source_dir: Pat
     if force:
         get_session().close()
         _reset_database()
-    step = _Steps()
+    step = _Steps(quiet=as_json)
     step("建表")
     kbdb.upgrade(engine())
     session = get_session()
@@ -181,7 +184,7 @@ def serve_command(host: str, port: int) -> None:
 def publish_command(label: str, notes: str, as_json: bool) -> None:
     """把草稿发布为版本 LABEL（如 2025.1）：先过发布检查，全部通过才发布。"""
     require_schema()
-    step = _Steps()
+    step = _Steps(quiet=as_json)
     step(f"检查并发布版本 {label}，建立检索索引")
     version = versions.publish(get_session(), label, notes=notes, user="cli", after_snapshot=_index_hook())
     step.done()

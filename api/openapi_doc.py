@@ -29,7 +29,7 @@ RATE_HEADERS = {
 READ_HEADERS = {
     "ETag": {"description": "所读版本与请求的标识；带 If-None-Match 再请求，未变则 304", "schema": {"type": "string"}},
     "Cache-Control": {"description": "钉住已发布版本（version=2025.1）的读取不会再变：public, max-age=31536000, immutable；"
-                                     "其余为 no-cache（用 ETag 验证）", "schema": {"type": "string"}},
+                                     "读当前版本为 public, max-age=5（发布新版本后5秒内可见），再用 ETag 验证", "schema": {"type": "string"}},
     **RATE_HEADERS,
 }
 EXAMPLES = {

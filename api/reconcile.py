@@ -13,6 +13,8 @@ Every URL takes `version=` like the REST API (default: current).
 """
 from __future__ import annotations
 
+import json
+import re
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from markupsafe import escape
@@ -41,6 +43,10 @@ AUTHENTICATION = {"type": "apiKey", "name": "Authorization", "in": "header",
 
 class MalformedQueries(KbError):
     status = 400
+
+
+class BatchTooLarge(KbError):
+    status = 413
 
 
 def _base() -> str:
@@ -76,7 +82,7 @@ def _parse_queries(raw: str) -> dict[str, kbrec.Query]:
     if not isinstance(batch, dict):
         raise InvalidInput("queries 应为以查询编号为键的 JSON 对象")
     if len(batch) > MAX_QUERIES:
-        raise InvalidInput(f"一批最多 {MAX_QUERIES} 个查询")
+        raise BatchTooLarge(f"一批最多 {MAX_QUERIES} 个查询（本批 {len(batch)} 个）：请分批提交")
     return {str(key): _query(key, value) for key, value in batch.items()}
 
 
@@ -236,6 +242,25 @@ def preview():
         source=escape((ind.source or {}).get("document", "")),
     )
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": PREVIEW_CSP})
+
+
+_CALLBACK = re.compile(r"^[A-Za-z_$][\w$]{0,63}(\.[A-Za-z_$][\w$]{0,63}){0,3}$")
+
+
+def jsonp(response):
+    """GET /reconcile…?callback=fn wraps the JSON answer as fn(…); for clients that cannot use CORS (the 0.2
+    spec's fallback). Only a plain identifier is taken as a callback name."""
+    callback = request.args.get("callback")
+    if (request.method != "GET" or not callback or not request.path.startswith("/reconcile")
+            or request.path == "/reconcile/preview" or response.mimetype != "application/json"):
+        return response
+    if not _CALLBACK.match(callback):
+        body = json.dumps({"code": 400, "status": "Bad Request", "message": "callback 只能是 JavaScript 函数名"},
+                          ensure_ascii=False)
+        return Response(body, status=400, mimetype="application/json")
+    return Response(f"/**/{callback}({response.get_data(as_text=True)});", status=response.status_code,
+                    mimetype="application/javascript", headers={k: v for k, v in response.headers.items()
+                                                                if k.lower() not in ("content-type", "content-length")})
 
 
 def allow_framing(response):

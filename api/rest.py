@@ -75,6 +75,7 @@ def _etags(response):
 
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+CURRENT = "public, max-age=5"  # "current" moves on a publish; nodes notice one within 5 s, so may clients
 
 
 def _cache_headers(response):
@@ -87,7 +88,7 @@ def _cache_headers(response):
     if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
         ref = g.get("version_ref")
         pinned = ref is not None and not ref.is_draft and request.args.get("version") == ref.label
-        response.headers["Cache-Control"] = IMMUTABLE if pinned else "no-cache"
+        response.headers["Cache-Control"] = IMMUTABLE if pinned else CURRENT
     return response
 
 
@@ -106,6 +107,7 @@ def init_app(app: Flask) -> None:
     cors.init_app(app)
     app.after_request(_etags)
     app.after_request(reconcile.allow_framing)  # runs after the pages' security headers
+    app.after_request(reconcile.jsonp)
 
     api = ZhibiaoApi(app)
     for blp in BLUEPRINTS:

@@ -83,12 +83,16 @@ def similarity(a: str, b: str) -> float:
 
 
 def _filters(query: Query) -> SearchFilters | None:
-    """The search filters the query asks for; None when it asks for a type this service lacks."""
+    """The search filters the query asks for; None when it asks only for types this service lacks.
+
+    A type array means any of them: ["common", "specific"] or one with "indicator" is every indicator."""
     values = {pid: value for pid, value in query.properties if pid in FILTER_PROPERTIES and value}
-    kinds = {t for t in query.types if t != DEFAULT_TYPE}
-    if any(t not in TYPES for t in query.types) or len(kinds) > 1:
+    known = [t for t in query.types if t in TYPES]
+    if query.types and not known:
         return None
-    return SearchFilters(kind=next(iter(kinds), None), **values)
+    kinds = set(known)
+    kind = next(iter(kinds)) if len(kinds) == 1 and DEFAULT_TYPE not in kinds else None
+    return SearchFilters(kind=kind, **values)
 
 
 def _passes(ind: IndicatorRecord, f: SearchFilters) -> bool:

@@ -59,7 +59,7 @@ def test_pinned_reads_are_immutable_and_retry_after_is_for_refusals(read_client)
     pinned = read_client.get("/api/v1/indicators/T-001?version=2024.1")
     assert pinned.status_code == 200 and pinned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     current = read_client.get("/api/v1/indicators/T-001")
-    assert current.headers["Cache-Control"] == "no-cache" and current.headers.get("ETag")
+    assert current.headers["Cache-Control"] == "public, max-age=5" and current.headers.get("ETag")
     again = read_client.get("/api/v1/indicators/T-001?version=2024.1", headers={"If-None-Match": pinned.headers["ETag"]})
     assert again.status_code == 304 and again.headers["Cache-Control"].endswith("immutable")
     for resp in (pinned, current, read_client.get("/api/v1/versions")):
@@ -75,3 +75,28 @@ def test_a_refusal_for_too_many_requests_says_when_to_come_back(app):
     answers = [client.get("/api/v1/versions") for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert "Retry-After" not in answers[0].headers and int(answers[2].headers["Retry-After"]) > 0
+
+
+def test_jsonp_wraps_reconciliation_answers_for_clients_without_cors(read_client):
+    import json
+
+    resp = read_client.get("/reconcile?callback=jQuery123_cb")
+    assert resp.status_code == 200 and resp.mimetype == "application/javascript"
+    text = resp.get_data(as_text=True)
+    assert text.startswith("/**/jQuery123_cb(") and text.endswith(");")
+    assert json.loads(text[len("/**/jQuery123_cb("):-2])["batchSize"] == 100
+    bad = read_client.get("/reconcile?callback=alert(1)//")
+    assert bad.status_code == 400 and "函数名" in bad.get_json()["message"]
+    batch = {f"q{n}": {"query": "门诊"} for n in range(101)}
+    too_many = read_client.post("/reconcile", data={"queries": json.dumps(batch)})
+    assert too_many.status_code == 413 and "分批" in too_many.get_json()["message"]
+
+
+def test_a_type_array_means_any_of_them(read_client):
+    import json
+
+    both = {"q": {"query": "门诊人次", "type": ["common", "specific"]}}
+    one = {"q": {"query": "门诊人次"}}
+    answer = lambda b: read_client.post("/reconcile", data={"queries": json.dumps(b)}).get_json()["q"]["result"]  # noqa: E731
+    assert answer(both) and [c["id"] for c in answer(both)] == [c["id"] for c in answer(one)]
+    assert answer({"q": {"query": "门诊人次", "type": ["nonsense"]}}) == []

@@ -151,7 +151,7 @@ def test_bad_batches_are_json_4xx(client):
     assert_error(_post(client, {"q0": {}}), 422)
     assert_error(_post(client, {"q0": {"query": 5}}), 422)
     assert_error(_post(client, {"q0": {"query": "x", "limit": "many"}}), 422)
-    assert_error(_post(client, {f"q{i}": {"query": "x"} for i in range(101)}), 422)
+    assert_error(_post(client, {f"q{i}": {"query": "x"} for i in range(101)}), 413)  # beyond the manifest's batchSize
     assert_error(client.post("/reconcile", data={}), 422)
     assert_error(client.post("/reconcile", json={"queries": {}}), 415)
     assert_error(client.get("/reconcile?version=2099.1"), 404)
@@ -236,3 +236,34 @@ def test_with_keys_required_the_manifest_and_preview_stay_open_and_declare_the_s
     assert_error(client.get("/reconcile", query_string={"extend": json.dumps({"ids": ["T-001"], "properties": [{"id": "unit"}]})}), 401)
     ok = client.get("/reconcile", query_string={"queries": json.dumps({"q": {"query": "门诊"}})}, headers=bearer(make_key(app, "read")))
     assert ok.status_code == 200
+
+
+# 20 names as sheets write them, against the real library: what must auto-match, and what must not
+# (None: two indicators of the same name in different frameworks, or no clear winner — the user decides).
+REALISTIC = [
+    ("门诊病人满意度", "YY3-053"), ("住院病人满意度", "YY3-054"), ("受训人员满意度", "GX-PX-007"),
+    ("参训人员满意度", "GX-PX-007"), ("培训合格率", "GX-PX-004"), ("设备完好率", "GX-GZ-012"),
+    ("受益群众满意度", "S21007-005"), ("在职人员控制率", "GX-BM-003"), ("重点支出安排率", "GX-BM-005"),
+    ("三公经费控制率", "GX-BM-012"), ("平均住院日", "YY2-013"), ("资金到位率", "GX-XM-007"),
+    ("项目完成及时率", "S21301-003"), ("绩效目标合理性", None), ("资金使用合规性", None), ("预算执行率", None),
+    ("群众满意度", None), ("培训人数", None), ("门诊人次", None), ("信息系统运行维护及时率", None),
+]
+
+
+@pytest.fixture(scope="module")
+def seeded_client(request, templates, tmp_path_factory):
+    from tests.conftest import _shared_app, seeded_library
+
+    yield from (app.test_client() for app in _shared_app("sqlite", seeded_library, templates, tmp_path_factory))
+
+
+def test_twenty_realistic_names_auto_match_only_a_clear_winner(seeded_client):
+    batch = {f"q{n}": {"query": name} for n, (name, _) in enumerate(REALISTIC)}
+    answers = _post(seeded_client, batch).get_json()
+    jsonschema_rs.validator_for(RESULT_BATCH).validate(answers)
+    got = {}
+    for n, (name, _) in enumerate(REALISTIC):
+        matched = [c["id"] for c in answers[f"q{n}"]["result"] if c["match"]]
+        assert len(matched) <= 1, name
+        got[name] = matched[0] if matched else None
+    assert got == dict(REALISTIC)
