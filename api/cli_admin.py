@@ -39,21 +39,25 @@ def user_create(name: str, role: str, password: str, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--password", envvar="ZHIBIAO_PASSWORD", prompt="新密码", hide_input=True, confirmation_prompt="再输入一次",
               help="新密码（不填则取 $ZHIBIAO_PASSWORD，再没有则提示输入）")
-def user_password(name: str, password: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def user_password(name: str, password: str, as_json: bool) -> None:
     """重设 NAME 的密码；NAME 已登录的会话全部失效。"""
     require_schema()
     user = kbauth.set_password(get_session(), name, password)
-    click.echo(f"已修改用户 {user.name} 的密码；其所有已登录的会话均已结束")
+    _say(as_json, {"name": user.name, "role": user.role, "sessions_ended": True},
+         f"已修改用户 {user.name} 的密码；其所有已登录的会话均已结束")
 
 
 @user_group.command("role")
 @click.argument("name")
 @click.argument("role", type=click.Choice(kbauth.ROLES))
-def user_role(name: str, role: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def user_role(name: str, role: str, as_json: bool) -> None:
     """把 NAME 的角色改为 curator 或 admin；NAME 已登录的会话全部失效。"""
     require_schema()
     user = kbauth.set_role(get_session(), name, role)
-    click.echo(f"用户 {user.name} 的角色已改为 {user.role}；其所有已登录的会话均已结束")
+    _say(as_json, {"name": user.name, "role": user.role, "sessions_ended": True},
+         f"用户 {user.name} 的角色已改为 {user.role}；其所有已登录的会话均已结束")
 
 
 @click.group("apikey", cls=AppGroup)
@@ -98,11 +102,22 @@ def apikey_list(as_json: bool) -> None:
 
 @apikey_group.command("revoke")
 @click.argument("key_id", metavar="ID", type=int)
-def apikey_revoke(key_id: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def apikey_revoke(key_id: int, as_json: bool) -> None:
     """立即吊销密钥 ID。"""
     require_schema()
     key = kbauth.revoke_api_key(get_session(), key_id)
-    click.echo(f"已吊销 API 密钥 #{key.id} {key.name}")
+    _say(as_json, {"id": key.id, "name": key.name, "revoked": True}, f"已吊销 API 密钥 #{key.id} {key.name}")
+
+
+def _say(as_json: bool, data: dict, text: str) -> None:
+    """One JSON document with --json, else the sentence."""
+    from api.cli import echo_json
+
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(text)
 
 
 def register(cli: click.Group) -> None:

@@ -99,7 +99,7 @@ def document(spec, app: Flask) -> None:
             elif method == "post" and scope not in OPEN_SCOPES:
                 wanted.append("CONFLICT")
             for name in wanted:
-                responses.setdefault(RESPONSES[name][0], name)
+                responses.setdefault(RESPONSES[name][0], {"$ref": f"#/components/responses/{name}"})
             for code, response in responses.items():
                 if isinstance(response, dict) and code.startswith("2"):
                     response.setdefault("headers", {}).update(READ_HEADERS if method == "get" else RATE_HEADERS)

@@ -100,3 +100,9 @@ def test_a_type_array_means_any_of_them(read_client):
     answer = lambda b: read_client.post("/reconcile", data={"queries": json.dumps(b)}).get_json()["q"]["result"]  # noqa: E731
     assert answer(both) and [c["id"] for c in answer(both)] == [c["id"] for c in answer(one)]
     assert answer({"q": {"query": "门诊人次", "type": ["nonsense"]}}) == []
+
+
+def test_the_document_is_valid_openapi(spec):
+    from openapi_spec_validator import validate
+
+    validate(spec)  # raises with the first error

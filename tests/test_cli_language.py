@@ -93,3 +93,10 @@ def test_a_large_import_plan_is_summed_up(cli, tmp_path):
     assert "……另有 40 条新增" in out and "新增 60" in out
     code, out, _ = cli("import", str(path), "--dry-run", "--verbose")
     assert len([line for line in out.splitlines() if line.startswith("+ BULK-")]) == 60
+
+
+def test_every_command_that_reports_something_has_json():
+    without = [" ".join(path) for path, command in _walk(zhibiao)
+               if not getattr(command, "commands", None) and path and path != ("serve",)
+               and not any(getattr(p, "name", "") == "as_json" for p in command.params)]
+    assert without == []
