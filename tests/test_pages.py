@@ -76,3 +76,12 @@ def test_every_page_has_an_icon_served_locally(client):
     for path in ("/favicon.ico", "/static/favicon.svg"):
         resp = client.get(path)
         assert resp.status_code == 200 and resp.mimetype == "image/svg+xml" and b"<svg" in resp.data
+
+
+def test_home_leads_to_the_three_tasks_and_maps_the_library_by_sector(client):
+    page = client.get("/").get_data(as_text=True)
+    for task, href in (("search", "/search"), ("draft", "/draft"), ("quotas", "/quotas")):
+        assert f'href="{href}" data-task="{task}"' in page
+    assert "检索指标" in page and "编制绩效目标" in page and "查看支出标准" in page
+    # the fixture library's specific indicators are of 类 210 (卫生健康): counted, and linked to their search
+    assert 'data-sector="210"' in page and "/search?sector=210" in page

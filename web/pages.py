@@ -1,6 +1,8 @@
 """The page blueprint. Pages call kb/ directly, never api/'s views."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, g, render_template, request
 
 from api.db import get_session, require_schema
@@ -73,7 +75,26 @@ def favicon():
 @bp.route("/")
 def home():
     version = version_ref()
-    return render_template("home.html", version=version, versions=g.all_versions)
+    return render_template("home.html", version=version, versions=g.all_versions, sectors=sector_counts(version))
+
+
+@dataclass
+class SectorCount:
+    code: str
+    name: str
+    specific: int  # specific indicators of this 类 (and the 款/项 in it)
+
+
+def sector_counts(version) -> list[SectorCount]:
+    """What the library holds for each 类 of 支出功能分类, largest first: the home page's map of the library."""
+    from collections import Counter
+
+    from kb import snapshot
+
+    snap = snapshot.load(get_session(), version)
+    counts = Counter(top for i in snap.active_indicators if i.kind == "specific" for top in {s[:3] for s in i.sectors})
+    return [SectorCount(code, snap.sectors[code].name if code in snap.sectors else code, n)
+            for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 @bp.route("/indicators/<code>")

@@ -33,3 +33,17 @@ def test_api_docs_page_renders_from_local_assets(page, live_server):
     page.locator(".opblock-summary-path", has_text="/api/v1/indicators").first.wait_for(timeout=15000)
     assert page.locator(".opblock").count() > 20
     screenshot(page, "api-docs")
+
+
+def test_home_leads_a_first_time_drafter_to_the_three_tasks(page, live_server):
+    page.goto(live_server + "/")
+    assert page.locator("[data-task]").count() == 3
+    assert page.locator(".sector-counts li").count() >= 15  # the seeded library covers most 类
+    screenshot(page, "home")
+    page.click("[data-task=draft]")
+    page.wait_for_selector("[data-draft]")
+    assert page.url.endswith("/draft")
+    page.go_back()
+    page.click(".sector-counts li[data-sector='210'] a")
+    page.wait_for_selector(".results, .result, [data-results], main")
+    assert "sector=210" in page.url
