@@ -10,7 +10,7 @@ from flask import Flask, request
 from api.paths import is_api_path
 
 ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match"
-EXPOSED_HEADERS = "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+EXPOSED_HEADERS = "ETag, Link, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 MAX_AGE = "600"
 
 

@@ -27,6 +27,7 @@ RATE_HEADERS = {
     "X-RateLimit-Reset": {"description": "时间窗重置的时刻（Unix 秒）", "schema": {"type": "integer"}},
 }
 READ_HEADERS = {
+    "Link": {"description": "分页列表的翻页链接（rel=first/prev/next/last），与响应体中的 links 相同", "schema": {"type": "string"}},
     "ETag": {"description": "所读版本与请求的标识；带 If-None-Match 再请求，未变则 304", "schema": {"type": "string"}},
     "Cache-Control": {"description": "钉住已发布版本（version=2025.1）的读取不会再变：public, max-age=31536000, immutable；"
                                      "读当前版本为 public, max-age=5（发布新版本后5秒内可见），再用 ETag 验证", "schema": {"type": "string"}},

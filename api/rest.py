@@ -85,6 +85,9 @@ def _cache_headers(response):
         return response
     if response.status_code not in (429, 503):
         response.headers.pop("Retry-After", None)
+    links = g.get("page_links")
+    if links and response.status_code == 200:
+        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
     if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
         ref = g.get("version_ref")
         pinned = ref is not None and not ref.is_draft and request.args.get("version") == ref.label

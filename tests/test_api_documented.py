@@ -106,3 +106,16 @@ def test_the_document_is_valid_openapi(spec):
     from openapi_spec_validator import validate
 
     validate(spec)  # raises with the first error
+
+
+def test_lists_link_their_pages_in_the_body_and_the_link_header(read_client):
+    first = read_client.get("/api/v1/indicators?q=&per_page=2&page=1")
+    body = first.get_json()
+    assert body["total"] > 2 and body["links"]["prev"] is None
+    assert "page=2" in body["links"]["next"] and "per_page=2" in body["links"]["next"]
+    assert 'rel="next"' in first.headers["Link"] and 'rel="prev"' not in first.headers["Link"]
+    last = read_client.get(body["links"]["last"].split("localhost", 1)[1])
+    assert last.get_json()["links"]["next"] is None and 'rel="prev"' in last.headers["Link"]
+    for url in ("/api/v1/cases?per_page=1", "/api/v1/quotas?per_page=1"):
+        page = read_client.get(url).get_json()
+        assert page["links"]["first"] and "links" in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.db import get_session
-from api.v1.common import Blueprint, read
+from api.v1.common import Blueprint, page_links, read
 from api.v1.schemas import CaseDocSchema, CaseListSchema, CaseSearchArgs, VersionArgs
 from kb import versions
 from kb.case_catalog import CaseFilters, find
@@ -24,7 +24,8 @@ class Cases(MethodView):
                      CaseFilters(args["sector"], args["province"], args["year"]))
         start = (args["page"] - 1) * args["per_page"]
         return {"version": ref.label, "total": len(found), "page": args["page"], "per_page": args["per_page"],
-                "results": found[start:start + args["per_page"]]}
+                "results": found[start:start + args["per_page"]],
+                "links": page_links(len(found), args["page"], args["per_page"])}
 
 
 @blp.route("/<code>")

@@ -7,6 +7,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from urllib.parse import urlencode
+
 from flask import current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.exceptions import NotModified
@@ -99,3 +101,21 @@ def json_body():
     if not raw.strip():
         raise InvalidInput("请求体为空：应为 JSON")
     return untrusted.loads(raw)
+
+
+def page_links(total: int, page: int, per_page: int) -> dict:
+    """first / prev / next / last URLs of a paged list (prev and next None at the ends); kept in g for the
+    Link header (api.rest) as well, so a client may follow either."""
+    from math import ceil
+
+    last = max(1, ceil(total / per_page)) if per_page else 1
+
+    def url(n: int) -> str:
+        args = request.args.to_dict(flat=False)
+        args["page"] = [str(n)]
+        return request.base_url + "?" + urlencode(args, doseq=True)
+
+    links = {"first": url(1), "prev": url(page - 1) if page > 1 else None,
+             "next": url(page + 1) if page < last else None, "last": url(last)}
+    g.page_links = links
+    return links

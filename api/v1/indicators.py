@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.db import get_session
-from api.v1.common import Blueprint, index_dir, read, resolve_version, set_etag, version_etag
+from api.v1.common import Blueprint, index_dir, page_links, read, resolve_version, set_etag, version_etag
 from api.v1.schemas import HistorySchema, IndicatorDocSchema, SearchArgs, SearchResultSchema, VersionArgs
 from kb import search, versions
 
@@ -19,8 +19,9 @@ class Indicators(MethodView):
         """Search indicators: words, pinyin or a code, narrowed by filters, with facets and pages."""
         ref = read(args.pop("version"))
         query, page, per_page = args.pop("q"), args.pop("page"), args.pop("per_page")
-        return search.search(get_session(), index_dir(), query, search.SearchFilters(**args), ref.label,
-                             page=page, per_page=per_page, source="api")
+        result = search.search(get_session(), index_dir(), query, search.SearchFilters(**args), ref.label,
+                               page=page, per_page=per_page, source="api")
+        return {**vars(result), "links": page_links(result.total, page, per_page)}
 
 
 @blp.route("/<code>")

@@ -5,7 +5,7 @@ from flask.views import MethodView
 
 from api.auth import requires
 from api.db import get_session
-from api.v1.common import Blueprint, json_body, read, resolve_version
+from api.v1.common import Blueprint, json_body, page_links, read, resolve_version
 from api.v1.schemas import (
     ProjectEstimateSchema,
     ProjectSchema,
@@ -31,7 +31,8 @@ class Quotas(MethodView):
         found = quota_catalog.find(session, ref, args["q"], args["category"], args["tier"], args["status"])
         start = (args["page"] - 1) * args["per_page"]
         return {"version": ref.label, "total": len(found), "page": args["page"], "per_page": args["per_page"],
-                "categories": quota_catalog.categories(session, ref), "results": found[start:start + args["per_page"]]}
+                "categories": quota_catalog.categories(session, ref), "results": found[start:start + args["per_page"]],
+                "links": page_links(len(found), args["page"], args["per_page"])}
 
 
 @blp.route("/<code>")

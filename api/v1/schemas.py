@@ -496,12 +496,20 @@ class FacetCountSchema(Schema):
     count = fields.Integer(required=True)
 
 
+class PageLinksSchema(Schema):
+    first = fields.String(required=True, metadata={"description": "第一页"})
+    prev = fields.String(allow_none=True, metadata={"description": "上一页（第一页为 null）"})
+    next = fields.String(allow_none=True, metadata={"description": "下一页（最后一页为 null）"})
+    last = fields.String(required=True, metadata={"description": "最后一页"})
+
+
 class SearchResultSchema(Schema):
     version = fields.String(required=True)
     query = fields.String()
     total = fields.Integer(required=True)
     page = fields.Integer()
     per_page = fields.Integer()
+    links = fields.Nested(PageLinksSchema, metadata={"description": "翻页链接（也在 Link 响应头中）"})
     mode = fields.String()
     results = fields.List(fields.Nested(SearchHitSchema), attribute="hits", required=True)
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetCountSchema)))
@@ -638,6 +646,7 @@ class CaseListSchema(Schema):
     total = fields.Integer(required=True)
     page = fields.Integer()
     per_page = fields.Integer()
+    links = fields.Nested(PageLinksSchema, metadata={"description": "翻页链接（也在 Link 响应头中）"})
     results = fields.List(fields.Nested(CaseSchema), required=True)
 
 
@@ -658,6 +667,7 @@ class QuotaListSchema(Schema):
     total = fields.Integer(required=True)
     page = fields.Integer()
     per_page = fields.Integer()
+    links = fields.Nested(PageLinksSchema, metadata={"description": "翻页链接（也在 Link 响应头中）"})
     categories = fields.List(fields.String())
     results = fields.List(fields.Nested(QuotaSchema), required=True)
 
