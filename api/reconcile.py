@@ -7,6 +7,7 @@ users can match a spreadsheet's indicator names to library codes.
     GET  /reconcile/propose_properties    the fields data extension offers
     GET  /reconcile/suggest/entity?prefix=门诊
     GET  /reconcile/suggest/property?prefix=单位
+    GET  /reconcile/suggest/type?prefix=个性
     GET  /reconcile/preview?id=T-001      a small HTML card for an iframe (open: an iframe sends no key)
 
 Every URL takes `version=` like the REST API (default: current).
@@ -68,7 +69,8 @@ def manifest(version_label: str) -> dict:
         "preview": {"url": f"{base}/reconcile/preview?id={{{{id}}}}{pinned}", **PREVIEW},
         "batchSize": MAX_QUERIES,
         "suggest": {"entity": {"service_url": base, "service_path": "/reconcile/suggest/entity"},
-                    "property": {"service_url": base, "service_path": "/reconcile/suggest/property"}},
+                    "property": {"service_url": base, "service_path": "/reconcile/suggest/property"},
+                    "type": {"service_url": base, "service_path": "/reconcile/suggest/type"}},
         "extend": {"propose_properties": {"service_url": base, "service_path": "/reconcile/propose_properties"},
                    "property_settings": []},
     } | ({"authentication": AUTHENTICATION} if current_app.config.get("REQUIRE_API_KEY") else {})
@@ -155,6 +157,14 @@ def propose_properties():
         raise InvalidInput(exc.message) from None
     proposed = list(kbrec.PROPOSED) + [p for p in kbrec.PROPERTIES if p not in kbrec.PROPOSED]
     return jsonify({"type": kind, "limit": limit, "properties": kbrec.property_list(proposed[:limit])})
+
+
+@bp.route("/suggest/type")
+def suggest_type():
+    """The types queries may name (every indicator, common ones, specific ones) whose id or name contains `prefix`."""
+    prefix = (request.args.get("prefix") or "").strip().lower()
+    return jsonify({"result": [{"id": tid, "name": name, "description": f"按{name}对照"} for tid, name in kbrec.TYPES.items()
+                               if not prefix or prefix in tid or prefix in name]})
 
 
 @bp.route("/suggest/property")

@@ -182,8 +182,17 @@ def test_every_reconciliation_endpoint_allows_cross_origin_access(read_client):
 SPECS = __import__("pathlib").Path(__file__).parent / "fixtures" / "reconciliation-0.2"
 
 
+def _inline(node):
+    """The spec's schemas refer to type.json by a relative $ref: put its text in place (no network here)."""
+    if isinstance(node, dict):
+        if node.get("$ref") == "type.json":
+            return json.loads((SPECS / "type.json").read_text(encoding="utf-8"))
+        return {k: _inline(v) for k, v in node.items()}
+    return [_inline(v) for v in node] if isinstance(node, list) else node
+
+
 def _spec(name: str):
-    return jsonschema_rs.validator_for(json.loads((SPECS / name).read_text(encoding="utf-8")))
+    return jsonschema_rs.validator_for(_inline(json.loads((SPECS / name).read_text(encoding="utf-8"))))
 
 
 def test_manifest_offers_extension_property_suggest_and_batch_size(read_client):
@@ -195,6 +204,11 @@ def test_manifest_offers_extension_property_suggest_and_batch_size(read_client):
     proposal = read_client.get("/reconcile/propose_properties?type=indicator").get_json()
     _spec("data-extension-property-proposal.json").validate(proposal)
     assert {"unit", "definition", "formula", "level1", "level2"} <= {p["id"] for p in proposal["properties"]}
+    assert m["suggest"]["type"]["service_path"] == "/reconcile/suggest/type"
+    types = read_client.get("/reconcile/suggest/type?prefix=个性").get_json()
+    _spec("suggest-types-response.json").validate(types)
+    assert [t["id"] for t in types["result"]] == ["specific"]
+    assert len(read_client.get("/reconcile/suggest/type").get_json()["result"]) == 3
     suggested = read_client.get("/reconcile/suggest/property?prefix=单位").get_json()
     _spec("suggest-properties-response.json").validate(suggested)
     assert [p["id"] for p in suggested["result"]] == ["unit"]
