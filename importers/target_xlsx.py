@@ -478,12 +478,11 @@ def _monitoring_sheet(ws, table: TargetTable) -> None:
     unreachable = {n for w in (result.warnings if result else []) if w.kind in (UNREACHABLE, LATE) for n in w.rows}
     for i, row in enumerate(table.indicators):
         m = result.rows[i] if result else None
-        target = f"{row.operator if row.operator not in ('', '定性') else ''}{row.value}{row.unit}"
         projected = fmt(m.projected) + row.unit if m and m.projected is not None else ""
         likely = ""
         if m and m.completion is not None:
             likely = "完全不可能" if i + 1 in unreachable else ("确定能" if m.completion >= 1 else "有可能")
-        for c, value in enumerate((row.level1, row.level2, row.name, target, number_or_text(row.actual), projected, "",
+        for c, value in enumerate((row.level1, row.level2, row.name, row.target_text, number_or_text(row.actual), projected, "",
                                    likely), start=1):
             put(r + 1 + i, c, value)
     for c, width in enumerate((12, 16, 30, 16, 16, 14, 24, 12), start=1):

@@ -144,8 +144,7 @@ def _inputs(table: TargetTable, as_of: str | None) -> tuple[date, float, float]:
 
 def _row(n: int, row: TargetRow, as_of: date, share: float) -> MonitorRow:
     a = assess(row, as_of.year, as_of)
-    r = MonitorRow(n, row.name, row.level1, row.level2, f"{row.operator if row.operator not in ('', '定性') else ''}"
-                   f"{row.value}{row.unit}", row.actual, a)
+    r = MonitorRow(n, row.name, row.level1, row.level2, row.target_text, row.actual, a)
     if a.kind == QUANTITATIVE and a.actual_number is not None and row.operator in ("≥", ">", "") \
             and row.unit not in ("%", "％") and share > 0:
         r.projected = a.actual_number / share  # counts accumulate over the year; rates do not

@@ -119,12 +119,6 @@ def in_scope(milestone: Milestone, indicators, quotas, other_sectors: set[str]) 
     return live, scope
 
 
-def count_for(milestone: Milestone, indicators, quotas, other_sectors: set[str]) -> tuple[int, str]:
-    """How many live records a milestone's scope holds (before milestones share them out), and what was counted."""
-    live, scope = in_scope(milestone, indicators, quotas, other_sectors)
-    return len(live), scope
-
-
 def scope_of(m: Milestone) -> tuple:
     return (m.measure, m.sector or "", m.department or "", m.project_type or "")
 

@@ -65,6 +65,11 @@ class TargetRow:
     def qualitative(self) -> bool:
         return self.operator == "定性"
 
+    @property
+    def target_text(self) -> str:
+        """The target as a form prints it: "≥120公里", "2024年5月31日前", "明显改善" (no 定性 or empty operator)."""
+        return f"{'' if self.operator in ('', '定性') else self.operator}{self.value}{self.unit}"
+
 
 @dataclass
 class TargetTable:
