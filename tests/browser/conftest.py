@@ -17,7 +17,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-
+# tryfirst: xdist's own hook turns the group marker into the node id's @group suffix, so the
+# marker must be on the items before that hook runs (without it the browser tests were spread
+# over both workers, each building its own live server and Chromium)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     skip = pytest.mark.skip(reason=f"Chromium not installed at {CHROMIUM} (.ci/run installs it)")
     for item in items:
