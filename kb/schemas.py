@@ -7,6 +7,7 @@ import re
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from kb.dimensions import dimensions
+from kb.errors import register
 from kb.scoring_rules import RuleError, parse_rule
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{1,39}$")
@@ -293,6 +294,9 @@ SCHEMAS = {
     "text": (TextListSchema, "检索词表"),
     "case": (CaseSchema, "案例"),
 }
+# the identifiers kb.errors.UnknownCode answers with, one per kind
+for _kind, (_, _name) in SCHEMAS.items():
+    register(f"{_kind}_not_found", 404, f"没有这个编码的{_name}")
 
 
 def flatten_messages(messages, prefix: str = "") -> list[tuple[str, str]]:

@@ -32,10 +32,14 @@ IF_MATCH_DOC = {"parameters": [{"name": "If-Match", "in": "header", "required": 
 
 class PreconditionRequired(KbError):
     status = 428
+    error = "if_match_required"
+    meaning = "修改须带 If-Match 请求头（读取时得到的修订号）"
 
 
 class StaleRevision(KbError):
     status = 412
+    error = "stale_revision"
+    meaning = "If-Match 与当前修订号不符：记录已被他人修改，未保存"
 
 
 def expected_revision(code: str) -> int:
