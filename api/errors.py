@@ -8,6 +8,7 @@ wrong methods, oversized bodies …), whatever the pages do with theirs.
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, jsonify
+from marshmallow import Schema, fields
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -36,6 +37,16 @@ MESSAGES = {
 }
 # webargs' and werkzeug's English that reaches clients, in Chinese
 TRANSLATIONS = {"Invalid JSON body.": "JSON 格式错误"}
+
+
+class ErrorSchema(Schema):
+    """The error body, for the OpenAPI document (api.openapi_doc adds the enum of `error`)."""
+    code = fields.Integer(required=True, metadata={"description": "HTTP 状态码（与响应状态相同）"})
+    error = fields.String(required=True, metadata={"description": "错误类型的稳定标识（英文），程序据此区分错误，中文提示可能调整而它不变"})
+    status = fields.String(required=True, metadata={"description": "HTTP 状态名（英文，如 Not Found）"})
+    message = fields.String(required=True, metadata={"description": "给人看的中文说明"})
+    errors = fields.Dict(metadata={"description": "逐项说明（可选）：校验失败时为 {位置: {字段: [中文原因]}}，"
+                                                  "内容有误时为 {problems: [{message, location, row, field}]}"})
 
 
 def error_body(status: int, error: str, message: str, errors: dict | None = None) -> dict:

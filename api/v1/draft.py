@@ -67,6 +67,7 @@ def _draft_indicator(obj):
 class DraftIndicators(MethodView):
     @blp.arguments(IndicatorSchema)
     @blp.response(201, DraftIndicatorSchema)
+    @blp.alt_response(409, description="草稿中已有这个编码")
     def post(self, data):
         """Add an indicator to the draft."""
         require_schema()
