@@ -26,11 +26,20 @@ _MISSING = object()
 
 class NotAuthenticated(KbError):
     status = 401
+    error = "api_key_required"
+    meaning = "此操作须带 API 密钥（Authorization: Bearer …）"
     headers = {"WWW-Authenticate": 'Bearer realm="zhibiao"'}
+
+
+class InvalidKey(NotAuthenticated):
+    error = "invalid_api_key"
+    meaning = "API 密钥无效或已被吊销"
 
 
 class NotAllowed(KbError):
     status = 403
+    error = "insufficient_scope"
+    meaning = "API 密钥没有此操作所需的权限（read、suggest 或 curate）"
 
 
 def requires(scope: str):
@@ -99,7 +108,7 @@ def require_scope(scope: str) -> ApiKey | None:
     sent = _bearer_token()
     key = current_key()
     if sent is not None and key is None:
-        raise NotAuthenticated("API 密钥无效或已被吊销")
+        raise InvalidKey("API 密钥无效或已被吊销")
     if key is None:
         if scope in OPEN_SCOPES and not current_app.config.get("REQUIRE_API_KEY"):
             return None

@@ -13,6 +13,8 @@ from kb.errors import KbError
 
 class DatabaseMissing(KbError):
     status = 503
+    error = "database_not_initialized"
+    meaning = "数据库尚未初始化（须先运行 zhibiao init）"
 
 
 def engine() -> Engine:

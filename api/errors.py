@@ -1,4 +1,6 @@
-"""Every error a client causes becomes JSON {code, status, message, errors}.
+"""Every error a client causes becomes JSON {code, error, status, message, errors}: `code` the HTTP
+status (as clients have always read it), `error` a stable identifier of the kind of error (kb.errors.CODES
+lists them all), `message` in Chinese.
 
 Under /api and /reconcile that holds for HTTP errors too (unknown routes,
 wrong methods, oversized bodies …), whatever the pages do with theirs.
@@ -6,10 +8,12 @@ wrong methods, oversized bodies …), whatever the pages do with theirs.
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, jsonify
+from marshmallow import Schema, fields
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from api.error_codes import DATABASE_UNAVAILABLE, UNSTORABLE_VALUE, http_error
 from api.paths import is_api_path
 from kb.errors import KbError
 from kb.schemas import flatten_messages
@@ -35,8 +39,18 @@ MESSAGES = {
 TRANSLATIONS = {"Invalid JSON body.": "JSON 格式错误"}
 
 
-def error_body(status: int, message: str, errors: dict | None = None) -> dict:
-    body = {"code": status, "status": HTTP_STATUS_CODES.get(status, "Error"), "message": message}
+class ErrorSchema(Schema):
+    """The error body, for the OpenAPI document (api.openapi_doc adds the enum of `error`)."""
+    code = fields.Integer(required=True, metadata={"description": "HTTP 状态码（与响应状态相同）"})
+    error = fields.String(required=True, metadata={"description": "错误类型的稳定标识（英文），程序据此区分错误，中文提示可能调整而它不变"})
+    status = fields.String(required=True, metadata={"description": "HTTP 状态名（英文，如 Not Found）"})
+    message = fields.String(required=True, metadata={"description": "给人看的中文说明"})
+    errors = fields.Dict(metadata={"description": "逐项说明（可选）：校验失败时为 {位置: {字段: [中文原因]}}，"
+                                                  "内容有误时为 {problems: [{message, location, row, field}]}"})
+
+
+def error_body(status: int, error: str, message: str, errors: dict | None = None) -> dict:
+    body = {"code": status, "error": error, "status": HTTP_STATUS_CODES.get(status, "Error"), "message": message}
     if errors:
         body["errors"] = errors
     return body
@@ -62,6 +76,12 @@ def validation_errors(messages) -> dict:
             fields.setdefault(path or "_schema", []).append(TRANSLATIONS.get(message, message))
         out[location] = fields
     return out
+
+
+def _identifier(error: HTTPException, message: str) -> str:
+    if error.code == 400 and message == TRANSLATIONS["Invalid JSON body."]:
+        return "invalid_json"
+    return http_error(error.code or 500)
 
 
 def _message(error: HTTPException, data: dict) -> str:
@@ -95,7 +115,8 @@ def http_error_response(error: HTTPException):
         errors = validation_errors(data["messages"])
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     headers.update(data.get("headers") or {})
-    response = jsonify(error_body(code, _message(error, data), errors))
+    message = _message(error, data)
+    response = jsonify(error_body(code, _identifier(error, message), message, errors))
     response.status_code = code
     response.headers.update(headers)
     return response
@@ -123,7 +144,7 @@ def init_app(app: Flask) -> None:
             from web.errors import error_response
 
             return error_response(exc.status, exc.message, exc.problems)
-        response = jsonify(error_body(exc.status, exc.message, problems_as_errors(exc)))
+        response = jsonify(error_body(exc.status, exc.error, exc.message, problems_as_errors(exc)))
         response.status_code = exc.status
         response.headers.update(getattr(exc, "headers", None) or {})
         return response
@@ -132,12 +153,12 @@ def init_app(app: Flask) -> None:
     def _unstorable(exc):
         # A value the database cannot hold (a NUL character, a number out of range) came from the client.
         app.logger.warning("database refused a value: %s", getattr(exc, "orig", exc))
-        return jsonify(error_body(422, "输入中含有数据库无法保存的字符或数值")), 422
+        return jsonify(error_body(422, UNSTORABLE_VALUE, "输入中含有数据库无法保存的字符或数值")), 422
 
     @app.errorhandler(OperationalError)
     def _database_down(exc):
         app.logger.warning("database unavailable: %s", exc.__class__.__name__)
-        return jsonify(error_body(503, "数据库暂时无法访问，请稍后重试")), 503
+        return jsonify(error_body(503, DATABASE_UNAVAILABLE, "数据库暂时无法访问，请稍后重试")), 503
 
     for code in (404, 405):
         _wrap_code_handler(app, code)

@@ -54,7 +54,7 @@ def _bad_text() -> str | None:
 def _check_text() -> None:
     problem = _bad_text()
     if problem:
-        raise untrusted.MalformedInput(f"请求{problem}，无法处理")
+        raise untrusted.UnusableText(f"请求{problem}，无法处理")
 
 
 def init_app(app: Flask) -> None:

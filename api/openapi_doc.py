@@ -1,26 +1,40 @@
 """What the generated OpenAPI document does not know by itself, added once when
-it is first read: which operations need a key (and which scope), the errors
-each can answer besides 422 (401, 403, 404, 409, 412, 428, 429), the headers
-every answer carries (ETag, rate limits, Retry-After on 429, Cache-Control),
-and an example body for the operations people try first."""
+it is first read: which operations need a key (and which scope), the error
+statuses each can answer (error_statuses; tests/test_api_error_statuses.py
+produces every one) with the `error` identifiers of each (kb.errors.CODES),
+the headers every answer carries (ETag, rate limits, Retry-After on 429,
+Cache-Control), and an example of every operation: its request body and its
+success answer, a real exchange with the fixture library (openapi_examples.json)."""
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from flask import Flask
 
 from api.auth import OPEN_SCOPES, SAFE_METHODS, SCOPE_ATTR
+from kb.errors import CODES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")  # written by tests/openapi_examples.py
+# status → (component name, when it is answered). Which operations answer which is decided in `error_statuses`.
 RESPONSES = {
-    "UNAUTHORIZED": ("401", "缺少 API 密钥、密钥无效或已吊销（WWW-Authenticate: Bearer）"),
-    "FORBIDDEN": ("403", "API 密钥没有所需的权限"),
-    "NOT_FOUND": ("404", "没有这个编码、版本或记录"),
-    "CONFLICT": ("409", "与他人刚保存的修改冲突，或该记录已存在"),
-    "PRECONDITION_FAILED": ("412", "If-Match 与当前修订不符：记录已被他人修改"),
-    "PRECONDITION_REQUIRED": ("428", "修改须带 If-Match（记录的 ETag，或 * 表示覆盖）"),
-    "TOO_MANY_REQUESTS": ("429", "请求过于频繁；Retry-After 说明多少秒后再试"),
+    "400": ("BAD_REQUEST", "请求无法处理：JSON 格式错误或嵌套过深，或文字中含 NUL 等无法保存的字符"),
+    "401": ("UNAUTHORIZED", "缺少 API 密钥、密钥无效或已吊销（WWW-Authenticate: Bearer）"),
+    "403": ("FORBIDDEN", "API 密钥没有所需的权限"),
+    "404": ("NOT_FOUND", "没有这个编码、版本或记录"),
+    "409": ("CONFLICT", "与他人刚保存的修改或发布冲突，或该编码、版本号已存在"),
+    "412": ("PRECONDITION_FAILED", "If-Match 与当前修订不符：记录已被他人修改"),
+    "413": ("PAYLOAD_TOO_LARGE", "请求内容或上传文件超过上限（ZHIBIAO_MAX_UPLOAD_MB）"),
+    "415": ("UNSUPPORTED_MEDIA_TYPE", "不支持的内容类型：此接口只接受其请求体所列的类型"),
+    "422": ("UNPROCESSABLE_ENTITY", "参数或内容未通过校验：errors 按位置与字段列出中文原因"),
+    "428": ("PRECONDITION_REQUIRED", "修改须带 If-Match（记录的 ETag，或 * 表示覆盖）"),
+    "429": ("TOO_MANY_REQUESTS", "请求过于频繁；Retry-After 说明多少秒后再试"),
+    "503": ("SERVICE_UNAVAILABLE", "数据库暂时无法访问或尚未初始化；稍后重试"),
 }
+DEFAULT = ("DEFAULT_ERROR", "其他错误（如服务器内部错误 internal_error）")
 RATE_HEADERS = {
     "X-RateLimit-Limit": {"description": "时间窗内允许的请求数", "schema": {"type": "integer"}},
     "X-RateLimit-Remaining": {"description": "时间窗内还剩的请求数", "schema": {"type": "integer"}},
@@ -33,27 +47,6 @@ READ_HEADERS = {
                                      "读当前版本为 public, max-age=5（发布新版本后5秒内可见），再用 ETag 验证", "schema": {"type": "string"}},
     **RATE_HEADERS,
 }
-EXAMPLES = {
-    ("/api/v1/suggest", "post"): {"name": "市中心医院购置CT设备", "description": "购置64排CT 1台，年内完成安装验收并投入使用",
-                                  "sector": "21002", "budget_wan_yuan": 800},
-    ("/api/v1/targets/check", "post"): {
-        "project": {"name": "全市基层卫生人员业务培训", "sector": "210", "budget_wan_yuan": 30},
-        "goal": "年内举办培训班2期，培训160人次，受训学员满意度不低于90%。",
-        "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "培训人次", "operator": "≥", "value": "160", "unit": "人次"},
-                       {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "受训学员满意度", "operator": "≥",
-                        "value": "90", "unit": "%"}]},
-    ("/api/v1/targets/monitor", "post"): {
-        "project": {"name": "2024年农村公路养护工程", "budget_wan_yuan": 800, "budget_executed_wan_yuan": 600,
-                    "as_of": "2024-06-30"},
-        "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "养护里程", "operator": "≥", "value": "120",
-                        "unit": "公里", "actual": "40"}]},
-    ("/api/v1/targets/evaluate", "post"): {
-        "project": {"name": "2024年农村公路养护工程", "budget_wan_yuan": 800, "budget_executed_wan_yuan": 760},
-        "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "养护里程", "operator": "≥", "value": "120",
-                        "unit": "公里", "actual": "108", "self_score": 50}]},
-}
-
-
 def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
@@ -71,14 +64,58 @@ def scopes(app: Flask) -> dict[tuple[str, str], str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def examples() -> dict:
+    """"method path" → {url, status, request?, response}: a real exchange with the fixture library."""
+    return json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
+
+
+def codes_for(status: int) -> list[str]:
+    return sorted(code for code, (code_status, _) in CODES.items() if code_status == status)
+
+
+def _described(text: str, status: int) -> str:
+    """A response's description, followed by the `error` identifiers it may carry."""
+    listed = "；".join(f"`{code}` {CODES[code][1]}" for code in codes_for(status))
+    return f"{text}。error 取值：{listed}" if listed else text
+
+
+def error_statuses(path: str, method: str, op: dict) -> set[str]:
+    """The error statuses this operation can answer, from what it takes:
+    - every one: 400 (a NUL or a lone surrogate in its path or query), 401 (a key that is not valid),
+      403 (a key without its scope; reads need one only when keys are required), 429, 503;
+    - a path parameter or `version=`: 404 (no such code, version or record);
+    - query parameters or a body: 422 (unknown parameters, values that do not validate);
+    - a body: 413 and 415;
+    - 409, 412, 428: only where the view declares them (@blp.alt_response), as the draft's guarded writes do.
+    """
+    params = {p.get("name") for p in op.get("parameters", []) if isinstance(p, dict) and p.get("in") == "query"}
+    has_body = "requestBody" in op
+    found = {"400", "401", "403", "429", "503"}
+    if "{" in path or "version" in params:
+        found.add("404")
+    if params or has_body:
+        found.add("422")
+    if has_body:
+        found |= {"413", "415"}
+    declared = {code for code in op.get("responses", {}) if code in ("409", "412", "428")}
+    return found | declared
+
+
 def document(spec, app: Flask) -> None:
     """Add security, error responses, headers and examples to every operation of `spec` (an apispec APISpec)."""
-    for name, (code, text) in RESPONSES.items():
+    for code, (name, text) in RESPONSES.items():
         headers = {"Retry-After": {"description": "多少秒后再试", "schema": {"type": "integer"}}} if code == "429" else {}
         if code == "401":
             headers = {"WWW-Authenticate": {"schema": {"type": "string"}}}
-        spec.components.response(name, {"description": text, "content": {"application/json": {"schema": ERROR}},
-                                        **({"headers": headers} if headers else {})})
+        response = {"description": _described(text, int(code)), "content": {"application/json": {"schema": ERROR}},
+                    **({"headers": headers} if headers else {})}
+        spec.components.responses[name] = response  # replaces flask-smorest's English 422
+    spec.components.responses[DEFAULT[0]] = {"description": _described(DEFAULT[1], 500),
+                                             "content": {"application/json": {"schema": ERROR}}}
+    error = spec.components.schemas["Error"]["properties"]["error"]
+    error["enum"] = sorted(CODES)
+    error["description"] += "：" + "；".join(f"`{code}`（{status}）{meaning}" for code, (status, meaning) in sorted(CODES.items()))
     needed = scopes(app)
     for path, operations in spec._paths.items():
         for method, op in operations.items():
@@ -92,19 +129,23 @@ def document(spec, app: Flask) -> None:
             else:
                 op["security"] = [{"bearerAuth": []}]
                 op["description"] = (op.get("description", "") + f"\n\n权限：{scope}（须带具有该权限的 API 密钥）").strip()
-            wanted = ["UNAUTHORIZED", "FORBIDDEN", "TOO_MANY_REQUESTS"]
-            if "{" in path or method == "get":
-                wanted.append("NOT_FOUND")
-            if method in ("patch", "put", "delete"):
-                wanted += ["CONFLICT", "PRECONDITION_FAILED", "PRECONDITION_REQUIRED"]
-            elif method == "post" and scope not in OPEN_SCOPES:
-                wanted.append("CONFLICT")
-            for name in wanted:
-                responses.setdefault(RESPONSES[name][0], {"$ref": f"#/components/responses/{name}"})
+            wanted = error_statuses(path, method, op)
+            for code in [c for c in responses if c[:1] in ("4", "5") and c not in wanted]:
+                del responses[code]  # flask-smorest's guesses that this operation cannot answer
+            for code in sorted(wanted):
+                responses[code] = {"$ref": f"#/components/responses/{RESPONSES[code][0]}"}
             for code, response in responses.items():
                 if isinstance(response, dict) and code.startswith("2"):
                     response.setdefault("headers", {}).update(READ_HEADERS if method == "get" else RATE_HEADERS)
-            example = EXAMPLES.get((path, method))
-            body = op.get("requestBody", {}).get("content", {}).get("application/json")
-            if example is not None and body is not None:
-                body["example"] = example
+            _add_example(op, examples().get(f"{method} {path}"))
+
+
+def _add_example(op: dict, example: dict | None) -> None:
+    if example is None:
+        return  # tests/test_api_examples.py fails for it
+    body = op.get("requestBody", {}).get("content", {}).get("application/json")
+    if body is not None and "request" in example:
+        body["example"] = example["request"]
+    answer = op.get("responses", {}).get(str(example["status"]), {}).get("content", {}).get("application/json")
+    if answer is not None:
+        answer["example"] = example["response"]

@@ -22,6 +22,7 @@ from markupsafe import escape
 
 from api.auth import requires
 from api.db import get_session
+from api.error_codes import INVALID_CALLBACK
 from api.media import FORM, MULTIPART, accepts
 from api.v1.common import index_dir, resolve_version, software_version, version_etag
 from kb import reconcile as kbrec
@@ -44,10 +45,14 @@ AUTHENTICATION = {"type": "apiKey", "name": "Authorization", "in": "header",
 
 class MalformedQueries(KbError):
     status = 400
+    error = "invalid_json"  # the same refusal as a JSON body that does not parse, only in a form field
+    meaning = "JSON 格式错误、嵌套过深或含非有限数值、超长数字"
 
 
 class BatchTooLarge(KbError):
     status = 413
+    error = "batch_too_large"
+    meaning = "一批查询超过上限，请分批提交"
 
 
 def _base() -> str:
@@ -265,8 +270,8 @@ def jsonp(response):
             or request.path == "/reconcile/preview" or response.mimetype != "application/json"):
         return response
     if not _CALLBACK.match(callback):
-        body = json.dumps({"code": 400, "status": "Bad Request", "message": "callback 只能是 JavaScript 函数名"},
-                          ensure_ascii=False)
+        body = json.dumps({"code": 400, "error": INVALID_CALLBACK, "status": "Bad Request",
+                           "message": "callback 只能是 JavaScript 函数名"}, ensure_ascii=False)
         return Response(body, status=400, mimetype="application/json")
     return Response(f"/**/{callback}({response.get_data(as_text=True)});", status=response.status_code,
                     mimetype="application/javascript", headers={k: v for k, v in response.headers.items()

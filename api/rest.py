@@ -15,7 +15,8 @@ SPEC_OPTIONS = {
             "预算绩效指标库 zhibiao 的 REST 接口。读取与推荐默认无需密钥（部署可设 ZHIBIAO_REQUIRE_API_KEY=1 要求密钥）；"
             "一切写操作须带具有 curate 权限的 API 密钥：`Authorization: Bearer <token>`。"
             "每个读取接口都接受 `version=`（版本号或 current；draft 需 curate 权限），响应注明所读版本，并带 ETag。"
-            "错误一律为 JSON：{code, status, message, errors}。"
+            "错误一律为 JSON：{code, error, status, message, errors}：code 为 HTTP 状态码，error 为错误类型的稳定标识"
+            "（英文，见 Error 的 error 取值），message 为中文说明，errors 逐项列出原因。"
         ),
     },
     "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
@@ -28,6 +29,8 @@ class ZhibiaoApi(Api):
     read instead of while the app is built: generating it takes longer than
     everything else in create_app, and most processes (a command, a worker
     that never serves /api/openapi.json) never read it."""
+
+    ERROR_SCHEMA = errors.ErrorSchema
 
     def __init__(self, *args, **kwargs):
         self._undocumented: list[tuple] = []

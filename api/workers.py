@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gunicorn.workers import gthread
 
+from api.error_codes import http_error
 from importers.files import env_number
 
 
@@ -188,7 +189,8 @@ def _read_exactly(stream, length: int) -> bytes:
 
 def _answer(start_response, status: int, message: str):
     reason = {400: "Bad Request", 408: "Request Timeout", 413: "Payload Too Large"}[status]
-    body = json.dumps({"code": status, "status": reason, "message": message}, ensure_ascii=False).encode()
+    body = json.dumps({"code": status, "error": http_error(status), "status": reason, "message": message},
+                      ensure_ascii=False).encode()
     start_response(f"{status} {reason}", [("Content-Type", "application/json; charset=utf-8"),
                                           ("Content-Length", str(len(body))), ("Connection", "close")])
     return [body]

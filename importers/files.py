@@ -20,10 +20,14 @@ DEFAULT_MAX_ROWS = 50_000
 
 class FileRejected(InvalidInput):
     """A file that cannot be read at all: empty, too large, of the wrong type or damaged."""
+    error = "file_rejected"
+    meaning = "上传的文件无法读取：为空、类型不对或已损坏"
 
 
 class FileTooLarge(FileRejected):
     status = 413
+    error = "file_too_large"
+    meaning = "上传的文件超过大小或行数上限"
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ _PLAIN_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 class TableFileInvalid(InvalidInput):
-    pass
+    error = "invalid_table_file"
+    meaning = "目标表文件无法读取或认不出目标表的版式"
 
 
 _CODED_NAME_RE = re.compile(r"^\s*(\d{3,7})\s+\S")

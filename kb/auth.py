@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kb.errors import Conflict, InvalidInput, NotFound
+from kb.errors import AlreadyExists, InvalidInput, NotFound
 from kb.models import ApiKey, User, utcnow
 
 SCOPES = ("read", "suggest", "curate")
@@ -134,7 +134,7 @@ def create_user(session: Session, name: str, password: str, role: str) -> User:
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(f"密码至少 {MIN_PASSWORD} 个字符")
     if session.execute(select(User.id).where(User.name == name)).scalar() is not None:
-        raise Conflict(f"用户“{name}”已存在")
+        raise AlreadyExists(f"用户“{name}”已存在")
     user = User(name=name, password_hash=generate_password_hash(password, method=PASSWORD_HASH_METHOD), role=role)
     session.add(user)
     session.commit()

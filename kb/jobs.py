@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from kb import db as kbdb
-from kb.errors import KbError, NotFound
+from kb.errors import KbError, UnknownJob
 from kb.models import Job, utcnow
 
 Work = Callable[[Session, Callable[[str], None]], dict]
@@ -117,7 +117,7 @@ def _alive(pid: int | None) -> bool:
 def get(session: Session, job_id: int) -> JobStatus:
     job = session.get(Job, job_id)
     if job is None:
-        raise NotFound(f"未找到任务 #{job_id}")
+        raise UnknownJob(job_id)
     if job.status in ("queued", "running") and job.host == HOST and not _alive(job.pid):
         job.status, job.error, job.progress, job.finished_at = "failed", "处理该任务的进程已退出，任务未完成；请重新发起", "未完成", utcnow()
         session.commit()

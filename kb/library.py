@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
 
 from kb import integrity
-from kb.errors import Conflict, ImmutableError, InvalidInput, Problem, UnknownCode
+from kb.errors import AlreadyExists, Conflict, ImmutableError, InvalidInput, Problem, UnknownCode
 from kb.models import (
     Case,
     CaseRecord,
@@ -162,7 +162,7 @@ def draft_records(session: Session, kind: str) -> list:
 def draft_record(session: Session, kind: str, code: str):
     obj = session.get(DRAFT_MODELS[kind], code)
     if obj is None:
-        raise UnknownCode(code, KIND_NAMES[kind])
+        raise UnknownCode(code, kind, KIND_NAMES[kind])
     return obj
 
 
@@ -239,7 +239,7 @@ def create_record(session: Session, kind: str, raw: dict, user: str = ""):
         raise InvalidInput(f"{KIND_NAMES[kind]}内容有误", problems)
     model = DRAFT_MODELS[kind]
     if session.get(model, data["code"]) is not None:
-        raise Conflict(f"编码“{data['code']}”已存在")
+        raise AlreadyExists(f"编码“{data['code']}”已存在")
     record = RECORD_MODELS[kind](**data)
     _refuse_broken_references(session, [(kind, record)])
     obj = model(**record.model_dump())

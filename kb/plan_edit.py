@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from kb.errors import Conflict, InvalidInput, NotFound, Problem
+from kb.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Problem
 from kb.library import field_changes, log_change
 from kb.models import Department, Milestone, PlanYear, ProjectType, Sector
 from kb.schemas import MilestoneSchema, PlanYearSchema, flatten_messages
@@ -103,7 +103,7 @@ def _checked_milestone(session: Session, raw: dict) -> dict:
 def create_milestone(session: Session, raw: dict, user: str = "") -> Milestone:
     data = _checked_milestone(session, raw)
     if session.get(Milestone, data["code"]) is not None:
-        raise Conflict(f"里程碑编码“{data['code']}”已存在")
+        raise AlreadyExists(f"里程碑编码“{data['code']}”已存在")
     row = Milestone(**data)
     session.add(row)
     log_change(session, "milestone", row.code, "create", field_changes(None, _json(data)), user)

@@ -20,6 +20,9 @@ from kb.scoring import RoundScores, score_round
 
 
 class UnknownRound(NotFound):
+    error = "round_not_found"
+    meaning = "该指标体系没有这个编号的评分轮次"
+
     def __init__(self, code: str, round_id):
         super().__init__(f"指标体系“{code}”没有编号为 {round_id} 的评分轮次")
 

@@ -7,6 +7,7 @@ import re
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from kb.dimensions import dimensions
+from kb.errors import register
 from kb.scoring_rules import RuleError, parse_rule
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{1,39}$")
@@ -293,6 +294,9 @@ SCHEMAS = {
     "text": (TextListSchema, "检索词表"),
     "case": (CaseSchema, "案例"),
 }
+# the identifiers kb.errors.UnknownCode answers with, one per kind
+for _kind, (_, _name) in SCHEMAS.items():
+    register(f"{_kind}_not_found", 404, f"没有这个编码的{_name}")
 
 
 def flatten_messages(messages, prefix: str = "") -> list[tuple[str, str]]:
@@ -310,27 +314,66 @@ def flatten_messages(messages, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
+# marshmallow's messages, in Chinese: every one a field or validator of marshmallow can give
+# (tests/test_schemas_language.py walks them), so no English reaches a clerk through the API or an import
 _TRANSLATIONS = {
     "Missing data for required field.": "缺少必填项",
     "Unknown field.": "未知字段",
     "Not a valid string.": "应为文本",
+    "Not a valid utf-8 string.": "应为 UTF-8 文本",
     "Not a valid integer.": "应为整数",
     "Not a valid number.": "应为数字",
+    "Number too large.": "数值过大",
+    "Special numeric values (nan or infinity) are not permitted.": "不能是非有限数值（nan 或 infinity）",
     "Not a valid boolean.": "应为是/否",
     "Not a valid date.": "应为日期（如 2024-12-31）",
+    "Not a valid datetime.": "应为日期时间（如 2024-12-31T08:00:00）",
+    "Not a valid time.": "应为时间（如 08:00:00）",
+    "Not a valid period of time.": "应为时长",
     "Not a valid list.": "应为列表",
+    "Not a valid tuple.": "应为列表",
+    "Not a valid mapping type.": "应为 JSON 对象",
+    "Not a valid URL.": "应为网址",
+    "Not a valid email address.": "应为电子邮件地址",
+    "Not a valid UUID.": "应为 UUID",
     "Field may not be null.": "不能为空",
     "Invalid input type.": "类型不正确",
+    "Invalid type.": "类型不正确",
+    "Invalid value.": "取值无效",
+    "Invalid input.": "取值无效",
+    "String does not match expected pattern.": "格式不正确",
 }
+_BOUNDS = {"greater than or equal to": "不小于", "greater than": "大于", "less than or equal to": "不大于", "less than": "小于"}
+_BOUND = "(greater than or equal to|greater than|less than or equal to|less than)"
+_PATTERNS = [
+    (re.compile(r"^Length must be between (.+) and (.+)\.$"), lambda m: f"长度应在 {m[1]}–{m[2]} 之间"),
+    (re.compile(r"^Length must be (.+)\.$"), lambda m: f"长度应为 {m[1]}"),
+    (re.compile(r"^Shorter than minimum length (.+)\.$"), lambda m: f"长度不应少于 {m[1]}"),
+    (re.compile(r"^Longer than maximum length (.+)\.$"), lambda m: f"长度不应超过 {m[1]}"),
+    (re.compile(r"^Must be greater than or equal to (.+) and less than or equal to (.+)\.$"),
+     lambda m: f"应在 {m[1]}–{m[2]} 之间"),
+    (re.compile(rf"^Must be {_BOUND} (.+) and {_BOUND} (.+)\.$"),
+     lambda m: f"应{_BOUNDS[m[1]]} {m[2]} 且{_BOUNDS[m[3]]} {m[4]}"),
+    (re.compile(rf"^Must be {_BOUND} (.+)\.$"), lambda m: f"应{_BOUNDS[m[1]]} {m[2]}"),
+    (re.compile(r"^Must be one of: (.*)\.$"), lambda m: "取值须为：" + "、".join(c.strip() for c in m[1].split(","))),
+    (re.compile(r"^Must be equal to (.+)\.$"), lambda m: f"应为 {m[1]}"),
+    (re.compile(r"^One or more of the choices you made was not in: (.*)\.$"), lambda m: f"有不在可选范围（{m[1]}）内的取值"),
+    (re.compile(r"^One or more of the choices you made was in: (.*)\.$"), lambda m: f"有不允许的取值（{m[1]}）"),
+    (re.compile(r"^Not a valid (?:IP|IPv4|IPv6) (?:address|interface)\.$"), lambda m: "应为 IP 地址"),
+    (re.compile(r"^Not a valid .+\.$"), lambda m: "格式不正确"),
+    (re.compile(r"^.+ cannot be formatted as a .+\.$"), lambda m: "格式不正确"),
+]
+_CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def _chinese(message: str) -> str:
+    """A marshmallow message in Chinese; our own validators' messages are Chinese already and pass as they are."""
     if message in _TRANSLATIONS:
         return _TRANSLATIONS[message]
-    if message.startswith("Length must be") or message.startswith("Shorter than") or message.startswith("Longer than"):
-        return "长度不符合要求（" + message + "）"
-    if message.startswith("Must be one of: "):
-        return "取值须为：" + "、".join(c.strip() for c in message.removeprefix("Must be one of: ").rstrip(".").split(","))
-    if message.startswith("Must be greater") or message.startswith("Must be less"):
-        return "数值超出范围（" + message + "）"
-    return message
+    if _CJK.search(message):
+        return message
+    for pattern, chinese in _PATTERNS:
+        match = pattern.match(message)
+        if match:
+            return chinese(match)
+    return "取值无效"  # an English message nobody translated yet is still no message for a clerk

@@ -8,7 +8,7 @@ database ever meets it raw.
 - Text: no NUL (PostgreSQL cannot store it) and no lone surrogate (half of a
   UTF-16 pair, which no encoder can write).
 
-Every refusal is a MalformedInput (HTTP 400) with a Chinese message.
+Every refusal is a MalformedInput (HTTP 400) with a Chinese message; its subclass says which kind.
 """
 from __future__ import annotations
 
@@ -26,6 +26,25 @@ _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 class MalformedInput(KbError):
     status = 400
+    error = "malformed_request"
+    meaning = "请求无法处理"
+
+
+class InvalidJson(MalformedInput):
+    """JSON that does not parse, or that no budget needs: too deep, NaN, a number of hundreds of digits."""
+    error = "invalid_json"
+    meaning = "JSON 格式错误、嵌套过深或含非有限数值、超长数字"
+
+
+class UnusableText(MalformedInput):
+    """Text with NUL or a lone surrogate: it cannot be stored, so it is refused where it enters."""
+    error = "invalid_characters"
+    meaning = "文字中含有 NUL 控制字符或无法编码的字符"
+
+
+class NotANumber(MalformedInput):
+    error = "invalid_number"
+    meaning = "应为整数，或超出允许的范围"
 
 
 def text_problem(value: str) -> str | None:
@@ -39,7 +58,7 @@ def text_problem(value: str) -> str | None:
 def check_text(value: str, what: str = "输入") -> str:
     problem = text_problem(value)
     if problem:
-        raise MalformedInput(f"{what}{problem}，无法处理")
+        raise UnusableText(f"{what}{problem}，无法处理")
     return value
 
 
@@ -50,19 +69,19 @@ def clean_text(value: str) -> str:
 
 def _int(digits: str) -> int:
     if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise MalformedInput(f"数字过长（超过 {MAX_INT_DIGITS} 位）")
+        raise InvalidJson(f"数字过长（超过 {MAX_INT_DIGITS} 位）")
     return int(digits)
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise MalformedInput("数字超出范围")
+        raise InvalidJson("数字超出范围")
     return value
 
 
 def _constant(name: str):
-    raise MalformedInput(f"JSON 中不能使用 {name}（非有限数值）")
+    raise InvalidJson(f"JSON 中不能使用 {name}（非有限数值）")
 
 
 def _walk(value: Any) -> None:
@@ -71,7 +90,7 @@ def _walk(value: Any) -> None:
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise MalformedInput(f"JSON 嵌套过深（超过 {MAX_DEPTH} 层）")
+            raise InvalidJson(f"JSON 嵌套过深（超过 {MAX_DEPTH} 层）")
         if isinstance(item, str):
             check_text(item, "JSON 中的文字")
         elif isinstance(item, dict):
@@ -88,13 +107,13 @@ def loads(data: bytes | str) -> Any:
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise MalformedInput("JSON 须为 UTF-8 编码") from None
+            raise InvalidJson("JSON 须为 UTF-8 编码") from None
     try:
         value = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except RecursionError:
-        raise MalformedInput(f"JSON 嵌套过深（超过 {MAX_DEPTH} 层）") from None
+        raise InvalidJson(f"JSON 嵌套过深（超过 {MAX_DEPTH} 层）") from None
     except ValueError as exc:
-        raise MalformedInput(f"JSON 格式错误（{_where(exc)}）") from None
+        raise InvalidJson(f"JSON 格式错误（{_where(exc)}）") from None
     _walk(value)
     return value
 
@@ -109,9 +128,9 @@ def bounded_int(text: str, what: str, low: int | None = None, high: int | None =
     """A whole number typed by a person (a year, a revision, a page), or MalformedInput."""
     value = (text or "").strip()
     if not re.fullmatch(r"-?[0-9]{1,%d}" % MAX_INT_DIGITS, value):
-        raise MalformedInput(f"{what}应为整数")
+        raise NotANumber(f"{what}应为整数")
     number = int(value)
     if (low is not None and number < low) or (high is not None and number > high):
         span = f"{low}–{high}" if low is not None and high is not None else (f"不小于 {low}" if low is not None else f"不大于 {high}")
-        raise MalformedInput(f"{what}应在 {span} 之间" if low is not None and high is not None else f"{what}应{span}")
+        raise NotANumber(f"{what}应在 {span} 之间" if low is not None and high is not None else f"{what}应{span}")
     return number

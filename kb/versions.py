@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from kb import gates
-from kb.errors import Conflict, InvalidInput, PublishRefused, UnknownCode, UnknownVersion
+from kb.errors import AlreadyExists, Conflict, InvalidInput, PublishRefused, UnknownCode, UnknownVersion
 from kb.library import (
     KIND_NAMES,
     KINDS,
@@ -116,7 +116,7 @@ def record(session: Session, kind: str, code: str, version: VersionRef):
         .where(VersionItem.version_id == version.id, VersionItem.kind == kind, VersionItem.code == code)
     ).scalar()
     if data is None:
-        raise UnknownCode(code, KIND_NAMES[kind])
+        raise UnknownCode(code, kind, KIND_NAMES[kind])
     return RECORD_MODELS[kind].model_validate(data)
 
 
@@ -126,7 +126,7 @@ def validate_label(session: Session, label: str) -> None:
     if label in (DRAFT, CURRENT) or not LABEL_RE.match(label or ""):
         raise InvalidInput(f"版本号“{label}”格式不对，应形如 2025.1")
     if session.execute(select(Version.id).where(Version.label == label)).scalar() is not None:
-        raise Conflict(f"版本“{label}”已发布过，请换一个版本号")
+        raise AlreadyExists(f"版本“{label}”已发布过，请换一个版本号")
 
 
 def publish(session: Session, label: str, notes: str = "", user: str = "",

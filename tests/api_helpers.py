@@ -19,12 +19,17 @@ def curator(app) -> dict:
     return bearer(make_key(app, "read,suggest,curate", "维护"))
 
 
-def assert_error(resp, status: int) -> dict:
-    """The JSON error shape every API error has."""
+def assert_error(resp, status: int, error: str | None = None) -> dict:
+    """The JSON error shape every API error has: its `error` one of the catalogue's, for this status."""
+    from kb.errors import CODES
+
     assert resp.status_code == status, resp.get_data(as_text=True)
     body = resp.get_json()
     assert body["code"] == status and body["status"] and body["message"], body
-    assert set(body) <= {"code", "status", "message", "errors"}, body
+    assert set(body) <= {"code", "error", "status", "message", "errors"}, body
+    assert CODES.get(body["error"], (None,))[0] == status, body
+    if error is not None:
+        assert body["error"] == error, body
     return body
 
 

@@ -99,8 +99,28 @@ def targets_app_library(url):
     _with_session(url, fill)
 
 
+def examples_library(url):
+    """The fixture library and one real case (the first of indicators/cases/210-health.yaml), published as
+    2024.1: what the OpenAPI examples were taken from (tests/openapi_examples.py)."""
+    import yaml
+
+    from kb import library as kblibrary
+
+    case_file = Path(__file__).resolve().parent.parent / "indicators" / "cases" / "210-health.yaml"
+    doc = yaml.safe_load(case_file.read_text(encoding="utf-8"))
+    # its sector 21004 (公共卫生) is not in the fixture taxonomy; 210 (卫生健康支出) holds it and is
+    case = {**doc["cases"][0], "sector": "210", "provenance": doc["provenance"], "certainty": doc["certainty"]}
+
+    def fill(s):
+        load_fixture_library(s)
+        kblibrary.create_record(s, "case", case, user="fixture")
+        versions.publish(s, "2024.1", notes="examples fixture")
+    _with_session(url, fill)
+
+
 # Fixture name → the template its test's database starts from; the first match wins.
 PREPARED = [
+    ("examples_app", examples_library),
     ("targets_app", targets_app_library),
     ("seeded_db", seeded_library),
     ("app", fixture_library),

@@ -1,4 +1,4 @@
-"""Every bad request gets JSON {code, status, message, errors} with the right 4xx;
+"""Every bad request gets JSON {code, error, status, message, errors} with the right 4xx;
 CORS is off unless configured; the docs page uses local assets only."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def read_client(shared_app):
 
 
 def test_unknown_routes_under_the_api_are_json_404(client):
-    body = assert_error(client.get("/api/v1/nothing-here"), 404)
+    body = assert_error(client.get("/api/v1/nothing-here"), 404, "path_not_found")
     assert body["message"] == "接口不存在"
     assert_error(client.get("/api/nothing"), 404)
     assert_error(client.post("/api/v1/nothing-here", json={}), 404)
@@ -28,7 +28,7 @@ def test_unknown_routes_under_the_api_are_json_404(client):
 
 def test_wrong_methods_are_json_405_with_allow(client):
     resp = client.delete("/api/v1/versions")
-    assert_error(resp, 405)
+    assert_error(resp, 405, "method_not_allowed")
     assert "POST" in resp.headers["Allow"] and "GET" in resp.headers["Allow"]
     assert_error(client.put("/api/v1/indicators/T-001", json={}), 405)
 
@@ -36,13 +36,14 @@ def test_wrong_methods_are_json_405_with_allow(client):
 def test_malformed_json_is_400(app, client):
     headers = curator(app)
     for url in ("/api/v1/draft/indicators", "/api/v1/targets/check", "/api/v1/versions"):
-        body = assert_error(client.post(url, data='{"name": ', content_type="application/json", headers=headers), 400)
+        body = assert_error(client.post(url, data='{"name": ', content_type="application/json", headers=headers), 400,
+                            "invalid_json")
         assert body["message"] == "JSON 格式错误（第 1 行第 10 列）"
 
 
 def test_wrong_types_and_unknown_fields_are_422(app, client):
     headers = curator(app)
-    body = assert_error(client.post("/api/v1/versions", json={"label": 2025}, headers=headers), 422)
+    body = assert_error(client.post("/api/v1/versions", json={"label": 2025}, headers=headers), 422, "validation_failed")
     assert body["errors"]["json"]["label"] == ["应为文本"]
     body = assert_error(client.post("/api/v1/versions", json={"label": "2025.1", "colour": 1}, headers=headers), 422)
     assert body["errors"]["json"]["colour"] == ["未知字段"]
@@ -52,13 +53,15 @@ def test_wrong_types_and_unknown_fields_are_422(app, client):
 
 
 def test_unknown_version_is_404(read_client):
-    assert "2030.9" in assert_error(read_client.get("/api/v1/taxonomy/sectors?version=2030.9"), 404)["message"]
+    assert "2030.9" in assert_error(read_client.get("/api/v1/taxonomy/sectors?version=2030.9"), 404,
+                                    "version_not_found")["message"]
     assert_error(read_client.get("/api/v1/versions/2030.9"), 404)
 
 
 def test_unsupported_media_types_are_415(app, client):
     headers = curator(app)
-    body = assert_error(client.post("/api/v1/draft/indicators", data="code=T-1", content_type="text/plain", headers=headers), 415)
+    body = assert_error(client.post("/api/v1/draft/indicators", data="code=T-1", content_type="text/plain", headers=headers), 415,
+                        "unsupported_media_type")
     assert "application/json" in body["message"]
     assert_error(client.post("/api/v1/versions", data={"label": "2025.1"}, headers=headers), 415)  # a form
     assert_error(client.post("/api/v1/targets/check", data=b"<xml/>", content_type="application/xml"), 415)
@@ -69,14 +72,14 @@ def test_oversized_bodies_are_413(app):
                         "MAX_CONTENT_LENGTH": 1024})
     client = small.test_client()
     big = '{"project": {"name": "' + "大" * 2000 + '"}}'
-    body = assert_error(client.post("/api/v1/targets/check", data=big, content_type="application/json"), 413)
+    body = assert_error(client.post("/api/v1/targets/check", data=big, content_type="application/json"), 413, "body_too_large")
     assert "上限" in body["message"]
     assert_error(client.post("/api/v1/draft/import", data=big, content_type="application/json", headers=curator(small)), 413)
 
 
 def test_errors_of_kb_carry_their_problems(app, client):
     doc = {"format": "zhibiao-library", "indicators": [{"code": "bad code"}]}
-    body = assert_error(client.post("/api/v1/draft/import", json=doc, headers=curator(app)), 422)
+    body = assert_error(client.post("/api/v1/draft/import", json=doc, headers=curator(app)), 422, "invalid_input")
     problem = body["errors"]["problems"][0]
     assert set(problem) == {"message", "location", "row", "field"}
 
@@ -127,7 +130,7 @@ def test_nul_characters_are_refused_not_500(app, client):
     headers = curator(app)
     for url in ("/api/v1/indicators/%00", "/api/v1/indicators?q=%00abc", "/api/v1/systems?version=%00",
                 "/reconcile/preview?id=%00"):
-        assert "NUL" in assert_error(client.get(url, headers=headers), 400)["message"]
+        assert "NUL" in assert_error(client.get(url, headers=headers), 400, "invalid_characters")["message"]
     new = {"code": "T-050", "kind": "common", "level1": "产出指标", "level2": "数量指标", "name": "名称\x00",
            "source": {"document": "本库整理"}, "provenance": "local"}
     assert "NUL" in assert_error(client.post("/api/v1/draft/indicators", json=new, headers=headers), 400)["message"]
@@ -145,6 +148,6 @@ def test_absurdly_nested_json_is_400(app, client):
 
 def test_a_value_outside_its_choices_is_refused_in_chinese(client):
     for url, field in (("/api/v1/indicators?kind=foo", "kind"), ("/api/v1/quotas?status=x", "status")):
-        body = assert_error(client.get(url), 422)
+        body = assert_error(client.get(url), 422, "validation_failed")
         [message] = body["errors"]["query"][field]
         assert message.startswith("取值须为：") and "Must" not in message, message

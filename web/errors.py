@@ -13,6 +13,8 @@ from kb.errors import KbError
 class BadParameter(KbError):
     """A query parameter a page cannot use (a page number that is not one …)."""
     status = 400
+    error = "bad_parameter"
+    meaning = "查询参数无法使用"
 
 
 def wants_json() -> bool:

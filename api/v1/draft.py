@@ -32,10 +32,14 @@ IF_MATCH_DOC = {"parameters": [{"name": "If-Match", "in": "header", "required": 
 
 class PreconditionRequired(KbError):
     status = 428
+    error = "if_match_required"
+    meaning = "修改须带 If-Match 请求头（读取时得到的修订号）"
 
 
 class StaleRevision(KbError):
     status = 412
+    error = "stale_revision"
+    meaning = "If-Match 与当前修订号不符：记录已被他人修改，未保存"
 
 
 def expected_revision(code: str) -> int:
@@ -63,6 +67,7 @@ def _draft_indicator(obj):
 class DraftIndicators(MethodView):
     @blp.arguments(IndicatorSchema)
     @blp.response(201, DraftIndicatorSchema)
+    @blp.alt_response(409, description="草稿中已有这个编码")
     def post(self, data):
         """Add an indicator to the draft."""
         require_schema()

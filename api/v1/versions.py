@@ -29,6 +29,7 @@ class Versions(MethodView):
 
     @costly
     @blp.arguments(PublishSchema)
+    @blp.alt_response(409, description="版本号已发布过，或另一位管理员正在发布")
     @blp.response(202, JobSchema, headers={"Location": {"description": "任务状态：/api/v1/jobs/{id}", "schema": {"type": "string"}}})
     def post(self, args):
         """Publish the draft as a new version, as a job (curate scope): a bad or used label is refused
