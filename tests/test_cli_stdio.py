@@ -190,3 +190,21 @@ def test_no_progress_with_json_or_off_a_terminal(cli, library, tmp_path, monkeyp
     monkeypatch.setenv("ZHIBIAO_DATABASE_URL", f"sqlite:///{tmp_path / 'restored.sqlite3'}")
     code, out, err = cli("restore", str(backup), "--json")
     assert code == 0 and err == "" and json.loads(out)["rows"] > 0, err
+
+
+@pytest.mark.parametrize("data, fmt", [
+    (b"PK\x03\x04rest of a workbook", "xlsx"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 an old .xls", "xlsx"),  # then refused as .xls by file_format, by name
+    (b"\xef\xbb\xbf \n {\"indicators\": []}", "json"),
+    (b"\n\t[1]", "json"),
+    ("[1]".encode("utf-16"), "json"),
+    ("三级指标,计量单位\n门诊人次,人次\n".encode("gbk"), "csv"),
+    ("三级指标\t计量单位\n".encode("utf-16"), "csv"),
+    (b"\x89PNG\r\n\x1a\n", None),
+    (b"abc\x00def", None),
+    (b"   \n", None),
+])
+def test_the_format_of_standard_input_is_told_from_its_bytes(data, fmt):
+    from importers.files import sniff_format
+
+    assert sniff_format(data) == fmt
