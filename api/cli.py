@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from sqlmodel import SQLModel
 
 from api import cli_text  # noqa: F401  (click's own words in Chinese)
 from api.app import create_app
+from api.cli_files import input_file, is_dash, read_all_input, write_output
+from api.cli_progress import Progress
 from api.db import engine, get_session, require_schema, sqlite_path
 from kb import db as kbdb
 from kb import versions
@@ -77,37 +78,13 @@ def _counts_text(counts: dict) -> str:
     return "，".join(f"{KIND_NAMES.get(k, k)} {n}" for k, n in counts.items())
 
 
-class _Steps:
-    """What a long command is doing, one line per step on stderr with the time it took, so that init (about
-    20 s) and publish do not sit silent on a terminal; stdout keeps only the result."""
-
-    def __init__(self, quiet: bool = False):
-        # on a terminal only, and not with --json: a script reading the output wants the result alone
-        self.quiet = quiet or not sys.stderr.isatty()
-        self.last: float | None = None
-
-    def __call__(self, what: str) -> None:
-        self._close()
-        self.last = time.monotonic()
-        if not self.quiet:
-            click.echo(f"… {what}", err=True, nl=False)
-
-    def _close(self) -> None:
-        if self.last is not None and not self.quiet:
-            click.echo(f"（{time.monotonic() - self.last:.1f} 秒）", err=True)
-
-    def done(self) -> None:
-        self._close()
-        self.last = None
-
-
 # --- init / serve ------------------------------------------------------------------
 
-def _index_hook():
+def _index_hook(progress=None):
     """Publishing builds the new version's search index in the same transaction."""
     from kb.search import publish_hook
 
-    return publish_hook(Path(current_app.config["DATA_DIR"]) / "index")
+    return publish_hook(Path(current_app.config["DATA_DIR"]) / "index", progress=progress)
 
 
 def _reset_database() -> None:
@@ -146,17 +123,16 @@ def init_command(force: bool, if_empty: bool, label: str | None, source_dir: Pat
     if force:
         get_session().close()
         _reset_database()
-    step = _Steps(quiet=as_json)
-    step("建表")
-    kbdb.upgrade(engine())
-    session = get_session()
-    step(f"载入 {source_dir or 'indicators/'}")
-    report = seed.load_into(session, source_dir) if source_dir else seed.load_into(session)
-    label = label or f"{date.today().year}.1"
-    step(f"发布版本 {label} 并建立检索索引")
-    version = versions.publish(session, label, notes="初始化：载入 indicators/ 中的种子指标库", user="init",
-                               after_snapshot=_index_hook())
-    step.done()
+    with Progress(quiet=as_json) as progress:
+        progress.step("建表")
+        kbdb.upgrade(engine())
+        session = get_session()
+        progress.step(f"载入 {source_dir or 'indicators/'}")
+        report = seed.load_into(session, source_dir or seed.INDICATORS_DIR, progress=progress)
+        label = label or f"{date.today().year}.1"
+        progress.step(f"发布版本 {label} 并建立检索索引")
+        version = versions.publish(session, label, notes="初始化：载入 indicators/ 中的种子指标库", user="init",
+                                   after_snapshot=_index_hook(progress))
     if as_json:
         echo_json({"initialised": True, "loaded": report.total("added"), "version": _version_json(version)})
         return
@@ -184,10 +160,9 @@ def serve_command(host: str, port: int) -> None:
 def publish_command(label: str, notes: str, as_json: bool) -> None:
     """把草稿发布为版本 LABEL（如 2025.1）：先过发布检查，全部通过才发布。"""
     require_schema()
-    step = _Steps(quiet=as_json)
-    step(f"检查并发布版本 {label}，建立检索索引")
-    version = versions.publish(get_session(), label, notes=notes, user="cli", after_snapshot=_index_hook())
-    step.done()
+    with Progress(quiet=as_json) as progress:
+        progress.step(f"检查并发布版本 {label}，建立检索索引")
+        version = versions.publish(get_session(), label, notes=notes, user="cli", after_snapshot=_index_hook(progress))
     if as_json:
         echo_json(_version_json(version))
         return
@@ -272,7 +247,7 @@ def export_command(fmt: str, label: str | None, output: Path, as_json: bool) -> 
         data = json.dumps(doc, ensure_ascii=False, indent=1, default=_json_default).encode("utf-8")
         count = len(doc["indicators"])
     if to_stdout:
-        click.get_binary_stream("stdout").write(data)
+        write_output(data)
         return
     output.write_bytes(data)
     if as_json:
@@ -364,14 +339,25 @@ def quota_command(query: str, category: str | None, label: str | None, include_o
 # --- backup ------------------------------------------------------------------------
 
 @cli.command("backup")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（FILE 为 - 时不可用）")
 def backup_command(file: Path, as_json: bool) -> None:
-    """备份：把整个指标库（全部版本、草稿、规划、修改记录）写入 FILE（.json 或 .json.gz）。"""
-    from kb.backup import backup
+    """备份：把整个指标库（全部版本、草稿、规划、修改记录）写入 FILE（.json 或 .json.gz；- 表示标准输出，JSON）。"""
+    from kb.backup import backup, backup_data
 
+    to_stdout = is_dash(file)
+    if to_stdout and as_json:
+        raise click.UsageError("备份到标准输出（-）时，不能再加 --json")
     require_schema()
-    counts = backup(engine(), file)
+    with Progress(quiet=as_json) as progress:
+        progress.step("备份", unit="行")
+        if to_stdout:
+            data, counts = backup_data(engine(), progress=progress)
+        else:
+            counts = backup(engine(), file, progress=progress)
+    if to_stdout:
+        write_output(data)
+        return
     if as_json:
         echo_json({"file": str(file), "rows": sum(counts.values()), "tables": counts})
         return
@@ -379,13 +365,16 @@ def backup_command(file: Path, as_json: bool) -> None:
 
 
 @cli.command("restore")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=input_file())
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def restore_command(file: Path, as_json: bool) -> None:
-    """从备份恢复到空数据库。"""
+    """从备份 FILE（.json 或 .json.gz；- 表示标准输入）恢复到空数据库。"""
     from kb.backup import restore
 
-    counts = restore(engine(), file)
+    data = read_all_input(file)
+    with Progress(quiet=as_json) as progress:
+        progress.step("恢复", unit="行")
+        counts = restore(engine(), data, progress=progress)
     if as_json:
         echo_json({"file": str(file), "rows": sum(counts.values()), "tables": counts})
         return

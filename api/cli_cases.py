@@ -6,6 +6,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from api.cli_files import format_option, input_file, read_input
+from api.cli_progress import Progress
 from api.db import get_session, require_schema
 from kb import versions
 from kb.errors import InvalidInput
@@ -81,7 +83,8 @@ def show_command(code: str, label: str | None, as_json: bool) -> None:
 
 
 @cases_group.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=input_file())
+@format_option("xlsx", "csv", "json")
 @click.option("--dry-run", is_flag=True, help="只检查，不写入草稿")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--code", default="", help="单张目标表（.xlsx 或目标表 JSON）的案例编码")
@@ -98,21 +101,23 @@ def show_command(code: str, label: str | None, as_json: bool) -> None:
 @click.option("--certainty", type=click.Choice(["verified", "likely", "uncertain"]), default="verified",
               help="可靠程度：verified 已核对原文，likely 较可靠，uncertain 待核实")
 @with_appcontext
-def import_command(file: Path, dry_run: bool, as_json: bool, code: str, url: str, document: str, doc_number: str,
-                   issuer: str, region: str, province: str, year: int | None, table_kind: str, provenance: str,
-                   certainty: str) -> None:
-    """把案例（.xlsx 目标表、.csv、.json）导入草稿：全部成功或全部不导入。"""
+def import_command(file: Path, fmt: str | None, dry_run: bool, as_json: bool, code: str, url: str, document: str,
+                   doc_number: str, issuer: str, region: str, province: str, year: int | None, table_kind: str,
+                   provenance: str, certainty: str) -> None:
+    """把案例（.xlsx 目标表、.csv、.json；- 表示标准输入）导入草稿：全部成功或全部不导入。"""
     from importers.cases import CaseSource, apply_cases, plan_cases
-    from importers.files import Limits, read_upload
 
     require_schema()
     session = get_session()
     source = CaseSource(code, url, document, doc_number, issuer, provenance, certainty, region, province, year, table_kind)
-    data, name = read_upload(file, file.name, Limits.from_env())
-    plan = plan_cases(data, name, source)
+    data, name = read_input(file, fmt, ("xlsx", "csv", "json"))
     report = None
-    if plan.ok:
-        report = apply_cases(session, plan, user="cli", dry_run=dry_run)
+    with Progress(quiet=as_json) as progress:
+        progress.step(f"读取并检查 {name} 中的案例", unit="个")
+        plan = plan_cases(data, name, source, progress=progress)
+        if plan.ok:
+            progress.step("试运行" if dry_run else "写入草稿", unit="个")
+            report = apply_cases(session, plan, user="cli", dry_run=dry_run, progress=progress)
     if as_json:
         from api.cli import echo_json
 
@@ -123,7 +128,7 @@ def import_command(file: Path, dry_run: bool, as_json: bool, code: str, url: str
         for p in plan.errors:
             click.echo(f"错误：{p}", err=True)
     if not plan.ok:
-        raise InvalidInput(f"“{file.name}”有 {len(plan.errors)} 处错误，未导入任何案例")
+        raise InvalidInput(f"“{name}”有 {len(plan.errors)} 处错误，未导入任何案例")
     if not as_json:
         verb = "试运行（草稿未改动）：将" if dry_run else "已导入草稿："
         click.echo(f"{verb}新增 {len(report.added.get('case', []))} 个案例，修改 {len(report.changed.get('case', []))} 个，"

@@ -2,12 +2,13 @@
 all or nothing, after printing what it would do."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from api.cli_files import format_option, input_file, read_input
+from api.cli_progress import Progress
 from api.db import get_session, require_schema
 from kb.errors import InvalidInput
 
@@ -19,14 +20,9 @@ def register(cli: click.Group) -> None:
     cli.add_command(import_command)
 
 
-def _progress(rows: int, total: int | None) -> None:
-    if sys.stderr.isatty():
-        shown = f"{rows}/{total}" if total and total >= rows else str(rows)
-        click.echo(f"\r已读取 {shown} 行…", err=True, nl=False)
-
-
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=input_file())
+@format_option("xlsx", "csv", "json")
 @click.option("--dry-run", is_flag=True, help="只显示将发生的变化，不写入")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出导入计划")
 @click.option("--sheet", default=None, help="只读工作簿中的这个工作表")
@@ -37,18 +33,19 @@ def _progress(rows: int, total: int | None) -> None:
 @click.option("--allow-duplicates", is_flag=True, help="仍然导入与草稿中已有指标同名或同义的新行（默认不导入）")
 @click.option("--verbose", is_flag=True, help="列出每一条新增和修改（默认各列前 20 条）")
 @with_appcontext
-def import_command(file: Path, dry_run: bool, as_json: bool, sheet: str | None, source_document: str,
+def import_command(file: Path, fmt: str | None, dry_run: bool, as_json: bool, sheet: str | None, source_document: str,
                    kind: str | None, provenance: str | None, allow_duplicates: bool, verbose: bool) -> None:
-    """把 FILE（.xlsx、.csv 或 .json）中的指标导入草稿：全部成功或全部不导入。"""
+    """把 FILE（.xlsx、.csv 或 .json；- 表示标准输入）中的指标导入草稿：全部成功或全部不导入。"""
     from importers.indicator_rows import DEFAULT_PROVENANCE, ImportDefaults
     from importers.plan import apply_import, plan_import
 
     require_schema()
     session = get_session()
     defaults = ImportDefaults(source_document=source_document, kind=kind or "", provenance=provenance or DEFAULT_PROVENANCE)
-    plan = plan_import(session, file, file.name, defaults=defaults, sheet=sheet, progress=_progress)
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+    data, name = read_input(file, fmt, ("xlsx", "csv", "json"))
+    with Progress(quiet=as_json) as progress:
+        progress.step(f"读取 {name}", unit="行")
+        plan = plan_import(session, data, name, defaults=defaults, sheet=sheet, progress=progress)
     if as_json:
         from api.cli import echo_json
 
@@ -56,7 +53,7 @@ def import_command(file: Path, dry_run: bool, as_json: bool, sheet: str | None, 
     else:
         _print_plan(plan, len(plan.adds) + len(plan.changes) if verbose else PLAN_LINES)
     if not plan.ok:
-        raise InvalidInput(f"“{file.name}”有 {len(plan.errors)} 处错误，未导入任何内容")
+        raise InvalidInput(f"“{name}”有 {len(plan.errors)} 处错误，未导入任何内容")
     if dry_run:
         if not as_json:
             click.echo("试运行：草稿未改动。")
@@ -65,7 +62,9 @@ def import_command(file: Path, dry_run: bool, as_json: bool, sheet: str | None, 
 
     confirmed = None if allow_duplicates else ()
     kept_out = held_back(plan, confirmed)
-    report = apply_import(session, plan, user="cli", confirmed_duplicates=confirmed)
+    with Progress(quiet=as_json) as progress:
+        progress.step("写入草稿")
+        report = apply_import(session, plan, user="cli", confirmed_duplicates=confirmed, progress=progress)
     if not as_json:
         click.echo(f"已导入草稿：新增 {report.total('added')} 条，修改 {report.total('changed')} 条，未变 {report.unchanged} 条。")
         if kept_out:

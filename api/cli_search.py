@@ -1,13 +1,13 @@
 """`zhibiao search` and `zhibiao reindex` (DESIGN §9)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from api.cli_progress import Progress
 from api.db import get_session, require_schema
 from kb import search as kbsearch
 from kb import versions
@@ -60,20 +60,9 @@ def reindex_command(label: str | None, as_json: bool) -> None:
     require_schema()
     session = get_session()
     ref = versions.resolve(session, label)
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label=f"重建 {ref.label} 的索引", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    try:
-        info = kbsearch.build_index(session, index_dir(), ref, progress=progress if sys.stderr.isatty() else None)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    with Progress(quiet=as_json) as progress:
+        progress.step(f"重建 {ref.label} 的索引")
+        info = kbsearch.build_index(session, index_dir(), ref, progress=progress)
     if as_json:
         from api.cli import echo_json
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from api.cli_files import format_option, input_file, read_input
 from api.db import get_session, require_schema
 from kb import versions
 
@@ -44,18 +45,18 @@ def list_command(label: str | None, as_json: bool) -> None:
 
 @systems_group.command("score")
 @click.argument("code")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=input_file())
+@format_option("xlsx", "json")
 @click.option("--version", "label", default=None, help="按哪个已发布版本的体系评分（默认当前版本）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
-def score_command(code: str, file: Path, label: str | None, as_json: bool) -> None:
-    """用指标体系 CODE 给 FILE 中的单位评分（.xlsx：单位名称一列、每个指标一列；或 JSON {"units": [...]}），保存为一轮。"""
+def score_command(code: str, file: Path, fmt: str | None, label: str | None, as_json: bool) -> None:
+    """用指标体系 CODE 给 FILE 中的单位评分（.xlsx：单位名称一列、每个指标一列；或 JSON {"units": [...]}；- 表示标准输入），保存为一轮。"""
     from api.cli import echo_json
-    from importers.files import Limits, read_upload
     from importers.round_files import read_units_file
     from kb import rounds
 
-    data, filename = read_upload(file, file.name, Limits.from_env())
+    data, filename = read_input(file, fmt, ("xlsx", "json"))
     units = read_units_file(data, filename)
     require_schema()
     session = get_session()

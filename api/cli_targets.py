@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from api.cli_files import format_option, input_file, is_dash, read_input
 from kb.errors import InvalidInput
 
 
@@ -71,18 +72,19 @@ def _write_table(table, path: Path, session, version: str) -> None:
 
 
 @click.command("check")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=input_file())
+@format_option("xlsx", "json")
 @click.option("--version", "label", default=None, help="对照的指标库版本（默认当前版本）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @with_appcontext
-def check_command(file: Path, label: str | None, as_json: bool):
-    """按财政审核的方式审核目标表（.json 或 .xlsx）：逐条意见、修改建议和等级。"""
+def check_command(file: Path, fmt: str | None, label: str | None, as_json: bool):
+    """按财政审核的方式审核目标表（.json 或 .xlsx；- 表示标准输入）：逐条意见、修改建议和等级。"""
     from api.cli import echo_json
     from api.db import get_session, require_schema
     from kb.check import check
     from kb.errors import KbError
 
-    table = read_table_file(file)
+    table = read_table_file(file, fmt)
     try:
         require_schema()
         session = get_session()
@@ -110,17 +112,18 @@ def check_command(file: Path, label: str | None, as_json: bool):
 
 
 @click.command("monitor")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=input_file())
+@format_option("xlsx", "json")
 @click.option("--as-of", default=None, help="截至日期 YYYY-MM-DD（默认取表中的 as_of）")
 @click.option("--tolerance", type=float, default=None,
               help="完成度、预算执行率与时间进度相差多少时预警（0.2 即20个百分点；默认取 dimensions.yaml）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def monitor_command(file: Path, as_of: str | None, tolerance: float | None, as_json: bool):
-    """执行监控：按实际完成值和已执行资金，计算完成度、预算执行率和时间进度，并提示偏差。"""
+def monitor_command(file: Path, fmt: str | None, as_of: str | None, tolerance: float | None, as_json: bool):
+    """执行监控（FILE 为 .json 或 .xlsx 目标表；- 表示标准输入）：按实际完成值和已执行资金，计算完成度、预算执行率和时间进度，并提示偏差。"""
     from api.cli import echo_json
     from kb.monitoring import monitor
 
-    result = monitor(read_table_file(file), as_of=as_of, tolerance=tolerance)
+    result = monitor(read_table_file(file, fmt), as_of=as_of, tolerance=tolerance)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -138,14 +141,15 @@ def monitor_command(file: Path, as_of: str | None, tolerance: float | None, as_j
 
 
 @click.command("evaluate")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=input_file())
+@format_option("xlsx", "json")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def evaluate_command(file: Path, as_json: bool):
-    """单位自评打分（财预〔2020〕10号）：按实际完成值计分、定等级，并核对自评得分（C15）。"""
+def evaluate_command(file: Path, fmt: str | None, as_json: bool):
+    """单位自评打分（财预〔2020〕10号；FILE 为 .json 或 .xlsx 目标表，- 表示标准输入）：按实际完成值计分、定等级，并核对自评得分（C15）。"""
     from api.cli import echo_json
     from kb.self_evaluation import evaluate
 
-    result = evaluate(read_table_file(file))
+    result = evaluate(read_table_file(file, fmt))
     if as_json:
         echo_json(result.to_dict())
         return
@@ -160,11 +164,11 @@ def evaluate_command(file: Path, as_json: bool):
         click.echo(f"[C15 自评一致性] {f['message']}")
 
 
-def read_table_file(file: Path):
-    """A target table from a .json or .xlsx file; anything else is refused with a clear message."""
-
+def read_table_file(file: Path, fmt: str | None = None):
+    """A target table from a .json or .xlsx file (or standard input, for -); anything else is refused with a
+    clear message."""
     from importers.target_xlsx import read_target_file
 
-    if file.suffix.lower() not in (".xlsx", ".json"):
+    if fmt is None and not is_dash(file) and file.suffix.lower() not in (".xlsx", ".json"):
         raise InvalidInput(f"“{file.name}”：只能读取 .json 或 .xlsx 格式的目标表")
-    return read_target_file(file.read_bytes(), file.name)
+    return read_target_file(*read_input(file, fmt, ("xlsx", "json")))

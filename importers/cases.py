@@ -155,7 +155,8 @@ def read_cases(data: bytes, filename: str, source: CaseSource | None = None) -> 
     raise FileRejected("案例请上传 .xlsx、.csv 或 .json 文件")
 
 
-def plan_cases(data: bytes, filename: str, source: CaseSource | None = None) -> CasePlan:
+def plan_cases(data: bytes, filename: str, source: CaseSource | None = None, progress=None) -> CasePlan:
+    """Read and validate the cases in a file; `progress(cases_done, cases_total)` as they are validated."""
     plan = CasePlan(filename)
     try:
         raw = read_cases(data, filename, source)
@@ -170,14 +171,15 @@ def plan_cases(data: bytes, filename: str, source: CaseSource | None = None) -> 
         entries.append(("case", item, f"{filename} 案例“{item.get('code', '')}”", i))
     if not entries and not plan.errors:
         plan.errors.append(Problem("文件中没有案例", filename))
-    batch, problems = build_batch(entries)
+    batch, problems = build_batch(entries, progress=progress)
     plan.errors += problems
     plan.batch = batch
     return plan
 
 
-def apply_cases(session, plan: CasePlan, user: str = "", dry_run: bool = False) -> ApplyReport:
-    """Apply a valid plan to the draft (all or nothing; references are checked as every write checks them)."""
+def apply_cases(session, plan: CasePlan, user: str = "", dry_run: bool = False, progress=None) -> ApplyReport:
+    """Apply a valid plan to the draft (all or nothing; references are checked as every write checks them);
+    `progress` as kb.library.apply_batch takes it."""
     if not plan.ok:
         raise InvalidInput(f"“{plan.filename}”有 {len(plan.errors)} 处错误，未导入任何案例", plan.errors)
-    return apply_batch(session, plan.batch, user=user, dry_run=dry_run, action="import")
+    return apply_batch(session, plan.batch, user=user, dry_run=dry_run, action="import", progress=progress)

@@ -110,3 +110,30 @@ def file_format(data: bytes, filename: str) -> str:
     if fmt in ("csv", "json") and data.startswith((ZIP_MAGIC, OLE_MAGIC)):
         raise FileRejected(f"“{filename}”看起来是 Excel 工作簿，请使用 .xlsx 扩展名")
     return fmt
+
+
+BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def sniff_format(data: bytes) -> str | None:
+    """xlsx | json | csv from the bytes alone, for a file that has no name to tell (standard input);
+    None when they look like none of them (binary that is not a workbook)."""
+    if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        return "xlsx"  # an OLE file (.xls, encrypted) then gets file_format's own message about what it is
+    head = data[:8192]
+    for bom, encoding in BOMS:
+        if head.startswith(bom):
+            text = head[len(bom):].decode(encoding, errors="ignore")
+            break
+    else:
+        if b"\x00" in head:
+            return None
+        # GBK text loses its non-ASCII bytes here, which is fine: only the first character and control
+        # characters are looked at, and those are ASCII in every encoding a CSV may come in
+        text = head.decode("utf-8", errors="ignore")
+    text = text.lstrip()
+    if text[:1] in ("{", "["):
+        return "json"
+    if not text or any(ord(c) < 32 and c not in "\t\n\r\x0c" for c in text[:2048]):
+        return None
+    return "csv"

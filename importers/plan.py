@@ -462,8 +462,8 @@ def held_back(plan: ImportPlan, confirmed: Iterable[str] | None) -> set[str]:
 
 
 def apply_import(session: Session, plan: ImportPlan, user: str = "", skip_codes: Iterable[str] = (),
-                 confirmed_duplicates: Iterable[str] | None = ()) -> ApplyReport:
-    """Apply a plan to the draft in one transaction, all or nothing.
+                 confirmed_duplicates: Iterable[str] | None = (), progress=None) -> ApplyReport:
+    """Apply a plan to the draft in one transaction, all or nothing (`progress` as kb.library.apply_batch takes it).
 
     Refuses a plan with errors, and a plan made before someone else changed
     one of its records in the draft (plan again to see the new differences).
@@ -484,7 +484,7 @@ def apply_import(session: Session, plan: ImportPlan, user: str = "", skip_codes:
         session.rollback()
         shown = "、".join(stale[:5]) + ("等" if len(stale) > 5 else "")
         raise Conflict(f"预览之后草稿中的 {len(stale)} 条记录（{shown}）已被修改，请重新预览后再导入；未导入任何内容")
-    return apply_batch(session, batch, user=user, action="import")
+    return apply_batch(session, batch, user=user, action="import", progress=progress)
 
 
 def _draft_revisions(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:

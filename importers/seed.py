@@ -127,8 +127,9 @@ class SeedInvalid(Exception):
         self.problems = problems
 
 
-def load_into(session, root: Path = INDICATORS_DIR, user: str = "seed"):
-    """Apply the seeded library to the draft (and replace the plan), all or nothing."""
+def load_into(session, root: Path = INDICATORS_DIR, user: str = "seed", progress=None):
+    """Apply the seeded library to the draft (and replace the plan), all or nothing;
+    `progress(records_done, records_total)` as kb.library.apply_batch calls it."""
     from kb import library
     from kb.plan import replace_plan
 
@@ -137,7 +138,7 @@ def load_into(session, root: Path = INDICATORS_DIR, user: str = "seed"):
         raise SeedInvalid(seed.problems)
     try:
         replace_plan(session, seed.plan_years, seed.milestones)
-        return library.apply_batch(session, seed.batch, user=user, action="seed")
+        return library.apply_batch(session, seed.batch, user=user, action="seed", progress=progress)
     except Exception:
         session.rollback()
         raise

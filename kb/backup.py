@@ -8,6 +8,7 @@ import json
 import os
 from datetime import date, datetime
 from pathlib import Path
+from typing import Callable
 
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
@@ -37,14 +38,36 @@ def _schema_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def backup(engine: Engine, path: Path) -> dict[str, int]:
-    """Write every row of every table to `path`; returns row counts."""
+Progress = Callable[[int, int], None]
+CHUNK = 1000  # rows between progress reports, and rows per INSERT when restoring
+
+
+def backup_data(engine: Engine, progress: Progress | None = None) -> tuple[bytes, dict[str, int]]:
+    """Every row of every table as the backup's JSON (not compressed), and row counts.
+
+    `progress(rows_done, rows_total)` is called as tables are read."""
     doc = {"format": FORMAT, "format_version": 1, "schema_revision": _schema_revision(engine), "tables": {}}
     with engine.connect() as conn:
+        # counted first so that a progress bar knows its length; cheap next to reading the rows
+        total = sum(conn.execute(select(func.count()).select_from(t)).scalar() for t in _tables()) if progress else 0
+        done = 0
         for table in _tables():
             rows = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
-            doc["tables"][table.name] = [{k: _encode(v) for k, v in row.items()} for row in rows]
+            out = doc["tables"][table.name] = []
+            for row in rows:
+                out.append({k: _encode(v) for k, v in row.items()})
+                done += 1
+                if progress is not None and done % CHUNK == 0:
+                    progress(done, max(total, done))
+            if progress is not None:
+                progress(done, max(total, done))
     data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    return data, {name: len(rows) for name, rows in doc["tables"].items()}
+
+
+def backup(engine: Engine, path: Path, progress: Progress | None = None) -> dict[str, int]:
+    """Write every row of every table to `path` (gzipped when it ends in .gz); returns row counts."""
+    data, counts = backup_data(engine, progress)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     # the backup holds password and API-key hashes: readable by its owner only
@@ -53,11 +76,12 @@ def backup(engine: Engine, path: Path) -> dict[str, int]:
     with os.fdopen(fd, "wb") as out:
         out.write(gzip.compress(data) if path.suffix == ".gz" else data)
     tmp.replace(path)
-    return {name: len(rows) for name, rows in doc["tables"].items()}
+    return counts
 
 
-def read_backup(path: Path) -> dict:
-    raw = Path(path).read_bytes()
+def read_backup(source: Path | bytes) -> dict:
+    """A backup's document from a file or from its bytes (plain or gzipped JSON, told apart by the bytes)."""
+    raw = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
     try:
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
@@ -93,12 +117,13 @@ def _decode(table, row: dict) -> dict:
     return out
 
 
-def restore(engine: Engine, path: Path) -> dict[str, int]:
-    """Restore a backup into an empty database (the schema is created first).
+def restore(engine: Engine, source: Path | bytes, progress: Progress | None = None) -> dict[str, int]:
+    """Restore a backup (a file, or its bytes) into an empty database (the schema is created first).
 
     All or nothing: one transaction; refuses a database that already holds a library.
+    `progress(rows_done, rows_total)` is called as rows are inserted.
     """
-    doc = read_backup(path)
+    doc = read_backup(source)
     kbdb.upgrade(engine)
     tables = {t.name: t for t in _tables()}
     unknown = set(doc["tables"]) - set(tables)
@@ -109,10 +134,16 @@ def restore(engine: Engine, path: Path) -> dict[str, int]:
         for table in _tables():
             if conn.execute(select(func.count()).select_from(table)).scalar():
                 raise InvalidInput(f"目标数据库不是空库（表 {table.name} 已有数据），请先用 zhibiao init --force 之外的空库")
+        total = sum(len(doc["tables"].get(t.name, [])) for t in _tables())
+        done = 0
         for table in _tables():
             rows = [_decode(table, r) for r in doc["tables"].get(table.name, [])]
-            if rows:
-                conn.execute(table.insert(), rows)
+            # in chunks, so that progress moves within a large table; still one transaction
+            for start in range(0, len(rows), CHUNK):
+                conn.execute(table.insert(), rows[start:start + CHUNK])
+                done += len(rows[start:start + CHUNK])
+                if progress is not None:
+                    progress(done, total)
             counts[table.name] = len(rows)
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from marshmallow import ValidationError
 from sqlalchemy import event, select, update
@@ -135,10 +135,16 @@ def validate_record(kind: str, raw: dict, location: str = "", row: int | None = 
         return None, [Problem(message=m, location=location, row=row, field=f) for f, m in flatten_messages(exc.messages)]
 
 
-def build_batch(entries: Iterable[tuple[str, dict, str, int | None]]) -> tuple[Batch, list[Problem]]:
-    """entries: (kind, raw record, location, row). Validates each and refuses duplicate codes."""
+def build_batch(entries: Iterable[tuple[str, dict, str, int | None]],
+                progress: Callable[[int, int | None], None] | None = None) -> tuple[Batch, list[Problem]]:
+    """entries: (kind, raw record, location, row). Validates each and refuses duplicate codes.
+
+    `progress(records_done, records_total)` as records are validated (total None for an iterator)."""
     batch, problems = Batch(), []
-    for kind, raw, location, row in entries:
+    total = len(entries) if isinstance(entries, (list, tuple)) else None
+    for done, (kind, raw, location, row) in enumerate(entries, start=1):
+        if progress is not None:
+            progress(done, total)
         data, errs = validate_record(kind, raw, location, row)
         problems.extend(errs)
         if data is None:
@@ -193,10 +199,15 @@ class ApplyReport:
         return sum(len(v) for v in getattr(self, what).values())
 
 
-def apply_batch(session: Session, batch: Batch, user: str = "", dry_run: bool = False, action: str = "import") -> ApplyReport:
-    """Apply a validated batch to the draft in one transaction (all or nothing)."""
+def apply_batch(session: Session, batch: Batch, user: str = "", dry_run: bool = False, action: str = "import",
+                progress: Callable[[int, int], None] | None = None) -> ApplyReport:
+    """Apply a validated batch to the draft in one transaction (all or nothing).
+
+    `progress(records_done, records_total)` is called as records are applied (a seed or a large import
+    takes seconds)."""
     report = ApplyReport(dry_run=dry_run)
     touched: list[tuple[str, Any]] = []
+    total = sum(len(items) for items in batch.items.values())
     try:
         for kind in KINDS:
             model = DRAFT_MODELS[kind]
@@ -206,6 +217,8 @@ def apply_batch(session: Session, batch: Batch, user: str = "", dry_run: bool = 
                 new = RECORD_MODELS[kind](**data)
                 new_data = new.model_dump(mode="json")
                 touched.append((kind, new))
+                if progress is not None:
+                    progress(len(touched), total)
                 if obj is None:
                     session.add(model(**new.model_dump()))
                     report.added.setdefault(kind, []).append(data["code"])

@@ -228,11 +228,12 @@ def build_index(session: Session, index_dir: Path | str, version_ref: str | vers
     return ensure_index(session, index_dir, version_ref, engine=engine, force=True, progress=progress)
 
 
-def publish_hook(index_dir: Path | str, engine: str | None = None) -> Callable[[Session, versions.VersionRef], None]:
+def publish_hook(index_dir: Path | str, engine: str | None = None,
+                 progress: Progress | None = None) -> Callable[[Session, versions.VersionRef], None]:
     """For `kb.versions.publish(after_snapshot=…)`: builds the new version's
     index inside the publish transaction, so a failed build publishes nothing."""
     def after_snapshot(session: Session, ref: versions.VersionRef) -> None:
-        ensure_index(session, index_dir, ref, engine=engine)
+        ensure_index(session, index_dir, ref, engine=engine, progress=progress)
     return after_snapshot
 
 
