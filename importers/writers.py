@@ -115,7 +115,11 @@ def write_xlsx(headers: list[str], rows: list[list[str]], out, title: str = SHEE
     keys = alias_table().keys
     for index, key in enumerate(keys[: len(headers)], start=1):
         ws.column_dimensions[get_column_letter(index)].width = WIDE_COLUMNS.get(key, 14)
-    ws.freeze_panes = "D2"
+    ws.freeze_panes = "D2"  # the header row and the code, kind and 一级 columns stay in view
+    # long text (解释, 公式, 评分标准, 来源, 备注) wraps in its wide column instead of running across the next ones
+    wrapped = {i for i, key in enumerate(keys[: len(headers)]) if key in WIDE_COLUMNS and key != "name"}
+    # a filter on every column of the header row: a curator narrows 111 rows of "=" or one sector at once
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(headers), 1))}{len(rows) + 1}"
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     header_cells = []
     for text in headers:
@@ -127,11 +131,11 @@ def write_xlsx(headers: list[str], rows: list[list[str]], out, title: str = SHEE
         # Every value is a str, which openpyxl writes as text: escaped, it can
         # never be taken for a formula. Only cells over several lines need a style.
         cells = []
-        for text in row:
+        for index, text in enumerate(row):
             value = escape_cell(text) or None
-            if value is not None and ("\n" in value or value.startswith("=")):
+            if value is not None and ("\n" in value or value.startswith("=") or index in wrapped):
                 cell = WriteOnlyCell(ws, value=value)
-                if "\n" in value:
+                if "\n" in value or index in wrapped:
                     cell.alignment = wrap
                 if cell.data_type == "f":
                     cell.data_type = "s"  # "=" alone (escape_cell left it): text, never a formula

@@ -43,6 +43,28 @@ class Dimensions:
         return ()
 
 
+@dataclass(frozen=True)
+class Level1Family:
+    """A framework whose 一级 the library holds (绩效目标表, 绩效评价 …), with the document that sets it."""
+    name: str
+    source: str
+    level1: tuple[str, ...]
+
+
+def level1_families() -> tuple[Level1Family, ...]:
+    """The families of 一级 values, in the order dimensions.yaml lists them (level1_families)."""
+    dims = dimensions()
+    frameworks = dims.raw.get("frameworks", {})
+    out = []
+    for fam in dims.raw.get("level1_families", []):
+        values = list(dims.target_level1) if fam.get("target") else []
+        for key in fam.get("frameworks", []):
+            values.extend(frameworks[key]["level1"])
+        values.extend(fam.get("level1", []))
+        out.append(Level1Family(fam["name"], fam.get("source", ""), tuple(dict.fromkeys(values))))
+    return tuple(out)
+
+
 @lru_cache(maxsize=1)
 def dimensions() -> Dimensions:
     raw = yaml.safe_load(DIMENSIONS_FILE.read_text(encoding="utf-8"))

@@ -62,3 +62,21 @@ def to_wan_yuan(text: str) -> float | None:
             number = to_number(text[: -len(unit)])
             return None if number is None else number * factor
     return to_number(text)
+
+
+# A budget stated in a text: an amount after a word that names money (预算800万元, 总投资1.2亿元, 资金八百万), or any
+# amount in 万元/亿元 (1.2亿元). Bare numbers and 元 amounts without such a word are too often a unit price.
+_NUM = r"(?:\d[\d,，]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+_STATED_BUDGET_RE = re.compile(
+    rf"(?:预算|资金|投资|经费|总额|拨款|金额)[^，。；;,\d零〇一二两三四五六七八九十百千]{{0,8}}(?P<a>{_NUM}\s*(?:亿元|万元|千元|元|亿|万))"
+    rf"|(?<![每均\d.])(?P<b>{_NUM}\s*(?:亿元|万元))")
+
+
+def stated_budget(text: str) -> tuple[float, str] | None:
+    """The first budget a text states, in 万元, with the words it was read from: "预算800万元" → (800.0, "800万元")."""
+    for m in _STATED_BUDGET_RE.finditer(text or ""):
+        phrase = (m.group("a") or m.group("b")).strip()
+        value = to_wan_yuan(phrase)
+        if value is not None and value > 0:
+            return value, phrase
+    return None

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from kb.models import QuotaRecord
-from kb.numerals import CHINESE_NUMERAL, fmt, to_number
+from kb.numerals import CHINESE_NUMERAL, fmt, stated_budget, to_number
 from kb.snapshot import Snapshot, sectors_related
 
 # words of a project's text that bring in a common expense category
@@ -218,6 +218,21 @@ def parse_quantity(text: str) -> Quantity:
     if not q.training_class:
         q.training_class = next((c for c, words in TRAINING_CLASS_WORDS.items() if any(w in t for w in words)), "")
     return q
+
+
+@dataclass
+class Stated:
+    """What a project's summary states that the form has fields or uses for: shown to the drafter to confirm."""
+    budget_wan_yuan: float | None = None
+    budget_phrase: str = ""
+    quantities: list[str] = field(default_factory=list)  # the phrases the cost estimate reads: 500人次, 2期, 80人
+
+
+def stated(text: str) -> Stated:
+    """The budget and the quantities a summary (项目概况, 年度总体目标) states: "预算800万元，培训500人次" →
+    800 万元 and ["500人次"]."""
+    budget = stated_budget(_normalise(text))
+    return Stated(budget[0] if budget else None, budget[1] if budget else "", parse_quantity(text).evidence)
 
 
 # --- which standards apply ------------------------------------------------------------

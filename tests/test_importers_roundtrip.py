@@ -163,3 +163,19 @@ def test_written_tables_use_the_alias_tables_headers(library):
     exported = export_indicators(library, versions.resolve(library), "csv")
     header = next(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
     assert header == [c.header for c in alias_table().columns]
+
+
+def test_library_xlsx_has_a_filter_a_frozen_header_and_wrapped_long_text(library):
+    _add_tricky(library)
+    exported = export_indicators(library, _draft(library), "xlsx")
+    ws = openpyxl.load_workbook(io.BytesIO(exported.data)).active
+    header = [c.value for c in ws[1]]
+    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{ws.max_row}"
+    assert ws.freeze_panes == "D2"
+    for name in ("指标解释", "计算公式"):
+        column = openpyxl.utils.get_column_letter(header.index(name) + 1)
+        assert ws.column_dimensions[column].width >= 36
+        cells = [row[header.index(name)] for row in ws.iter_rows(min_row=2) if row[header.index(name)].value]
+        assert cells and all(c.alignment.wrap_text for c in cells), name
+    name_column = header.index("三级指标") if "三级指标" in header else header.index("指标名称")
+    assert not any(row[name_column].alignment.wrap_text for row in ws.iter_rows(min_row=2))

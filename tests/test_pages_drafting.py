@@ -211,3 +211,13 @@ def test_the_page_twins_work_where_the_api_needs_a_key(targets_app, post, target
     assert post("/draft/suggest.json", {"project": HOSPITAL}).status_code == 200
     assert post("/draft/check.json", TABLE).status_code == 200
     assert targets_client.get("/complete.json?q=mzhz").get_json()["completions"][0]["text"] == "门诊患者满意度"
+
+
+def test_stated_twin_reads_the_summary_budget_and_quantities(post):
+    resp = post("/draft/stated.json", {"text": "项目预算八百万元，举办培训班2期，每期80人。"})
+    assert resp.status_code == 200
+    assert resp.get_json() == {"budget_wan_yuan": 800.0, "budget_phrase": "八百万元", "quantities": ["2期", "80人"]}
+    assert post("/draft/stated.json", {"text": "年内完成验收"}).get_json()["budget_wan_yuan"] is None
+    resp = post("/draft/stated.json", {"text": "字" * 20_001})
+    assert resp.status_code == 400 and "文字过长：最多 20000 字" in resp.get_json()["message"]
+    assert post("/draft/stated.json", {"text": 5}).status_code == 400

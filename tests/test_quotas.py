@@ -119,3 +119,23 @@ def test_nothing_applies_and_nothing_is_estimated(snap):
     assert matches == [] and est is None
     matches, est = _quotas(snap, "业务培训", "培训若干人", project_type="培训")
     assert _selected(matches) and est is None  # no quantities stated
+
+
+@pytest.mark.parametrize("text, budget, phrase", [
+    ("项目预算800万元，培训500人次", 800, "800万元"),
+    ("总投资1.2亿元", 12000, "1.2亿元"),
+    ("资金八百万，年内完成", 800, "八百万"),
+    ("安排资金3,000,000元", 300, "3,000,000元"),
+    ("每人补助500元，人均1.2万元", None, ""),  # a unit price is not the project's budget
+])
+def test_stated_reads_the_budget_a_summary_gives(text, budget, phrase):
+    from kb.quotas import stated
+
+    found = stated(text)
+    assert found.budget_wan_yuan == budget and found.budget_phrase == phrase
+
+
+def test_stated_lists_the_quantities_the_estimate_reads():
+    from kb.quotas import stated
+
+    assert stated("举办培训班2期，每期80人，全年培训500人次").quantities == ["500人次", "2期", "80人"]

@@ -17,7 +17,7 @@ from kb import quota_catalog, taxonomy, versions
 from kb.check import check
 from kb.dimensions import dimensions
 from kb.monitoring import monitor
-from kb.quotas import Estimate, QuotaMatch
+from kb.quotas import Estimate, QuotaMatch, stated
 from kb.recommend import Recommendation, recommend, similar_json
 from kb.self_evaluation import evaluate
 from kb.target_schema import load_project, load_table
@@ -54,6 +54,9 @@ def dimensions_json() -> dict:
     dims = dimensions()
     return {"levels": [{"level1": t.level1, "level2": list(t.level2)} for t in dims.target_levels],
             "operators": list(dims.operators), "value_bases": list(dims.value_bases)}
+
+
+STATED_MAX_CHARS = 20_000  # 项目概况 and 年度总体目标 take 10,000 each
 
 
 def json_body() -> dict:
@@ -132,6 +135,21 @@ def draft_quotas():
     found = quota_catalog.estimate_project(get_session(), load_project(body.get("project", body)), version)
     return jsonify({"version": found.version, "quotas": [quota_json(m) for m in found.matches],
                     "estimate": estimate_json(found.estimate)})
+
+
+@bp.route("/draft/stated.json", methods=["POST"])
+def draft_stated():
+    """Summary text → the budget and quantities it states, for the drafter to confirm (a few regular expressions:
+    not a costly call)."""
+    body = json_body()
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise BadParameter("text 应为文字")
+    if len(text) > STATED_MAX_CHARS:
+        raise BadParameter(f"文字过长：最多 {STATED_MAX_CHARS} 字")
+    found = stated(text)
+    return jsonify({"budget_wan_yuan": found.budget_wan_yuan, "budget_phrase": found.budget_phrase,
+                    "quantities": found.quantities})
 
 
 @bp.route("/draft/check.json", methods=["POST"])

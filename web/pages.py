@@ -40,7 +40,20 @@ NAV = [("web.search", "指标检索"), ("web.draft", "绩效目标编制"), ("we
 def _labels():
     nav = [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]
     return {"nav_links": nav, "DIRECTIONS": DIRECTIONS, "KINDS": KINDS, "STATUSES": STATUSES, "PROVENANCES": PROVENANCES,
-            "CERTAINTIES": CERTAINTIES, "FIELD_NAMES": FIELD_NAMES}
+            "CERTAINTIES": CERTAINTIES, "FIELD_NAMES": FIELD_NAMES, "footer_version": footer_version}
+
+
+def footer_version() -> str:
+    """The label the footer names: the version the page read, else (propose, the curators' workspace, error
+    pages) the current published one; "" when there is none to name."""
+    ref = g.get("version")
+    if ref is not None and not ref.is_draft:
+        return ref.label
+    try:
+        ref = versions.resolve(get_session(), None)
+    except Exception:  # an error page must still render when the database cannot answer
+        return ""
+    return "" if ref.is_draft else ref.label
 
 
 @bp.app_errorhandler(404)

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from api.db import get_session
 from kb import search, versions
+from kb.dimensions import level1_families
 from kb.search.reader import MAX_PAGE
 from kb.taxonomy import sector_tree
 from web.errors import BadParameter
@@ -52,20 +53,45 @@ class SectorFacet:
     children: list["SectorFacet"] = field(default_factory=list)
 
 
-def sector_facets(counts: list[search.FacetCount], sectors, total: int) -> list[SectorFacet]:
+def sector_facets(counts: list[search.FacetCount], sectors) -> list[SectorFacet]:
     """The classification tree, each node with the hits in it or below it.
 
-    The engine counts the sectors indicators name; a parent's count is the sum
-    of its subtree (capped at the total: an indicator naming two 项 of one 款
-    would otherwise count twice)."""
+    `counts` are the engine's sector_path counts: an indicator counts once in
+    every sector on its path, so a node's count is what its link (the sector
+    filter, which takes the subtree) finds. Adding up the children instead
+    counted an indicator of two 项 of one 款 twice."""
     own = {f.value: f.count for f in counts}
 
     def build(node) -> SectorFacet | None:
+        count = own.get(node.code, 0)
+        if not count:
+            return None
         children = [c for c in (build(child) for child in node.children) if c]
-        count = min(own.get(node.code, 0) + sum(c.count for c in children), total)
-        return SectorFacet(node.code, node.name, count, children) if count else None
+        return SectorFacet(node.code, node.name, count, children)
 
     return [f for f in (build(n) for n in sector_tree(sectors)) if f]
+
+
+@dataclass
+class Level1Group:
+    name: str
+    source: str
+    counts: list
+
+
+def level1_groups(counts: list[search.FacetCount]) -> list[Level1Group]:
+    """The 一级 facet by the framework each value belongs to (kb.dimensions.level1_families): the library mixes
+    产出指标 (目标表), 产出 (评价) and 医疗质量 (医院考核), and a bare list does not say which is which."""
+    groups, placed = [], set()
+    for fam in level1_families():
+        mine = [f for f in counts if f.value in fam.level1 and f.value not in placed]
+        placed.update(f.value for f in mine)
+        if mine:
+            groups.append(Level1Group(fam.name, fam.source, mine))
+    rest = [f for f in counts if f.value not in placed]
+    if rest:
+        groups.append(Level1Group("其他", "", rest))
+    return groups
 
 
 def page_arg() -> int:
@@ -136,7 +162,8 @@ def search_page():
     hits = [(hit, safe_fragment(hit.highlight, hit.name), safe_fragment(hit.snippet, hit.definition)) for hit in result.hits]
     return render_template(
         "search.html", version=version, query=query, filters=filters, result=result, hits=hits, pages=pages,
-        sector_tree=sector_facets(result.facets.get("sector", []), sectors, result.total),
+        sector_tree=sector_facets(result.facets.get("sector_path", []), sectors),
+        level1_groups=level1_groups(result.facets.get("level1", [])),
         facet_titles=FACET_TITLES, facet_names=facet_names, nearest=[n for n in nearest if n not in result.did_you_mean],
         search_url=search_url, active=[(n, getattr(filters, n)) for n in FILTERS if getattr(filters, n)],
     )

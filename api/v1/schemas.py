@@ -1,7 +1,7 @@
 """Response and argument schemas of the REST API (record schemas live in kb.schemas)."""
 import copy
 
-from marshmallow import RAISE, Schema, fields, missing, pre_dump, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, post_load, pre_dump, validate
 
 from kb.schemas import CaseSchema, DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema
 from kb.target_schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
@@ -56,9 +56,25 @@ class VersionArgs(Strict):
     version = fields.String(load_default=None, validate=validate.Length(min=1, max=32), metadata={"description": VERSION_HELP})
 
 
+PER_PAGE = 20
+
+
 class PageArgs(VersionArgs):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100),
+                              metadata={"description": f"每页条数，默认 {PER_PAGE}"})
+    # `limit` is what most APIs call it; refusing it as an unknown field while the pages say per_page
+    # sent users looking for the right word
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=100),
+                           metadata={"description": "per_page 的别名"})
+
+    @post_load
+    def _one_page_size(self, data, **_kwargs):
+        limit = data.pop("limit", None)
+        if limit is not None and data.get("per_page") not in (None, limit):
+            raise ValidationError("per_page 与 limit 是同一参数，只给一个（或给相同的值）", "limit")
+        data["per_page"] = data.get("per_page") or limit or PER_PAGE
+        return data
 
 
 # --- versions ------------------------------------------------------------------------

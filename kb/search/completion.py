@@ -1,8 +1,10 @@
 """Typeahead from an in-memory prefix table, not from the index.
 
 Each indicator name is reachable by the prefix of its characters, of its full
-pinyin (menzhen → 门诊…) and of its pinyin initials (mzhz → 门诊患者…), and by
-its characters from the start of any word in it (满意 → 门诊患者满意度). The keys are
+pinyin (menzhen → 门诊…) and of its pinyin initials (mzhz → 门诊患者…), by
+its characters and their pinyin from the start of any word in it (满意 and
+manyidu → 门诊患者满意度), and each indicator by its code (GX-XM-00 →
+GX-XM-001…). The keys are
 computed with pypinyin when the index is built and saved beside it; a reader
 loads one sorted list and answers with a binary search.
 """
@@ -19,7 +21,8 @@ from kb.search.model import Completion
 from kb.text import Analyzer, normalize
 
 COMPLETION_FILE = "zb-completion.json"
-WHOLE, PINYIN, INITIALS, INNER = 0, 1, 2, 3
+WHOLE, PINYIN, INITIALS, INNER, INNER_PINYIN, CODE = range(6)
+KEY_TYPES = 8  # a ref is entry number × KEY_TYPES + key type
 _HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
 _SCAN = 400  # keys looked at per prefix, at most
 
@@ -56,24 +59,38 @@ def pinyin_keys(name: str, cache: dict | None = None) -> tuple[str, str]:
     return "".join(full), "".join(initials)
 
 
-def build_keys(entries: list[NameEntry], analyzer: Analyzer, cache: dict | None = None) -> list[tuple[str, int]]:
-    """(key, entry number × 4 + key type), sorted."""
+def build_keys(entries: list[NameEntry], analyzer: Analyzer, cache: dict | None = None,
+               codes: list[NameEntry] = ()) -> list[tuple[str, int]]:
+    """(key, entry number × KEY_TYPES + key type), sorted. `entries` are reached by name; `codes` (numbered
+    after them) only by code: indicators whose name an entry already has keep their own code."""
     keys: list[tuple[str, int]] = []
     cache = {} if cache is None else cache
     for i, entry in enumerate(entries):
+        ref = i * KEY_TYPES
+        code = key_text(entry.code)
+        if code:
+            keys.append((code, ref + CODE))
         whole = key_text(entry.name)
         if not whole:
             continue
         full, initials = pinyin_keys(entry.name, cache)
-        keys.append((whole, i * 4 + WHOLE))
+        keys.append((whole, ref + WHOLE))
         if full and full != whole:
-            keys.append((full, i * 4 + PINYIN))
+            keys.append((full, ref + PINYIN))
         if initials and initials not in (whole, full):
-            keys.append((initials, i * 4 + INITIALS))
+            keys.append((initials, ref + INITIALS))
         starts = {whole.find(token) for token in analyzer.tokens(entry.name)}
         for at in sorted(starts):
             if 0 < at and len(whole) - at >= 2:
-                keys.append((whole[at:], i * 4 + INNER))
+                keys.append((whole[at:], ref + INNER))
+                # "manyidu" should reach 服务对象满意度 as "满意" does, not only the name that starts with it
+                inner_full = pinyin_keys(whole[at:], cache)[0]
+                if inner_full and inner_full != whole[at:]:
+                    keys.append((inner_full, ref + INNER_PINYIN))
+    for i, entry in enumerate(codes, start=len(entries)):
+        code = key_text(entry.code)
+        if code:
+            keys.append((code, i * KEY_TYPES + CODE))
     keys.sort()
     return keys
 
@@ -90,10 +107,11 @@ def char_readings(cache: dict) -> dict[str, str]:
     return readings
 
 
-def write(path: Path, entries: list[NameEntry], analyzer: Analyzer) -> None:
+def write(path: Path, entries: list[NameEntry], analyzer: Analyzer, codes: list[NameEntry] = ()) -> None:
     cache: dict = {}
-    keys = build_keys(entries, analyzer, cache)
-    doc = {"names": [[e.name, e.code, e.kind] for e in entries], "keys": [k for k, _ in keys], "refs": [r for _, r in keys],
+    keys = build_keys(entries, analyzer, cache, codes)
+    doc = {"names": [[e.name, e.code, e.kind] for e in [*entries, *codes]], "keys": [k for k, _ in keys],
+           "refs": [r for _, r in keys],
            "readings": char_readings(cache)}
     (path / COMPLETION_FILE).write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
@@ -116,8 +134,10 @@ class CompletionTable:
         for j in range(i, min(i + _SCAN, len(keys))):
             if not keys[j].startswith(prefix):
                 break
-            entry_no, kind = divmod(refs[j], 4)
-            rank = (kind == INNER, len(self._names[entry_no].name), self._names[entry_no].name)
+            entry_no, kind = divmod(refs[j], KEY_TYPES)
+            entry = self._names[entry_no]
+            # codes in code order, then names from their start, then from a word inside; shorter names first
+            rank = (0, entry.code) if kind == CODE else (1 + (kind in (INNER, INNER_PINYIN)), len(entry.name), entry.name)
             if entry_no not in best or rank < best[entry_no]:
                 best[entry_no] = rank
         ordered = sorted(best, key=best.__getitem__)[:limit]

@@ -126,6 +126,13 @@ def name_entries(library: LibraryText) -> list[NameEntry]:
     return list(seen.values())
 
 
+def code_entries(library: LibraryText) -> list[NameEntry]:
+    """The indicators `name_entries` leaves out because another has their name: reached by their code only."""
+    named = {e.code for e in name_entries(library)}
+    return [NameEntry(ind.name, ind.code, ind.kind) for ind in sorted(library.indicators, key=lambda r: r.code)
+            if ind.status != "retired" and ind.code not in named]
+
+
 def facet_labels(library: LibraryText) -> dict[str, dict[str, str]]:
     tax = library.taxonomy
     return {

@@ -34,13 +34,13 @@ from kb import versions
 from kb.errors import UnknownVersion
 from kb.models import Department, Indicator, LibraryState, ProjectType, Sector, TextList, Version
 from kb.search import completion
-from kb.search.documents import LibraryText, facet_labels, index_docs, name_entries, read_library, user_words
+from kb.search.documents import LibraryText, code_entries, facet_labels, index_docs, name_entries, read_library, user_words
 from kb.search.engine import engine_name, get_engine
 from kb.search.model import IndexInfo
 from kb.search.reader import LABELS_FILE, META_FILE, SYNONYMS_FILE, USERDICT_FILE, OpenIndex
 from kb.text import analyzer, analyzer_fingerprint
 
-FORMATS = {"whoosh": "w1", "tantivy": "t1"}
+FORMATS = {"whoosh": "w2", "tantivy": "t2"}  # w2/t2: completion by code and inner pinyin, sector_path facet
 STALE_BUILD_SECONDS = 3600
 Progress = Callable[[int, int], None]
 
@@ -190,7 +190,7 @@ def _build_locked(name: str, root: Path, label: str, key: str, content_hash: str
         (tmp / LABELS_FILE).write_text(json.dumps(facet_labels(library), ensure_ascii=False), encoding="utf-8")
         (tmp / SYNONYMS_FILE).write_text(json.dumps(library.synonyms, ensure_ascii=False), encoding="utf-8")
         (tmp / USERDICT_FILE).write_text("\n".join(user_words(library)), encoding="utf-8")
-        completion.write(tmp, name_entries(library), an)
+        completion.write(tmp, name_entries(library), an, code_entries(library))
         final = root / f"{label}-{key}-{time.time_ns():x}"
         os.rename(tmp, final)
     except BaseException:

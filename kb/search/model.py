@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FACET_FIELDS = ("sector", "level1", "kind", "department", "project_type")
+# "sector" counts the sectors indicators name; "sector_path" counts each sector with everything below it, an
+# indicator once however many of its 项 fall under one 类 — what the `sector` filter, which takes the subtree, finds
+FACET_FIELDS = ("sector", "sector_path", "level1", "kind", "department", "project_type")
 
 
 @dataclass(frozen=True)

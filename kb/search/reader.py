@@ -151,9 +151,10 @@ class OpenIndex:
         """The most frequent values of each facet, with labels."""
         out = {}
         for name in FACET_FIELDS:
-            labels = self._labels.get(name, {})
+            labels = self._labels.get("sector" if name == "sector_path" else name, {})
             values = counts.get(name, {})
-            top = heapq.nsmallest(FACET_VALUES, ((-n, v) for v, n in values.items() if v)) if len(values) > FACET_VALUES \
+            limit = FACET_VALUES * 4 if name == "sector_path" else FACET_VALUES  # the search page's whole sector tree
+            top = heapq.nsmallest(limit, ((-n, v) for v, n in values.items() if v)) if len(values) > limit \
                 else sorted((-n, v) for v, n in values.items() if v)
             out[name] = [FacetCount(v, labels.get(v, v), -n) for n, v in top]
         return out

@@ -84,8 +84,8 @@ class WhooshEngine:
                     status=doc.status,
                     doc=doc.stored,
                 )
-                facet_rows.append([doc.sectors, doc.level1, doc.kind, doc.departments, doc.project_types,
-                                   len(doc.name_tokens), len(doc.text_tokens)])
+                facet_rows.append([doc.sectors, doc.sector_path, doc.level1, doc.kind, doc.departments,
+                                   doc.project_types, len(doc.name_tokens), len(doc.text_tokens)])
                 facet_codes.append(doc.code)
                 n += 1
                 if progress is not None:
@@ -179,7 +179,7 @@ class WhooshReader:
         self._facet_masks = self._facet_bitmaps(rows)
         # BM25's length part per document and field, computed once
         self._norms = {}
-        for name, col in (("name", 5), ("body", 6)):
+        for name, col in (("name", 6), ("body", 7)):
             lengths = [r[col] for r in rows]
             avg = (sum(lengths) / len(lengths) if lengths else 1.0) or 1.0
             self._norms[name] = array("d", (K1 * (1 - B) + K1 * B * length / avg for length in lengths))
@@ -193,8 +193,8 @@ class WhooshReader:
 
     def _facet_bitmaps(self, rows: list) -> dict[str, list[tuple[str, int]]]:
         docs: dict[str, dict[str, list[int]]] = {name: {} for name in FACET_FIELDS}
-        for d, (sectors, level1, kind, departments, project_types, *_lengths) in enumerate(rows):
-            for name, values in (("sector", sectors), ("level1", [level1]), ("kind", [kind]),
+        for d, (sectors, sector_path, level1, kind, departments, project_types, *_lengths) in enumerate(rows):
+            for name, values in (("sector", sectors), ("sector_path", sector_path), ("level1", [level1]), ("kind", [kind]),
                                  ("department", departments), ("project_type", project_types)):
                 for value in values:
                     docs[name].setdefault(value, []).append(d)

@@ -186,3 +186,21 @@ def test_curator_edits_scoring_rules_of_the_hospital_system(page, live_server, c
     page.click("text=保存计分规则")
     assert "评价人评定" in leaf("YYCW-022").inner_text()
     screenshot(page, "curator-system-rules")
+
+
+def test_plan_table_keeps_edit_links_on_one_line(page, live_server, curator_account):
+    page.goto(f"{live_server}/curator/login")
+    page.fill("input[name=name]", NAME)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server}/curator/plan")
+    links = page.locator("table.milestones a", has_text="编辑")
+    assert links.count() > 10
+    # each link one line high (it wrapped to 编 / 辑, two lines, beside long milestone titles)
+    heights = links.evaluate_all("as => as.map(a => a.getClientRects().length)")
+    assert set(heights) == {1}, heights
+    # the codes' text in one line box each (M2024- / 01 were two)
+    codes = page.locator("table.milestones tbody tr td:first-child").evaluate_all(
+        "tds => tds.map(td => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; })")
+    assert set(codes) == {1}, codes
+    screenshot(page, "curator-plan")

@@ -365,3 +365,54 @@ def test_a_fix_that_needs_a_number_says_so_and_focuses_the_value(page, live_serv
     _settled(page)
     assert "C04" not in _row_rules(page, 0)
     assert stored(page)["indicators"][0]["value"] == "160"
+
+
+def test_a_wrong_budget_is_said_once(page, live_server):
+    page.goto(live_server + "/draft")
+    page.fill("input[name=name]", "市中心医院购置CT设备")
+    page.fill("input[name=budget_wan_yuan]", "-5")
+    page.click("[data-suggest]")
+    bar = page.locator("[data-error]")
+    expect(bar).to_be_visible()
+    assert bar.inner_text().count("预算金额应为不小于0的数字") == 1, bar.inner_text()
+
+
+def test_the_summary_budget_and_quantities_are_shown_to_confirm(page, live_server):
+    page.goto(live_server + "/draft")
+    page.fill("input[name=name]", "全市基层卫生人员能力培训")
+    page.fill("textarea[name=description]", "项目预算八百万元，举办培训班2期，每期80人，全年培训500人次。")
+    budget = page.locator("[data-stated-budget]")
+    expect(budget).to_contain_text("概述中写有预算 800 万元")
+    expect(budget).to_contain_text("是否填入年度资金总额")
+    quantities = page.locator("[data-stated-quantities]").inner_text()
+    assert "500人次" in quantities and "2期" in quantities and "80人" in quantities
+    page.click("[data-fill-budget]")
+    assert page.input_value("input[name=budget_wan_yuan]") == "800"
+    assert stored(page)["project"]["budget_wan_yuan"] == 800
+    expect(budget).to_have_count(0)  # the field now says what the summary says
+    # a different figure typed later brings the offer back, naming both
+    page.fill("input[name=budget_wan_yuan]", "500")
+    expect(page.locator("[data-stated-budget]")).to_contain_text("与年度资金总额 500 不一致")
+    # the 年度总体目标 is read too
+    page.fill("textarea[name=description]", "")
+    page.fill("[data-goal]", "总投资1.2亿元，年内完成。")
+    expect(page.locator("[data-stated-budget]")).to_contain_text("12,000 万元")
+
+
+def test_a_paste_beyond_a_fields_limit_says_so(page, live_server):
+    page.goto(live_server + "/propose")
+    reason = page.locator("textarea[name=reason]")
+    reason.focus()
+    page.evaluate("""() => {
+        const t = document.querySelector('textarea[name=reason]'), dt = new DataTransfer();
+        dt.setData('text/plain', '理'.repeat(10000));
+        t.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));
+    }""")
+    note = page.locator("textarea[name=reason] + [data-limit-note]")
+    expect(note).to_contain_text("此栏最多 1000 字：粘贴的内容超出 9000 字")
+    # typing up to a limit says so too
+    name = page.locator("input[name=value]")
+    name.fill("1" * 100)
+    expect(page.locator("input[name=value] + [data-limit-note]")).to_contain_text("已达此栏上限 100 字")
+    name.fill("12")
+    expect(page.locator("input[name=value] + [data-limit-note]")).to_have_count(0)

@@ -50,3 +50,15 @@ def test_quota_calculator(page, live_server):
     form.locator("button[type=submit]").click()
     assert "应为大于0的数字" in page.inner_text("[role=alert]")
     assert page.locator("main [data-quota-calculator] input[name=people]").input_value() == "五十人"
+
+
+def test_tier_labels_fit_their_select(page, live_server):
+    """The closed 档次 select shows the whole label of every tier (it cut 一类培训（参训人员主要为…） off)."""
+    page.goto(live_server + "/quotas")
+    room, longest = page.locator("[data-calc-code]").evaluate("""s => {
+        const cs = getComputedStyle(s), ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = cs.font;
+        const arrow = 24;  // the drop-down arrow
+        return [s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - arrow,
+                Math.max(...Array.from(s.options).map(o => ctx.measureText(o.text).width))]; }""")
+    assert longest <= room, (longest, room)

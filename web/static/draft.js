@@ -48,6 +48,8 @@
   var undo = null;
   var checkTimer = null;
   var quotaTimer = null;
+  var statedTimer = null;
+  var STATED_DELAY = 600;
 
   // --- the table and what is kept --------------------------------------------------------
 
@@ -151,9 +153,17 @@
     var p = document.createElement("p");
     p.textContent = err.message || String(err);
     errorBar.appendChild(p);
-    if (err.problems && err.problems.length) {
+    // The server's message already states its first problem ("项目信息不正确：预算金额（万元）：…"); listing that
+    // one again under it said every single mistake twice.
+    var problems = (err.problems || []).slice();
+    if (problems.length) {
+      var first = String(problems[0]);
+      var said = first.slice(first.lastIndexOf(": ") + 1).trim();
+      if (said && p.textContent.indexOf(said) >= 0) { problems.shift(); }
+    }
+    if (problems.length) {
       var ul = document.createElement("ul");
-      err.problems.slice(0, 20).forEach(function (m) {
+      problems.slice(0, 20).forEach(function (m) {
         var li = document.createElement("li");
         li.textContent = m;
         ul.appendChild(li);
@@ -229,7 +239,54 @@
   form.addEventListener("change", function (e) {
     if (e.target.tagName === "SELECT") { state.project[e.target.name] = e.target.value; changed(false); scheduleQuotas(); }
   });
-  goalBox.addEventListener("input", function () { state.goal = goalBox.value; changed(false); });
+  goalBox.addEventListener("input", function () { state.goal = goalBox.value; changed(false); scheduleStated(); });
+  form.elements.description.addEventListener("input", scheduleStated);
+  form.elements.budget_wan_yuan.addEventListener("input", scheduleStated);
+
+  // --- what the summary states: a budget and quantities, shown to confirm ----------------------------
+
+  var statedBox = root.querySelector("[data-stated]");
+
+  function scheduleStated() {
+    clearTimeout(statedTimer);
+    statedTimer = setTimeout(askStated, STATED_DELAY);
+  }
+
+  function askStated() {
+    var summary = [text(state.project.description), text(state.goal)].join("\n").trim();
+    if (!summary) { renderStated(null); return; }
+    var asked = summary;
+    postJSON(url("stated"), { text: summary }).then(function (data) {
+      var now = [text(state.project.description), text(state.goal)].join("\n").trim();
+      if (now === asked) { renderStated(data); }
+    }, function () { renderStated(null); });
+  }
+
+  function renderStated(data) {
+    statedBox.textContent = "";
+    var lines = [];
+    if (data && data.budget_wan_yuan !== null && data.budget_wan_yuan !== undefined) {
+      var field = form.elements.budget_wan_yuan;
+      var given = /^\d+(\.\d+)?$/.test(field.value.trim()) ? Number(field.value.trim()) : null;
+      if (given === null || Math.abs(given - data.budget_wan_yuan) > 1e-6) {
+        var fill = el("button", { type: "button", "class": "link", "data-fill-budget": "", text: "填入" });
+        fill.addEventListener("click", function () {
+          field.value = String(Number(data.budget_wan_yuan.toFixed(2)));  // a plain number: the field reads 万元
+          field.dispatchEvent(new Event("input", { bubbles: true }));
+          field.focus();
+        });
+        var said = field.value.trim() ? "，与年度资金总额 " + field.value.trim() + " 不一致" : "";
+        lines.push(el("p", { "data-stated-budget": "" }, [
+          "概述中写有预算 " + money(data.budget_wan_yuan) + " 万元（“" + data.budget_phrase + "”）" + said + "，是否填入年度资金总额？ ", fill]));
+      }
+    }
+    if (data && data.quantities && data.quantities.length) {
+      lines.push(el("p", { "data-stated-quantities": "" }, [
+        "概述中写有数量：" + data.quantities.join("、") + "。成本测算按这些数量计算，请核对。"]));
+    }
+    lines.forEach(function (p) { statedBox.appendChild(p); });
+    statedBox.hidden = !lines.length;
+  }
 
   // --- rows ------------------------------------------------------------------------------------
 
@@ -863,6 +920,7 @@
     renderRows();
     renderSuggestions();
     renderQuotas();
+    scheduleStated();
   }
 
   // rows added on an indicator page in another tab ("加入我的绩效目标表")
