@@ -116,6 +116,33 @@ class IndicatorSchema(ProvenancedSchema):
             raise ValidationError("已被替代的指标须注明替代它的指标编码", "superseded_by")
 
 
+# What each indicator field is, for the code that turns fields into table cells and
+# form inputs (importers/, web/): read off IndicatorSchema, so a field is declared
+# once and those lists follow. A field of a type with no shape here raises, so it
+# cannot be added without deciding how tables and forms carry it.
+TEXT, CHOICE, OPTIONAL_TEXT, FLAG, LIST, RECORDS, SOURCE = (
+    "text", "choice", "optional_text", "flag", "list", "records", "source")
+
+
+def field_shape(field: fields.Field) -> str:
+    if isinstance(field, fields.String):
+        if any(isinstance(v, validate.OneOf) for v in field.validators):
+            return CHOICE
+        return OPTIONAL_TEXT if field.allow_none else TEXT
+    if isinstance(field, fields.Boolean):
+        return FLAG
+    if isinstance(field, fields.List):
+        return RECORDS if isinstance(field.inner, fields.Nested) else LIST
+    if isinstance(field, fields.Nested) and field.nested is SourceSchema:
+        return SOURCE
+    raise TypeError(f"{type(field).__name__}: no table or form shape for this kind of field")
+
+
+def indicator_shapes() -> dict[str, str]:
+    """field name → shape, in IndicatorSchema's order."""
+    return {name: field_shape(f) for name, f in IndicatorSchema._declared_fields.items()}
+
+
 class SystemNodeSchema(Base):
     name = fields.String(load_default="")
     indicator = fields.String(load_default=None, allow_none=True)
