@@ -12,7 +12,9 @@ from kb.scoring_rules import RuleError, parse_rule
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{1,39}$")
 SECTOR_CODE_RE = re.compile(r"^\d{3}(\d{2}(\d{2})?)?$")
 
-KINDS = ("common", "specific")
+# The one place that names the two kinds of indicator in Chinese (pages, search, reconciliation).
+KIND_LABELS = {"common": "共性指标", "specific": "个性指标"}
+KINDS = tuple(KIND_LABELS)
 DIRECTIONS = ("up", "down", "monitor", "none")
 STATUSES = ("candidate", "standard", "superseded", "retired")
 PROVENANCES = ("verbatim", "adapted", "local")

@@ -135,3 +135,21 @@ def test_the_edit_page_has_an_input_for_every_form_field(app):
         page = client.get(path).get_data(as_text=True)
         named = set(re.findall(r'<(?:input|textarea|select)[^>]*\sname="([^"]+)"', page))
         assert set(curator_forms.INDICATOR_FORM_FIELDS) - named == set(), path
+
+
+def test_the_kind_labels_come_from_one_table(app, monkeypatch):
+    """共性指标/个性指标 are written once (kb.schemas.KIND_LABELS): the reconciliation types
+    and search documents take it, and a renamed label shows on the curator's import page."""
+    from kb import reconcile
+    from kb.schemas import KIND_LABELS
+    from kb.search import documents
+    from tests.test_curator import login, make_user
+
+    assert reconcile.TYPES.items() >= KIND_LABELS.items() and documents.KIND_LABELS is KIND_LABELS
+    monkeypatch.setitem(KIND_LABELS, "common", "通用类指标")
+    app.config["WTF_CSRF_ENABLED"] = False
+    make_user(app, "维护员")
+    client = app.test_client()
+    assert login(client).status_code == 302
+    page = client.get("/curator/import").get_data(as_text=True)
+    assert '<option value="common">通用类指标</option>' in page and '<option value="specific">个性指标</option>' in page

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 from api.db import get_session, require_schema
 from kb import rounds, versions
 from kb.errors import KbError
+from kb.schemas import KIND_LABELS
 from kb.scoring_rules import describe as describe_rule
 from kb.gates import system_leaves
 from web.errors import error_response, init_blueprint as init_errors
@@ -19,7 +20,7 @@ protect_blueprint(bp)
 init_errors(bp)
 
 DIRECTIONS = {"up": "越高越好（正向）", "down": "越低越好（反向）", "monitor": "监测比较", "none": ""}
-KINDS = {"common": "共性指标", "specific": "个性指标"}
+KINDS = KIND_LABELS
 STATUSES = {"candidate": "候选", "standard": "标准", "superseded": "已替代", "retired": "已停用"}
 PROVENANCES = {"verbatim": "原文摘录", "adapted": "依据原文整理", "local": "本库补充"}
 CERTAINTIES = {"verified": "已核实", "likely": "较可靠", "uncertain": "待核实"}
