@@ -23,7 +23,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from importers import indicator_fields
 from importers.aliases import alias_table
+from importers.indicator_fields import SOURCE_KEYS, VALUE_KEYS
 from importers.table import ColumnRef, TableRow, TableSheet
 from importers.taxonomy import AXES, Taxonomy, split_list
 from kb.dimensions import dimensions
@@ -32,11 +34,6 @@ from kb.errors import InvalidInput, Problem
 DEFAULT_PROVENANCE = "verbatim"  # imported rows are copied from the file's source document
 DEFAULT_BASIS = "其他标准"
 REQUIRED_KEYS = {"kind", "level1", "level2", "name", "status", "provenance", "certainty", "code"}
-TEXT_KEYS = ("level1", "level2", "name", "definition", "formula", "unit", "target_level1", "target_level2",
-             "scoring_rule", "data_source", "note")
-VALUE_KEYS = ("reference_value", "value_basis", "value_note", "value_year")
-SOURCE_KEYS = {"source_document": "document", "source_doc_number": "doc_number", "source_issuer": "issuer",
-               "source_url": "url", "source_year": "year", "source_page": "page"}
 _DOC_NUMBER = re.compile(r"[（(]?\s*([\u4e00-\u9fffA-Za-z]{1,16}\s*[〔\[［【]\s*\d{4}\s*[〕\]］】]\s*\d+\s*号)\s*[）)]?")
 _LEADING_OPERATOR = re.compile(r"^(≥|≤|>=|<=|=>|=<|＞＝|＜＝|>|<|=|＞|＜|＝)\s*(.+)$")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -130,34 +127,34 @@ def read_row(row: TableRow, sheet: TableSheet, taxonomy: Taxonomy) -> RowFields:
 
     if cells.get("code"):
         values["code"] = cells["code"]
-    for key in TEXT_KEYS:
+    for key in indicator_fields.verbatim_text():
         if key in cells and (cells[key] or key not in REQUIRED_KEYS):
             values[key] = cells[key]
-    for key, vocab, empty in (("kind", "kind", None), ("direction", "direction", "none"), ("status", "status", None),
-                              ("provenance", "provenance", None), ("certainty", "certainty", None),
-                              ("qualitative", "boolean", None), ("national_monitoring", "boolean", False)):
+    for key, vocab, empty in indicator_fields.choices():
         if key in cells:
             vocabulary(key, vocab, empty)
-    for key in ("qualitative", "national_monitoring"):
-        if isinstance(values.get(key), str):
-            values[key] = values[key] == "true"
+            if vocab == "boolean" and isinstance(values.get(key), str):
+                values[key] = values[key] == "true"
     if "operator" in cells:
         text = cells["operator"]
         operator = (aliases.value_of("operator", text) or text) if text else ""
         if operator and operator not in dimensions().operators:
             problem("operator", f"“{text}”无效，指标性质（运算符）须为：{'、'.join(dimensions().operators)}")
         values["operator"] = operator
-    if "superseded_by" in cells:
-        values["superseded_by"] = cells["superseded_by"] or None
+    for key in indicator_fields.optional_text():
+        if key in cells:
+            values[key] = cells[key] or None
     _fix_level2(values)
-    for axis in AXES:
-        if axis in cells:
-            codes, problems = taxonomy.resolve(axis, cells[axis])
-            values[axis] = codes
+    for key in indicator_fields.lists():
+        if key not in cells:
+            continue
+        if key in AXES:  # codes or names of the taxonomy
+            codes, problems = taxonomy.resolve(key, cells[key])
+            values[key] = codes
             for message in problems:
-                problem(axis, message)
-    if "keywords" in cells:
-        values["keywords"] = split_list(cells["keywords"])
+                problem(key, message)
+        else:
+            values[key] = split_list(cells[key])
     if any(key in cells for key in VALUE_KEYS):
         _reference_values(cells, sheet, values, problem)
     _source(cells, out, problem)

@@ -21,12 +21,15 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
+from importers import indicator_fields
 from importers.aliases import alias_table
+from importers.indicator_fields import SOURCE_KEYS
 from importers.table import escape_cell
 from importers.taxonomy import AXES, LIST_SEPARATORS, Taxonomy
 from kb import versions
 from kb.library import record_data
 from kb.models import IndicatorRecord
+from kb.schemas import CHOICE, FLAG, LIST, OPTIONAL_TEXT, TEXT
 
 SHEET_TITLE = "指标"
 LIST_JOIN = "、"
@@ -63,33 +66,25 @@ def _cells(i: IndicatorRecord, taxonomy: Taxonomy) -> dict[str, str]:
     refs = i.reference_values or []
     source = i.source or {}
     cells = {
-        "code": i.code,
-        "kind": aliases.label_of("kind", i.kind),
-        "direction": aliases.label_of("direction", i.direction),
-        "qualitative": _bool(i.qualitative),
-        "national_monitoring": _bool(i.national_monitoring),
-        "operator": i.operator or "",
         "reference_value": "\n".join(str(r.get("value", "")) for r in refs),
         "value_basis": "\n".join(str(r.get("basis", "")) for r in refs),
         "value_note": "\n".join(_one_line(r.get("note") or "", len(refs)) for r in refs) if any(r.get("note") for r in refs) else "",
         "value_year": "\n".join(str(r.get("year") or "") for r in refs) if any(r.get("year") for r in refs) else "",
-        "keywords": LIST_JOIN.join(i.keywords or []),
-        "status": aliases.label_of("status", i.status),
-        "superseded_by": i.superseded_by or "",
-        "source_document": source.get("document") or "",
-        "source_doc_number": source.get("doc_number") or "",
-        "source_issuer": source.get("issuer") or "",
-        "source_url": source.get("url") or "",
         "source_year": str(source.get("year") or ""),
-        "source_page": source.get("page") or "",
-        "provenance": aliases.label_of("provenance", i.provenance),
-        "certainty": aliases.label_of("certainty", i.certainty),
+        **{key: source.get(part) or "" for key, part in SOURCE_KEYS.items() if part != "year"},
     }
-    for key in ("level1", "level2", "name", "definition", "formula", "unit", "target_level1", "target_level2",
-                "scoring_rule", "data_source", "note"):
-        cells[key] = getattr(i, key) or ""
-    for axis in AXES:
-        cells[axis] = LIST_JOIN.join(_axis_label(taxonomy, axis, code) for code in getattr(i, axis) or [])
+    # every other field by its shape (kb.schemas), so a new field is written without a line here
+    for key, shape in indicator_fields.shapes().items():
+        value = getattr(i, key)
+        if shape in (TEXT, OPTIONAL_TEXT):
+            cells[key] = value or ""
+        elif shape == CHOICE:
+            cells[key] = aliases.label_of(key, value) if indicator_fields.has_vocabulary(key) else value or ""
+        elif shape == FLAG:
+            cells[key] = _bool(value)
+        elif shape == LIST:
+            labels = (_axis_label(taxonomy, key, code) for code in value or []) if key in AXES else (value or [])
+            cells[key] = LIST_JOIN.join(labels)
     return cells
 
 

@@ -96,13 +96,52 @@ def content_hash(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+# --- comparing records: a missing key is an empty value -----------------------------
+#
+# A record written before a field existed lacks its key; the same record read
+# through today's model carries the field's default ("", None, [] or {}). Both
+# say "no value", so revisions, hashes, diffs and the change log must treat them
+# as equal, or adding a field gives every record a new revision at the next publish.
+
+def is_blank(value: Any) -> bool:
+    """No value: what a missing key means, whatever the field's type (0 and False are values)."""
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
+
+
 def field_changes(before: dict | None, after: dict | None) -> dict[str, dict]:
     before, after = before or {}, after or {}
     return {
         key: {"previous": before.get(key), "current": after.get(key)}
         for key in sorted(set(before) | set(after))
-        if before.get(key) != after.get(key)
+        if before.get(key) != after.get(key) and not (is_blank(before.get(key)) and is_blank(after.get(key)))
     }
+
+
+# The fields each kind had when revisions were first hashed. Their keys stay in
+# the hash even when blank, so every hash already stored in `revision` keeps
+# matching the same content; a field added since counts only when it holds a
+# value. A fact about stored data, not a list to maintain: never add to it.
+HASHED_WHEN_BLANK: dict[str, frozenset[str]] = {kind: frozenset(names.split()) for kind, names in {
+    "sector": "certainty code name note provenance source",
+    "department": "certainty code name note provenance sectors source type",
+    "project_type": "certainty code description keywords name note provenance source",
+    "text": "code data",
+    "indicator": "certainty code data_source definition departments direction formula keywords kind level1 level2 "
+                 "name national_monitoring note operator project_types provenance qualitative reference_values "
+                 "scoring_rule sectors source status superseded_by target_level1 target_level2 unit",
+    "system": "certainty code description name nodes note provenance sectors source status",
+    "quota": "adjustments amount category certainty code conditions control_mode effective_date expiry_date items "
+             "keywords level name note project_types provenance published_date region scope sectors source "
+             "standard_type status supersedes tier unit",
+    "case": "actuals budget_wan_yuan certainty code department expenditure_type goal incomplete name note "
+            "project_type provenance province region rows sector source status summary table_kind unit year",
+}.items()}
+
+
+def record_hash(kind: str, data: dict) -> str:
+    """The content hash of one record, blind to blank fields added after HASHED_WHEN_BLANK."""
+    kept = HASHED_WHEN_BLANK[kind]
+    return content_hash({key: value for key, value in data.items() if key in kept or not is_blank(value)})
 
 
 def log_change(session: Session, kind: str, code: str, action: str, changes: dict, user: str = "") -> None:

@@ -26,12 +26,13 @@ from sqlmodel import Session
 from kb import search, versions
 from kb import snapshot as snapshots
 from kb.models import IndicatorRecord
+from kb.schemas import KIND_LABELS
 from kb.search.model import SearchFilters
 from kb.snapshot import name_key
 from kb.versions import VersionRef
 
 # Types of entity the service knows: every indicator, or common / specific ones.
-TYPES = {"indicator": "绩效指标", "common": "共性指标", "specific": "个性指标"}
+TYPES = {"indicator": "绩效指标", **KIND_LABELS}
 DEFAULT_TYPE = "indicator"
 # Query properties that narrow the candidates, as the search filters them.
 FILTER_PROPERTIES = {

@@ -13,7 +13,9 @@ from kb.scoring_rules import RuleError, parse_rule
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{1,39}$")
 SECTOR_CODE_RE = re.compile(r"^\d{3}(\d{2}(\d{2})?)?$")
 
-KINDS = ("common", "specific")
+# The one place that names the two kinds of indicator in Chinese (pages, search, reconciliation).
+KIND_LABELS = {"common": "共性指标", "specific": "个性指标"}
+KINDS = tuple(KIND_LABELS)
 DIRECTIONS = ("up", "down", "monitor", "none")
 STATUSES = ("candidate", "standard", "superseded", "retired")
 PROVENANCES = ("verbatim", "adapted", "local")
@@ -115,6 +117,33 @@ class IndicatorSchema(ProvenancedSchema):
             raise ValidationError(f"“{data.get('level2')}”不是“{data['level1']}”下的二级指标", "level2")
         if data.get("status") == "superseded" and not data.get("superseded_by"):
             raise ValidationError("已被替代的指标须注明替代它的指标编码", "superseded_by")
+
+
+# What each indicator field is, for the code that turns fields into table cells and
+# form inputs (importers/, web/): read off IndicatorSchema, so a field is declared
+# once and those lists follow. A field of a type with no shape here raises, so it
+# cannot be added without deciding how tables and forms carry it.
+TEXT, CHOICE, OPTIONAL_TEXT, FLAG, LIST, RECORDS, SOURCE = (
+    "text", "choice", "optional_text", "flag", "list", "records", "source")
+
+
+def field_shape(field: fields.Field) -> str:
+    if isinstance(field, fields.String):
+        if any(isinstance(v, validate.OneOf) for v in field.validators):
+            return CHOICE
+        return OPTIONAL_TEXT if field.allow_none else TEXT
+    if isinstance(field, fields.Boolean):
+        return FLAG
+    if isinstance(field, fields.List):
+        return RECORDS if isinstance(field.inner, fields.Nested) else LIST
+    if isinstance(field, fields.Nested) and field.nested is SourceSchema:
+        return SOURCE
+    raise TypeError(f"{type(field).__name__}: no table or form shape for this kind of field")
+
+
+def indicator_shapes() -> dict[str, str]:
+    """field name → shape, in IndicatorSchema's order."""
+    return {name: field_shape(f) for name, f in IndicatorSchema._declared_fields.items()}
 
 
 class SystemNodeSchema(Base):

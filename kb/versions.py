@@ -27,6 +27,7 @@ from kb.library import (
     field_changes,
     log_change,
     record_data,
+    record_hash,
 )
 from kb.models import LibraryState, Revision, Version, VersionItem
 
@@ -197,7 +198,7 @@ def _freeze_revisions(session: Session) -> tuple[list[dict], dict, str]:
         rows = draft_records(session, kind)
         for obj in rows:
             data = record_data(kind, obj)
-            digest = content_hash(data)
+            digest = record_hash(kind, data)
             prev = latest.get(obj.code)
             if prev is not None and prev[1] == digest:
                 revision_id = prev[0]
@@ -286,7 +287,7 @@ def _side(session: Session, version: VersionRef) -> dict:
         for kind in KINDS:
             for obj in draft_records(session, kind):
                 data = record_data(kind, obj)
-                out[(kind, obj.code)] = (content_hash(data), (lambda d=data: d))
+                out[(kind, obj.code)] = (record_hash(kind, data), (lambda d=data: d))
         return out
     items = _items(session, version)
     cache: dict[int, dict] = {}

@@ -92,9 +92,9 @@ def field_value(value) -> str:
             return "、".join(str(v) for v in value)
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):
-        from web.curator_forms import SOURCE_LABELS
+        from web.curator_forms import source_label
 
-        return "；".join(f"{SOURCE_LABELS.get(k, k)}：{v}" for k, v in value.items() if v not in (None, ""))
+        return "；".join(f"{source_label(k)}：{v}" for k, v in value.items() if v not in (None, ""))
     return str(value)
 
 

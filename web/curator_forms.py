@@ -8,21 +8,32 @@ from __future__ import annotations
 
 import re
 
+from importers import indicator_fields
+from importers.aliases import alias_table
+from importers.indicator_fields import SOURCE_KEYS
+from importers.taxonomy import AXES
 from kb import untrusted
 from kb.errors import InvalidInput, Problem
+from kb.schemas import CHOICE, FLAG, TEXT, IndicatorSchema
+from web.field_names import FIELD_NAMES
 
 LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 KEYWORD_SPLIT = re.compile(r"[,，、;；\n]+")
 VALUE_SPLIT = re.compile(r"\s*[|｜]\s*")
 MIN_YEAR, MAX_YEAR = 1949, 2100
 MAX_REVISION = 2**31 - 1  # the database's integer column
-INDICATOR_TEXT = ("kind", "level1", "level2", "name", "definition", "formula", "unit", "operator", "direction",
-                  "target_level1", "target_level2", "scoring_rule", "data_source", "status", "provenance", "certainty", "note")
-OPTIONAL_CHOICES = ("direction", "certainty", "status")
-INDICATOR_LISTS = ("sectors", "departments", "project_types")
-SOURCE_FIELDS = ("document", "doc_number", "issuer", "url", "year", "page")
-INDICATOR_FORM_FIELDS = (*INDICATOR_TEXT, *INDICATOR_LISTS, "keywords", "superseded_by", "reference_values",
-                         "national_monitoring", "qualitative", *(f"source_{k}" for k in SOURCE_FIELDS))
+# The indicator's fields by how the form carries them, read off the schema in the
+# table's column order (importers.indicator_fields): a new field joins its group.
+INDICATOR_TEXT = tuple(n for n in indicator_fields.of_shape(TEXT, CHOICE) if n != "code")
+OPTIONAL_CHOICES = tuple(n for n in indicator_fields.of_shape(CHOICE)  # an empty select keeps the stored value
+                         if not IndicatorSchema._declared_fields[n].required)
+INDICATOR_LISTS = tuple(n for n in indicator_fields.lists() if n in AXES)  # codes, separated by spaces or commas
+WORD_LISTS = tuple(n for n in indicator_fields.lists() if n not in AXES)  # words, which may hold spaces
+OPTIONAL_TEXT = indicator_fields.optional_text()
+FLAGS = indicator_fields.of_shape(FLAG)
+SOURCE_FIELDS = tuple(SOURCE_KEYS.values())
+INDICATOR_FORM_FIELDS = (*INDICATOR_TEXT, *INDICATOR_LISTS, *WORD_LISTS, *OPTIONAL_TEXT, "reference_values",
+                         *FLAGS, *(f"source_{k}" for k in SOURCE_FIELDS))
 
 
 def _text(value) -> str:
@@ -37,14 +48,16 @@ def indicator_form(record) -> dict[str, str]:
     form = {k: _text(get(k, "")) for k in INDICATOR_TEXT}
     for k in INDICATOR_LISTS:
         form[k] = " ".join(get(k, None) or [])
-    form["keywords"] = "、".join(get("keywords", None) or [])
-    form["superseded_by"] = _text(get("superseded_by", ""))
+    for k in WORD_LISTS:
+        form[k] = "、".join(get(k, None) or [])
+    for k in OPTIONAL_TEXT:
+        form[k] = _text(get(k, ""))
     form["reference_values"] = "\n".join(
         " | ".join([_text(r.get("value")), _text(r.get("basis")), _text(r.get("note"))] + ([str(r["year"])] if r.get("year") else []))
         for r in get("reference_values", None) or []
     )
-    form["national_monitoring"] = "1" if get("national_monitoring", False) else ""
-    form["qualitative"] = "1" if get("qualitative", False) else ""
+    for k in FLAGS:
+        form[k] = "1" if get(k, False) else ""
     source = get("source", None) or {}
     for k in SOURCE_FIELDS:
         form[f"source_{k}"] = _text(source.get(k))
@@ -66,10 +79,13 @@ def indicator_from_form(form: dict[str, str]) -> tuple[dict, list[Problem]]:
             del data[k]  # left to the stored value or the schema's default
     for k in INDICATOR_LISTS:
         data[k] = [v for v in LIST_SPLIT.split(form.get(k) or "") if v]
-    data["keywords"] = [v.strip() for v in KEYWORD_SPLIT.split(form.get("keywords") or "") if v.strip()]
-    data["superseded_by"] = (form.get("superseded_by") or "").strip() or None
-    data["national_monitoring"] = bool(form.get("national_monitoring"))
-    data["qualitative"] = bool(form.get("qualitative")) or data["operator"] == "定性"
+    for k in WORD_LISTS:
+        data[k] = [v.strip() for v in KEYWORD_SPLIT.split(form.get(k) or "") if v.strip()]
+    for k in OPTIONAL_TEXT:
+        data[k] = (form.get(k) or "").strip() or None
+    for k in FLAGS:
+        data[k] = bool(form.get(k))
+    data["qualitative"] = data["qualitative"] or data["operator"] == "定性"
     values = []
     for n, line in enumerate((form.get("reference_values") or "").splitlines(), start=1):
         if not line.strip():
@@ -133,14 +149,14 @@ def milestone_from_form(form) -> dict:
     return data
 
 
-SOURCE_LABELS = {"document": "来源文件", "doc_number": "文号", "issuer": "发文机关", "url": "来源链接", "year": "来源年份",
-                 "page": "来源页码"}
+def source_label(part: str) -> str:
+    """A part of a record's source in Chinese ("doc_number" → 文号): the table's header for it."""
+    key = f"source_{part}"
+    return alias_table().header_of(key) if key in SOURCE_KEYS else part
 
 
 def form_label(key: str) -> str:
     """A field of the indicator form in Chinese ("source_doc_number" → 文号)."""
-    from web.pages import FIELD_NAMES
-
-    if key.startswith("source_") and key[7:] in SOURCE_LABELS:
-        return SOURCE_LABELS[key[7:]]
+    if key in SOURCE_KEYS:
+        return source_label(SOURCE_KEYS[key])
     return FIELD_NAMES.get(key, key)

@@ -1,7 +1,15 @@
-"""Chinese names of record fields, for diffs and change logs of every kind."""
+"""Chinese names of record fields, for pages, forms, diffs and change logs of every
+kind: the one label table (tests/test_field_lists.py checks every indicator field has one)."""
 from __future__ import annotations
 
-from web.pages import FIELD_NAMES
+FIELD_NAMES = {
+    "name": "指标名称", "level1": "一级指标", "level2": "二级指标", "definition": "指标解释", "formula": "计算公式",
+    "unit": "计量单位", "operator": "指标性质", "direction": "指标方向", "qualitative": "定性", "kind": "指标类别",
+    "target_level1": "目标表一级", "target_level2": "目标表二级", "reference_values": "参考值", "scoring_rule": "评分标准",
+    "data_source": "数据来源", "national_monitoring": "国家监测指标", "sectors": "适用行业", "departments": "适用部门",
+    "project_types": "项目类别", "keywords": "关键词", "status": "状态", "superseded_by": "替代指标", "source": "来源文件",
+    "provenance": "来源性质", "certainty": "可靠程度", "note": "备注",
+}
 
 
 def field_label(kind: str, name: str) -> str:

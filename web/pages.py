@@ -8,9 +8,11 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 from api.db import get_session, require_schema
 from kb import rounds, versions
 from kb.errors import KbError
+from kb.schemas import KIND_LABELS
 from kb.scoring_rules import describe as describe_rule
 from kb.gates import system_leaves
 from web.errors import error_response, init_blueprint as init_errors
+from web.field_names import FIELD_NAMES
 from web.security import protect_blueprint
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -18,18 +20,10 @@ protect_blueprint(bp)
 init_errors(bp)
 
 DIRECTIONS = {"up": "越高越好（正向）", "down": "越低越好（反向）", "monitor": "监测比较", "none": ""}
-KINDS = {"common": "共性指标", "specific": "个性指标"}
+KINDS = KIND_LABELS
 STATUSES = {"candidate": "候选", "standard": "标准", "superseded": "已替代", "retired": "已停用"}
 PROVENANCES = {"verbatim": "原文摘录", "adapted": "依据原文整理", "local": "本库补充"}
 CERTAINTIES = {"verified": "已核实", "likely": "较可靠", "uncertain": "待核实"}
-FIELD_NAMES = {
-    "name": "指标名称", "level1": "一级指标", "level2": "二级指标", "definition": "指标解释", "formula": "计算公式",
-    "unit": "计量单位", "operator": "指标性质", "direction": "指标方向", "qualitative": "定性", "kind": "指标类别",
-    "target_level1": "目标表一级", "target_level2": "目标表二级", "reference_values": "参考值", "scoring_rule": "评分标准",
-    "data_source": "数据来源", "national_monitoring": "国家监测指标", "sectors": "适用行业", "departments": "适用部门",
-    "project_types": "项目类别", "keywords": "关键词", "status": "状态", "superseded_by": "替代指标", "source": "来源文件",
-    "provenance": "来源性质", "certainty": "可靠程度", "note": "备注",
-}
 
 
 NAV = [("web.search", "指标检索"), ("web.draft", "绩效目标编制"), ("web.systems", "指标体系"), ("web.quotas", "支出标准"),

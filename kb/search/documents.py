@@ -8,11 +8,11 @@ from sqlmodel import Session
 
 from kb import versions
 from kb.models import IndicatorRecord
+from kb.schemas import KIND_LABELS
 from kb.search.completion import NameEntry
 from kb.search.model import IndexDoc
 from kb.text import Analyzer, normalize
 
-KIND_LABELS = {"common": "共性指标", "specific": "个性指标"}
 DEFINITION_CHARS = 300  # a hit list shows the start of a definition, no more
 
 
