@@ -131,9 +131,15 @@ PREPARED = [
 ]
 
 
+def _run_folder(config) -> Path:
+    """The run's temporary folder, the same for every xdist worker (a worker's basetemp lies inside it)."""
+    base = config._tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory):
-    t = Templates(tmp_path_factory.mktemp("templates"))
+def templates(request, tmp_path_factory):
+    t = Templates(tmp_path_factory.mktemp("templates"), shared=_run_folder(request.config))
     yield t
     t.close()
 
@@ -143,6 +149,14 @@ def pytest_sessionstart(session):
     if PG_URL and not hasattr(session.config, "workerinput"):
         t = Templates(Path("."))
         t.drop_leftovers()
+        t.close()
+
+
+def pytest_sessionfinish(session):
+    # the template databases the workers shared; by the controller, once they have all finished
+    if PG_URL and not hasattr(session.config, "workerinput"):
+        t = Templates(Path("."), shared=_run_folder(session.config))
+        t.drop_run_templates()
         t.close()
 
 

@@ -1,20 +1,25 @@
-"""Prepared test databases: each is built once per backend and test process,
-then copied for every test that asks for it, so a test never pays for
-migrations, a library load and a publish it did not change.
+"""Prepared test databases: each is built once per backend and test run (the
+xdist workers share it: the first to need it builds it under a file lock in the
+run's temporary folder, the other waits and reuses it), then copied for every
+test that asks for it, so a test never pays for migrations, a library load and
+a publish it did not change.
 
 A recipe is a function that fills an empty database given its URL.
 
 - SQLite: the template is a file; a test gets a copy of it.
-- PostgreSQL: CREATE DATABASE … TEMPLATE costs a quarter of a second of disk
-  writes, more than most tests. So each test process keeps a small pool of
-  databases per recipe, each holding a pristine copy of the recipe's rows in a
-  schema of its own (`tpl`); when a test is done its database is put back the
-  way the recipe left it (TRUNCATE, then INSERT … SELECT from `tpl`, then the
-  sequences) in the background, and the next test takes it. A database
-  without a recipe is reset by recreating its `public` schema.
+- PostgreSQL: the template is a database no test connects to, holding the
+  recipe's rows and a pristine copy of them in a schema of its own (`tpl`).
+  CREATE DATABASE … TEMPLATE costs a tenth of a second or more, more than most
+  tests, so each test process keeps a small pool of copies per recipe; when a
+  test is done its database is put back the way the recipe left it (TRUNCATE,
+  then INSERT … SELECT from `tpl`, then the sequences) in the background, and
+  the next test takes it. A database without a recipe is reset by recreating
+  its `public` schema.
+- The search index of a template's current version is built once per run too.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -62,6 +68,17 @@ def _recipe_key(recipe: Recipe | None) -> str:
     return f"{recipe.__module__}.{recipe.__qualname__}" if recipe else "empty"
 
 
+@contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock on `path` (a file beside what it guards) across processes."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @dataclass
 class _Pool:
     """The databases of one recipe: free ones, and those being reset."""
@@ -73,8 +90,10 @@ class _Pool:
 
 
 class Templates:
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, shared: Path | None = None):
+        self.root = root  # this process's
+        self.shared = shared or root  # the run's: templates every worker may use
+        self.run = hashlib.sha1(str(self.shared.resolve()).encode()).hexdigest()[:6]
         self.sqlite: dict[str, str] = {}  # recipe key → template file
         self.indexes: dict[str, str] = {}  # recipe key → a built index folder
         self.pools: dict[str, _Pool] = {}
@@ -132,36 +151,51 @@ class Templates:
             return
         key = _recipe_key(recipe)
         if key not in self.indexes:
-            from kb.search import ensure_index
-
-            built = self.root / f"index-{recipe.__name__}-{uuid.uuid4().hex[:6]}" / "index"
-            url = self.copy(backend, recipe, self.root)
-            engine = kbdb.make_engine(url)
-            try:
-                with kbdb.session(engine) as s:
-                    ensure_index(s, built)
-            finally:
-                engine.dispose()
-                self.drop(url)
+            built = self.shared / f"index-{recipe.__name__}" / "index"
+            with _locked(self.shared / f"index-{recipe.__name__}.lock"):
+                if not built.exists():
+                    self._build_index(backend, recipe, built)
             self.indexes[key] = str(built)
         shutil.copytree(self.indexes[key], index_dir)
+
+    def _build_index(self, backend: str, recipe: Recipe, built: Path) -> None:
+        from kb.search import ensure_index
+
+        partial = built.parent / f"partial-{uuid.uuid4().hex[:6]}"
+        url = self.copy(backend, recipe, self.root)
+        engine = kbdb.make_engine(url)
+        try:
+            with kbdb.session(engine) as s:
+                ensure_index(s, partial)
+        finally:
+            engine.dispose()
+            self.drop(url)
+        partial.rename(built)  # whole or not at all: another worker may be waiting for it
 
     # --- SQLite ---------------------------------------------------------------------------------
 
     def _sqlite_template(self, recipe: Recipe) -> str:
         key = _recipe_key(recipe)
         if key not in self.sqlite:
-            path = self.root / f"template-{recipe.__name__}-{uuid.uuid4().hex[:6]}.sqlite3"
-            url = kbdb.sqlite_url(path)
-            recipe(url)
-            # fold the write-ahead log into the file, so a plain copy holds everything
-            engine = kbdb.make_engine(url)
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
-            engine.dispose()
+            path = self.shared / f"template-{recipe.__name__}.sqlite3"
+            with _locked(self.shared / f"template-{recipe.__name__}.lock"):
+                if not path.exists():
+                    self._build_sqlite(recipe, path)
             self.sqlite[key] = str(path)
         return self.sqlite[key]
+
+    @staticmethod
+    def _build_sqlite(recipe: Recipe, path: Path) -> None:
+        partial = path.with_name(f"partial-{uuid.uuid4().hex[:6]}.sqlite3")
+        url = kbdb.sqlite_url(partial)
+        recipe(url)
+        # fold the write-ahead log into the file, so a plain copy holds everything
+        engine = kbdb.make_engine(url)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+        engine.dispose()
+        partial.rename(path)
 
     # --- PostgreSQL pools -----------------------------------------------------------------------
 
@@ -174,27 +208,47 @@ class Templates:
         if pool.free:
             return pool.free.pop()
         name = f"{PREFIX}{_worker()}_{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE DATABASE "{name}"')
-        if recipe is not None:
-            recipe(pg_url(name))
-            self._keep_pristine_rows(pool, name)
+        if recipe is None:
+            self._admin(f'CREATE DATABASE "{name}"')
+        else:
+            self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template(recipe)}"')
+            if not pool.tables:
+                self._read_tables(pool, name)
         self.owner[name] = key
         return name
 
-    def _keep_pristine_rows(self, pool: _Pool, name: str) -> None:
+    def _pg_template(self, recipe: Recipe) -> str:
+        """The run's template database of `recipe`, built by whichever worker needs it first.
+        Nothing connects to it once built: CREATE DATABASE … TEMPLATE refuses a template in use."""
+        name = f"{PREFIX}tpl_{self.run}_{recipe.__name__}"[:63]
+        built = self.shared / f"pg-{recipe.__name__}.built"
+        with _locked(self.shared / f"pg-{recipe.__name__}.lock"):
+            if not built.exists():
+                self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+                recipe(pg_url(name))
+                self._keep_pristine_rows(name)
+                built.touch()
+        return name
+
+    @staticmethod
+    def _public_tables(name: str) -> list[str]:
         from sqlmodel import SQLModel
 
         import kb.models  # noqa: F401  (registers the tables)
 
-        if not pool.tables:
-            present = {t for (t,) in self._execute(name, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-            ordered = [t.name for t in SQLModel.metadata.sorted_tables if t.name in present]
-            pool.tables = ordered + sorted(present - set(ordered))
-            pool.sequences = {
-                seq: value for seq, value in self._execute(
-                    name, "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")}
+        present = {t for (t,) in Templates._execute(name, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        ordered = [t.name for t in SQLModel.metadata.sorted_tables if t.name in present]
+        return ordered + sorted(present - set(ordered))
+
+    def _read_tables(self, pool: _Pool, name: str) -> None:
+        pool.tables = self._public_tables(name)
+        pool.sequences = {
+            seq: value for seq, value in self._execute(
+                name, "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")}
+
+    def _keep_pristine_rows(self, name: str) -> None:
         self._execute(name, f"CREATE SCHEMA {TEMPLATE_SCHEMA}",
-                      *(f'CREATE TABLE {TEMPLATE_SCHEMA}."{t}" AS TABLE public."{t}"' for t in pool.tables))
+                      *(f'CREATE TABLE {TEMPLATE_SCHEMA}."{t}" AS TABLE public."{t}"' for t in self._public_tables(name)))
 
     def _reset(self, pool: _Pool, name: str) -> None:
         # connections a test left open would hold locks the reset waits for
@@ -216,13 +270,24 @@ class Templates:
             for job in pool.resetting:
                 job.result()
         self._background.shutdown()
-        if self.owner:
-            # DROP DATABASE forces a checkpoint: about 4 s each on this kind of machine, ~45 s for a worker's
-            # pools at the end of a full run. A detached process drops them after the run has ended; a run
-            # that starts meanwhile clears whatever is left (drop_leftovers).
-            script = ("import psycopg, sys\n"
-                      "with psycopg.connect(sys.argv[1], autocommit=True) as c:\n"
-                      "    for name in sys.argv[2:]:\n"
-                      "        c.execute(f'DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)')\n")
-            subprocess.Popen([sys.executable, "-c", script, _conninfo(make_url(PG_URL).database), *self.owner],
-                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        drop_later(list(self.owner))
+
+    def drop_run_templates(self) -> None:
+        """The run's template databases (once every worker is done with them)."""
+        rows = self._admin("SELECT datname FROM pg_database WHERE datname LIKE %(p)s",
+                           params={"p": f"{PREFIX}tpl_{self.run}_%"})
+        drop_later([name for (name,) in rows])
+
+
+def drop_later(names: list[str]) -> None:
+    """DROP DATABASE forces a checkpoint: up to 4 s each on this kind of machine, ~45 s for a worker's pools
+    at the end of a full run. A detached process drops them after the run has ended; a run that starts
+    meanwhile clears whatever is left (drop_leftovers)."""
+    if not names:
+        return
+    script = ("import psycopg, sys\n"
+              "with psycopg.connect(sys.argv[1], autocommit=True) as c:\n"
+              "    for name in sys.argv[2:]:\n"
+              "        c.execute(f'DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)')\n")
+    subprocess.Popen([sys.executable, "-c", script, _conninfo(make_url(PG_URL).database), *names],
+                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
