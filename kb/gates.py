@@ -22,7 +22,11 @@ REQUIRED = {
 
 
 def check_draft(session: Session) -> list[Problem]:
-    records = {kind: draft_records(session, kind) for kind in KINDS}
+    return check_records({kind: draft_records(session, kind) for kind in KINDS})
+
+
+def check_records(records: dict) -> list[Problem]:
+    """The gates over records of every kind (draft rows or record objects, in code order)."""
     problems: list[Problem] = []
     problems += required_fields(records)
     problems += specific_have_scope(records["indicator"])

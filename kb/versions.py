@@ -18,6 +18,7 @@ from sqlmodel import Session
 from kb import gates
 from kb.errors import AlreadyExists, Conflict, InvalidInput, PublishRefused, UnknownCode, UnknownVersion
 from kb.library import (
+    DRAFT_MODELS,
     KIND_NAMES,
     KINDS,
     RECORD_MODELS,
@@ -29,11 +30,13 @@ from kb.library import (
     record_data,
     record_hash,
 )
-from kb.models import LibraryState, Revision, Version, VersionItem
+from kb.models import LibraryState, Revision, Version, VersionItem, utcnow
 
 DRAFT = "draft"
 CURRENT = "current"
 LABEL_RE = re.compile(r"^\d{4}\.\d{1,4}(?:\.\d{1,4})?$")
+INSERT_CHUNK = 5000  # rows per executemany while publishing
+_FROZEN = "kb.versions.frozen"  # session.info: (version id, records by kind) of the version being published
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ def records(session: Session, kind: str, version: VersionRef) -> list:
     """All records of a kind in a version, as record objects (draft rows for the draft)."""
     if version.is_draft:
         return draft_records(session, kind)
+    frozen = session.info.get(_FROZEN)
+    if frozen is not None and frozen[0] == version.id:
+        return list(frozen[1][kind])
     model = RECORD_MODELS[kind]
     # streamed: at 100k indicators, holding every parsed row at once next to
     # the records made from them left a worker 300 MB larger for good (891 → 591 MB)
@@ -131,25 +137,38 @@ def validate_label(session: Session, label: str) -> None:
 
 
 def publish(session: Session, label: str, notes: str = "", user: str = "",
-            after_snapshot: Callable[[Session, VersionRef], None] | None = None) -> VersionRef:
+            after_snapshot: Callable[[Session, VersionRef], None] | None = None,
+            progress: Callable[[str], None] | None = None) -> VersionRef:
     """Freeze the draft as version `label` and make it current, all or nothing.
 
+    The draft is read once: the gates check exactly what is frozen.
     `after_snapshot` runs inside the transaction once the snapshot is written
-    (the search index is built there); if it raises, nothing is published.
+    (the search index is built there, reading the new version's records from
+    memory rather than back from the database); if it raises, nothing is
+    published. `progress(text)` is told each step before the write starts
+    (afterwards SQLite holds its write lock, and a job's progress row could
+    not be written).
     """
     validate_label(session, label)
-    problems = gates.check_draft(session)
+    step = progress or (lambda text: None)
+    step("读取草稿")
+    draft = read_draft(session)
+    step("检查草稿")
+    problems = gates.check_records({kind: [r for r, _ in rows] for kind, rows in draft.items()})
     if problems:
         raise PublishRefused(f"草稿未通过发布检查（{len(problems)} 项问题），未发布", problems)
+    step("写入版本并建立检索索引")
     expected = state_revision(session)
     session.commit()  # end the read: the claim below must be the transaction's first statement
     try:
         _claim(session, expected)
-        members, counts, version_hash = _freeze_revisions(session)
+        members, counts, version_hash = _freeze_revisions(session, draft)
         version = Version(label=label, notes=notes or "", published_by=user or "", counts=counts, content_hash=version_hash)
         session.add(version)
         session.flush()
-        session.execute(VersionItem.__table__.insert(), [{"version_id": version.id, **m} for m in members])
+        items = VersionItem.__table__.insert()
+        for start in range(0, len(members), INSERT_CHUNK):
+            session.execute(items, [{"version_id": version.id, **m} for m in members[start:start + INSERT_CHUNK]])
         session.execute(
             update(LibraryState).where(LibraryState.id == 1).values(current_version_id=version.id)
             .execution_options(synchronize_session=False)
@@ -157,11 +176,15 @@ def publish(session: Session, label: str, notes: str = "", user: str = "",
         ref = VersionRef(label, version.id, version.published_at, version.notes, True, counts)
         log_change(session, "version", label, "publish", {"notes": {"previous": None, "current": notes}}, user)
         if after_snapshot is not None:
+            # what the new version holds is in hand: records() serves it from here until the commit
+            session.info[_FROZEN] = (version.id, {kind: [r for r, _ in rows] for kind, rows in draft.items()})
             after_snapshot(session, ref)
         session.commit()
     except Exception:
         session.rollback()
         raise
+    finally:
+        session.info.pop(_FROZEN, None)
     return ref
 
 
@@ -187,29 +210,48 @@ def _claim(session: Session, expected: int) -> None:
         raise Conflict("另一位管理员刚刚发布了版本，请查看最新版本后再发布")
 
 
-def _freeze_revisions(session: Session) -> tuple[list[dict], dict, str]:
-    """Write a revision for every draft record whose content is new; return the
+def read_draft(session: Session) -> dict[str, list[tuple[object, dict]]]:
+    """Every draft record as (record object, JSON-ready data), by kind, in code order: what
+    `record_data` makes of each draft row, read as plain rows (no ORM objects to track)."""
+    out = {}
+    for kind in KINDS:
+        table = DRAFT_MODELS[kind].__table__
+        model = RECORD_MODELS[kind]
+        rows = session.execute(select(table).order_by(table.c.code)).mappings()
+        out[kind] = [(rec, rec.model_dump(mode="json")) for rec in (model.model_validate(dict(row)) for row in rows)]
+    return out
+
+
+def _freeze_revisions(session: Session, draft: dict[str, list[tuple[object, dict]]]) -> tuple[list[dict], dict, str]:
+    """Write a revision for every draft record whose content is new (in bulk: one
+    INSERT … RETURNING per thousand rows, not an ORM object each); return the
     version's members, counts per kind and a hash of the whole content."""
     members: list[dict] = []
     counts: dict[str, int] = {}
     hashes: dict[str, str] = {}
+    created = utcnow()
+    table = Revision.__table__
+    insert_new = table.insert().returning(table.c.id, sort_by_parameter_order=True)
     for kind in KINDS:
         latest = _latest_revisions(session, kind)
-        rows = draft_records(session, kind)
-        for obj in rows:
-            data = record_data(kind, obj)
+        new: list[dict] = []
+        new_at: list[int] = []  # where in `members` each new revision goes
+        for obj, data in draft[kind]:
             digest = record_hash(kind, data)
             prev = latest.get(obj.code)
             if prev is not None and prev[1] == digest:
-                revision_id = prev[0]
+                members.append({"kind": kind, "code": obj.code, "revision_id": prev[0]})
             else:
-                rev = Revision(kind=kind, code=obj.code, number=(prev[2] + 1) if prev else 1, data=data, content_hash=digest)
-                session.add(rev)
-                session.flush()
-                revision_id = rev.id
-            members.append({"kind": kind, "code": obj.code, "revision_id": revision_id})
+                new_at.append(len(members))
+                members.append({"kind": kind, "code": obj.code, "revision_id": None})
+                new.append({"kind": kind, "code": obj.code, "number": (prev[2] + 1) if prev else 1, "data": data,
+                            "content_hash": digest, "created_at": created})
             hashes[f"{kind}:{obj.code}"] = digest
-        counts[kind] = len(rows)
+        for start in range(0, len(new), INSERT_CHUNK):
+            ids = session.execute(insert_new, new[start:start + INSERT_CHUNK]).scalars().all()
+            for at, rid in zip(new_at[start:start + INSERT_CHUNK], ids):
+                members[at]["revision_id"] = rid
+        counts[kind] = len(draft[kind])
     return members, counts, content_hash(hashes)
 
 

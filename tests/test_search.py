@@ -5,6 +5,7 @@ indicators/hospital and indicators/common.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -479,3 +480,70 @@ def test_cli_search_json_and_reindex(run, tmp_path, engine_name):
     assert (tmp_path / "inst" / "index" / engine_name / "2024.2.json").exists()
     code, out, err = run("search", "x", "--version", "1999.1")
     assert code != 0 and "未找到版本" in err and "Traceback" not in err
+
+
+def test_whoosh_index_reads_back_as_whoosh_own_writer_would_write_it(search_db, tmp_path):
+    """The Whoosh engine writes its segment itself, for speed (kb.search.whoosh_engine._Postings);
+    read back, the index must be the one Whoosh's add_document and commit write: every term,
+    posting (document, weight, value), term statistic, field length and stored field."""
+    from whoosh import index as whoosh_index
+
+    from kb.search import whoosh_engine
+    from kb.search.documents import index_docs, read_library, user_words
+    from kb.text import analyzer
+
+    library = read_library(search_db, versions.resolve(search_db))
+    an = analyzer(tmp_path)
+    an.add_words(user_words(library))
+    docs = list(index_docs(library, an))
+    # a word twice in a body, names shared by two documents: counts and remembered values
+    docs.append(dataclasses.replace(docs[0], ord=len(docs), code="ZZ-001", stored={**docs[0].stored, "code": "ZZ-001"},
+                                    text_tokens=docs[0].text_tokens * 2))
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    whoosh_engine.WhooshEngine().build(ours, docs)
+    writer = whoosh_index.create_in(str(theirs), whoosh_engine._schema()).writer(limitmb=1, procs=1)
+    for doc in docs:
+        writer.add_document(**whoosh_engine.field_values(doc))
+    writer.commit(optimize=True)
+
+    a, b = whoosh_index.open_dir(str(ours)).reader(), whoosh_index.open_dir(str(theirs)).reader()
+    assert a.doc_count_all() == b.doc_count_all() == len(docs)
+    terms = list(b.all_terms())
+    assert list(a.all_terms()) == terms
+    def postings(reader, field, term):
+        m, out = reader.postings(field, term), []
+        while m.is_active():
+            out.append((m.id(), m.weight(), m.value()))
+            m.next()
+        return out
+
+    def stats(info):
+        return (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight(),
+                info.min_id(), info.max_id())
+
+    for field, term in terms:
+        assert postings(a, field, term) == postings(b, field, term), (field, term)
+        assert stats(a.term_info(field, term)) == stats(b.term_info(field, term)), (field, term)
+    twice = [p for t in {t for f, t in terms if f == "body"} for p in postings(a, "body", t) if p[0] == len(docs) - 1]
+    assert twice and all(weight >= 2 for _, weight, _ in twice)
+    for field in ("name", "body"):
+        assert a.field_length(field) == b.field_length(field)
+        assert [a.doc_field_length(d, field) for d in range(len(docs))] == [b.doc_field_length(d, field) for d in range(len(docs))]
+    assert [a.stored_fields(d) for d in range(len(docs))] == [b.stored_fields(d) for d in range(len(docs))]
+
+
+def test_completion_pinyin_is_pypinyin_lazy_pinyin(search_db):
+    """kb.search.completion converts each word once and remembers it; what it answers for any run of
+    characters (names and the inner parts the completion table keys) must be pypinyin's own answer."""
+    from pypinyin import lazy_pinyin
+
+    from kb.search import completion
+
+    runs = {"重庆", "重点", "银行", "行业", "长度", "增长率", "门诊患者满意度"}
+    for record in kblib.draft_records(search_db, "indicator"):
+        for run, _ in completion._HAN_RUN.findall(completion.key_text(record.name)):
+            runs.update(run[i:] for i in range(len(run)) if run)
+    assert len(runs) > 100
+    assert {run: completion.lazy_pinyin(run) for run in runs} == {run: lazy_pinyin(run) for run in runs}

@@ -246,8 +246,8 @@ def test_failed_publish_midway_leaves_previous_version(library, monkeypatch):
 
     real = versions._freeze_revisions
 
-    def half(session):
-        real(session)
+    def half(session, *args):
+        real(session, *args)
         raise OSError("disk full")
 
     monkeypatch.setattr(versions, "_freeze_revisions", half)
