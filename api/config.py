@@ -12,6 +12,14 @@ def _flag(name: str, default: str = "0") -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
+def _int_env(name: str, default: int) -> int:
+    raw = (os.environ.get(name) or "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"环境变量 {name} 应为整数，现为“{raw}”") from None
+
+
 def data_dir() -> Path:
     return Path(os.environ.get("ZHIBIAO_DATA_DIR") or "instance").resolve()
 
@@ -63,5 +71,7 @@ def from_env() -> dict:
         "REDIS_URL": os.environ.get("ZHIBIAO_REDIS_URL", ""),
         # gunicorn.conf.py sets it: rate limits counted in memory are divided among the workers
         "WORKER_PROCESSES": int(os.environ.get("ZHIBIAO_WORKER_PROCESSES") or 1),
+        # imports of more rows than this are applied in the background, as jobs (0: never)
+        "IMPORT_JOB_ROWS": _int_env("ZHIBIAO_IMPORT_JOB_ROWS", 2000),
         "CORS_ORIGINS": os.environ.get("ZHIBIAO_CORS_ORIGINS", ""),
     }

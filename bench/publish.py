@@ -2,32 +2,56 @@
 synthetic indicators (bench/search.py's generator) up to --size, published
 with POST /api/v1/versions and followed at its job until done.
 
-    python bench/publish.py [--size 50000] [--engine whoosh|tantivy]
+    python bench/publish.py [--size 50000] [--engine whoosh|tantivy] [--baseline REV]
 
 Reports the time to import the synthetic indicators into the draft, and the
-publish job's time (gates, snapshot, search index), on SQLite. Writes
-bench/results/publish.json; the last stdout line is that JSON.
+publish job's time (gates, snapshot, search index) on SQLite, as wall time
+and as the process's CPU time (the job is a thread of this process; on a
+machine shared with other work the CPU time is the steadier figure).
+`--baseline REV` runs the same measurement, in a fresh process, on the code
+of git revision REV (extracted with `git archive`), so the old path and the
+new are measured in the same run. Writes bench/results/publish.json; the
+last stdout line is that JSON.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "publish.json"
+
+
+def _baseline(rev: str, size: int, engine: str) -> dict:
+    """The same measurement on the code of `rev`, in a fresh process."""
+    with tempfile.TemporaryDirectory(prefix="zb-publish-base-") as tree:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--size", str(size), "--engine", engine,
+                              "--code", tree, "--no-save"], capture_output=True, text=True)
+        if out.returncode not in (0, 1) or not out.stdout.strip():
+            raise SystemExit(f"baseline {rev} failed: {out.stderr[-2000:]}")
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+    row["code"] = rev
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=50000)
     parser.add_argument("--engine", default="whoosh")
+    parser.add_argument("--baseline", help="also measure the code of this git revision (e.g. main)")
+    parser.add_argument("--code", help=argparse.SUPPRESS)  # the tree whose code is measured (for --baseline)
+    parser.add_argument("--no-save", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    sys.path.insert(0, args.code or str(ROOT))
+    baseline = _baseline(args.baseline, args.size, args.engine) if args.baseline else None
 
     from api.app import create_app
     from bench.search import generate_library
@@ -65,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app({"DATABASE_URL": url, "DATA_DIR": tmp, "RATE_LIMIT": "off", "RATE_LIMIT_COSTLY": "off"})
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         resp = client.post("/api/v1/versions", json={"label": "2024.2", "notes": "bench"}, headers=headers)
         accepted_ms = (time.perf_counter() - t) * 1000
         assert resp.status_code == 202, resp.get_data(as_text=True)
@@ -75,12 +99,21 @@ def main(argv: list[str] | None = None) -> int:
             if job["status"] in ("done", "failed"):
                 break
             time.sleep(0.2)
-        publish_s = time.perf_counter() - t
+        publish_s, publish_cpu = time.perf_counter() - t, time.process_time() - cpu
     row = {"indicators": total, "engine": args.engine, "import_s": round(import_s, 1), "accepted_ms": round(accepted_ms, 1),
-           "publish_job_s": round(publish_s, 1), "status": job["status"], "error": job.get("error", ""),
-           "cores": os.cpu_count(), "measured_at": time.strftime("%Y-%m-%d %H:%M")}
+           "publish_job_s": round(publish_s, 1), "publish_cpu_s": round(publish_cpu, 1), "status": job["status"],
+           "error": job.get("error", ""), "cores": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 1),
+           "measured_at": time.strftime("%Y-%m-%d %H:%M")}
     print(f"{total} indicators ({args.engine}): import {row['import_s']} s; POST answered 202 in {row['accepted_ms']} ms; "
-          f"publish job {job['status']} after {row['publish_job_s']} s")
+          f"publish job {job['status']} after {row['publish_job_s']} s ({row['publish_cpu_s']} s of CPU; "
+          f"load average {row['load_1min']} on {row['cores']} cores)")
+    if baseline is not None:
+        row["baseline"] = baseline
+        print(f"  baseline {baseline['code']}: publish job {baseline['status']} after {baseline['publish_job_s']} s"
+              + (f" ({baseline['publish_cpu_s']} s of CPU)" if "publish_cpu_s" in baseline else ""))
+    if args.no_save:
+        print(json.dumps(row, ensure_ascii=False))
+        return 0 if job["status"] == "done" else 1
     previous = json.loads(RESULTS.read_text(encoding="utf-8")).get("results", []) if RESULTS.exists() else []
     kept = [r for r in previous if (r.get("indicators"), r.get("engine")) != (total, args.engine)]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

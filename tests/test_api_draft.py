@@ -150,3 +150,48 @@ def test_writes_are_logged_under_the_keys_name(app, client, headers):
     with kbdb.session(app.extensions["zhibiao.engine"]) as s:
         entry = library.change_log(s, "T-010")[0]
     assert entry.user == "apikey:维护" and entry.action == "create"
+
+
+def _job(client, resp, headers, timeout: float = 60.0) -> dict:
+    """A 202's job, polled until it has finished."""
+    import time
+
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    location = resp.headers["Location"]
+    assert location == f"/api/v1/jobs/{resp.get_json()['id']}" and resp.get_json()["kind"] == "import"
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(location, headers=headers).get_json()
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.05)
+
+
+def test_import_above_the_job_size_runs_as_a_job_and_changes_the_draft(app, client, headers):
+    app.config["IMPORT_JOB_ROWS"] = 2
+    doc = {"format": "zhibiao-library", "indicators": [{**NEW}, {**NEW, "code": "T-011", "name": "项目按期验收率"}]}
+    small = client.post("/api/v1/draft/import", json={**doc, "indicators": doc["indicators"][:1]}, headers=headers)
+    assert small.status_code == 200  # two rows or fewer: answered on the request, as before
+    assert client.get("/api/v1/indicators/T-010?version=draft", headers=headers).status_code == 200
+    doc["indicators"].append({**NEW, "code": "T-012", "name": "项目资料归档率"})
+    assert client.post("/api/v1/draft/import?dry_run=1", json=doc, headers=headers).status_code == 200  # a plan: no job
+    job = _job(client, client.post("/api/v1/draft/import", json=doc, headers=headers), headers)
+    assert job["status"] == "done", job
+    assert job["result"]["added"] == {"indicator": ["T-011", "T-012"]} and job["result"]["unchanged"] == 1
+    assert job["result"]["totals"] == {"added": 2, "changed": 0, "unchanged": 1} and job["params"] == {"rows": 3}
+    assert _stored_name(app, "T-012") == "项目资料归档率"
+
+
+def test_a_refused_import_job_leaves_the_draft_unchanged_and_says_why(app, client, headers):
+    app.config["IMPORT_JOB_ROWS"] = 1
+    doc = {"format": "zhibiao-library", "indicators": [
+        {**NEW},
+        # valid on its own; refused when applied: nothing has the code T-404
+        {**NEW, "code": "T-011", "name": "项目按期验收率", "status": "superseded", "superseded_by": "T-404"},
+    ]}
+    job = _job(client, client.post("/api/v1/draft/import", json=doc, headers=headers), headers)
+    assert job["status"] == "failed" and "引用" in job["error"], job
+    assert any("T-404" in p["message"] for p in job["problems"]), job
+    assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
+    assert_error(client.get("/api/v1/indicators/T-011?version=draft", headers=headers), 404)
+    assert _stored_revision(app, "T-001") == 1

@@ -642,3 +642,44 @@ def test_accepting_a_proposal_carries_every_field_the_unit_gave(cur, web_app):
     assert (made.departments, made.project_types, made.unit) == (["D-HOSP-GEN"], ["PT-PX"], "%")
     assert made.reference_values[0]["value"] == "≥90" and made.reference_values[0]["basis"] == "计划标准"
     assert (made.level1, made.level2) == ("满意度指标", "服务对象满意度指标")
+
+
+def _follow_job(cur, location: str, timeout: float = 60.0):
+    """The job's page until it stops refreshing itself: the progress page, then where the job led."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = cur.get(location)
+        if resp.status_code != 200 or "http-equiv=\"refresh\"" not in html(resp) or time.monotonic() > deadline:
+            return resp
+        assert "正在导入" in html(resp) and "data-job=" in html(resp)
+        time.sleep(0.05)
+
+
+def test_a_big_import_is_applied_as_a_job_followed_on_its_page(cur, web_app):
+    web_app.config["IMPORT_JOB_ROWS"] = 1
+    page = html(upload(cur, workbook(GOOD_ROWS), kind="specific"))
+    form = {k: hidden(page, k) for k in ("upload", "digest", "source_document", "kind", "provenance", "sheet")}
+    resp = cur.post("/curator/import/apply", data=form)
+    assert resp.status_code == 302 and "/curator/jobs/" in resp.headers["Location"]
+    done = _follow_job(cur, resp.headers["Location"])
+    assert done.status_code == 302 and "/curator/diff" in done.headers["Location"]
+    assert draft_indicator(web_app, "HN-001").sectors == ["21002"]
+    diff_page = html(cur.get(done.headers["Location"]))
+    assert "已导入" in diff_page and "HN-002" in diff_page
+    assert cur.post("/curator/import/apply", data=form).status_code == 404  # the upload is gone once applied
+
+
+def test_a_refused_import_job_shows_the_import_form_with_its_reasons(cur, web_app):
+    from kb import import_jobs
+    from kb.errors import InvalidInput, Problem
+
+    def refused(session):
+        raise InvalidInput("有 1 处编码或引用问题", [Problem("指标“HN-009”引用了不存在的指标“HN-404”", "引用完整性")])
+
+    job = import_jobs.start_import(web_app.extensions["zhibiao.engine"], 3, refused, "维护员", {"filename": "大表.xlsx"})
+    resp = _follow_job(cur, f"/curator/jobs/{job.id}")
+    assert resp.status_code == 409
+    page = html(resp)
+    assert "“大表.xlsx”未导入" in page and "HN-404" in page and "草稿未作任何改动" in page

@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 
-from api.db import get_session
+from api.db import engine, get_session
 from importers import writers
 from importers.aliases import alias_table
 from importers.indicator_rows import DEFAULT_PROVENANCE, ImportDefaults
 from importers.plan import apply_import, plan_import
-from kb import versions
-from kb.errors import Conflict, InvalidInput, KbError
+from kb import import_jobs, versions
+from kb.errors import Conflict, InvalidInput, KbError, Problem
 from web import curator_uploads
 from web.curator import actor, bp
 
@@ -102,16 +102,42 @@ def import_apply():
     if plan_digest(plan) != request.form.get("digest"):
         return _render_preview(upload, plan, settings, mapping, 409,
                                message="预览之后草稿已有变化，导入结果会与您看到的不同；请核对下面的新预览后再确认。未导入任何内容。")
+    skip, confirm, user = request.form.getlist("skip"), request.form.getlist("confirm"), actor()
+    rows = plan.batch.count()
+    if not plan.errors and import_jobs.runs_as_job(rows, current_app.config.get("IMPORT_JOB_ROWS")):
+        # a big file: applied in the background, followed on the job's page like a publish
+        job = import_jobs.start_import(
+            engine(), rows, lambda s: apply_import(s, plan, user=user, skip_codes=skip, confirmed_duplicates=confirm), user,
+            {"filename": upload.filename, "upload": upload.token})
+        return redirect(url_for("curator.job", job_id=job.id))
     try:
-        report = apply_import(session, plan, user=actor(), skip_codes=request.form.getlist("skip"),
-                              confirmed_duplicates=request.form.getlist("confirm"))
+        report = apply_import(session, plan, user=user, skip_codes=skip, confirmed_duplicates=confirm)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
         return _render_preview(upload, plan, settings, mapping, exc.status, message=exc.message, problems=exc.problems)
     curator_uploads.discard(upload.token)
-    flash(f"已导入“{upload.filename}”：新增 {report.total('added')} 条，修改 {report.total('changed')} 条，"
-          f"未变 {report.unchanged} 条。发布前可在“版本比较”中查看草稿的全部变化。", "success")
+    flash(imported_message(upload.filename, report.total("added"), report.total("changed"), report.unchanged), "success")
     return redirect(url_for("curator.diff", a="current", b=versions.DRAFT))
+
+
+def imported_message(filename: str, added: int, changed: int, unchanged: int) -> str:
+    return (f"已导入“{filename}”：新增 {added} 条，修改 {changed} 条，未变 {unchanged} 条。"
+            "发布前可在“版本比较”中查看草稿的全部变化。")
+
+
+def finished_import(status):
+    """The page for a finished import job: the draft's changes once done; the import form with the reasons if refused."""
+    params = status.params or {}
+    if status.status == "done":
+        if params.get("upload"):
+            curator_uploads.discard(params["upload"])
+        totals = status.result.get("totals", {})
+        flash(imported_message(params.get("filename", ""), totals.get("added", 0), totals.get("changed", 0),
+                               totals.get("unchanged", 0)), "success")
+        return redirect(url_for("curator.diff", a="current", b=versions.DRAFT))
+    problems = [Problem(p["message"], p.get("location") or "", p.get("row"), p.get("field") or "") for p in status.problems]
+    return _render_form(409, message=f"“{params.get('filename', '')}”未导入：{status.error}；草稿未作任何改动。",
+                        problems=problems or None)
 
 
 # --- export -------------------------------------------------------------------------------------

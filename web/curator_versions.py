@@ -72,10 +72,17 @@ def publish():
 
 @bp.route("/jobs/<int:job_id>")
 def job(job_id: int):
-    """A publish job: a page that refreshes itself while it runs; once published, the diff from the
-    version before; refused, the publish page with the gates' problems."""
+    """A publish or import job: a page that refreshes itself while it runs; once published, the diff from
+    the version before; refused, the publish page with the gates' problems (an import: the draft's
+    changes, or the import form with the reasons)."""
     session = get_session()
     status = jobs.get(session, job_id)
+    if status.kind == "import":
+        if status.finished:
+            from web.curator_import import finished_import
+
+            return finished_import(status)
+        return render_template("curator/job.html", job=status)
     if status.status == "done":
         label = status.result["version"]["label"]
         existing = versions.list_versions(session)

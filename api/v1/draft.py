@@ -5,23 +5,24 @@ in If-Match: a missing one gets 428, a stale one 412, and nothing is written.
 """
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, jsonify, request, url_for
 from flask.views import MethodView
 
 from api import auth
-from api.db import get_session, require_schema
+from api.db import engine, get_session, require_schema
 from api.limits import costly
 from api.v1.common import Blueprint, set_etag
 from api.v1.schemas import (
     DraftIndicatorSchema,
     DryRunArgs,
     ImportReportSchema,
+    JobSchema,
     IndicatorPatchSchema,
     IndicatorSchema,
     LibraryDocumentSchema,
     RetireSchema,
 )
-from kb import library
+from kb import import_jobs, library
 from kb.errors import Conflict, KbError, UnknownCode
 
 blp = Blueprint("draft", __name__, url_prefix="/api/v1/draft", description="草稿维护（需 curate 权限）")
@@ -117,10 +118,21 @@ class Import(MethodView):
     @blp.arguments(DryRunArgs, location="query")
     @blp.arguments(LibraryDocumentSchema)
     @blp.response(200, ImportReportSchema)
+    @blp.alt_response(202, schema=JobSchema, description="记录多于 IMPORT_JOB_ROWS（默认 2000）条时在后台导入：已检查的内容"
+                      "在任务中写入草稿，全部成功或全部不写；轮询 Location 所指的任务，完成后 result 为导入报告，失败时 error 和 problems 说明原因",
+                      headers={"Location": {"description": "任务状态：/api/v1/jobs/{id}", "schema": {"type": "string"}}})
     def post(self, args, doc):
-        """Apply a whole-library JSON document to the draft, all or nothing (?dry_run=1 reports the plan)."""
+        """Apply a whole-library JSON document to the draft, all or nothing (?dry_run=1 reports the plan).
+        A document of more records than IMPORT_JOB_ROWS is checked now and applied as a job (202)."""
         from importers.library_json import read_document
 
         require_schema()
         batch = read_document(doc, "请求")
+        if not args["dry_run"] and import_jobs.runs_as_job(batch.count(), current_app.config.get("IMPORT_JOB_ROWS")):
+            user = auth.actor()
+            job = import_jobs.start_import(engine(), batch.count(), lambda s: library.apply_batch(s, batch, user=user), user)
+            resp = jsonify(JobSchema().dump(job.to_dict()))
+            resp.status_code = 202
+            resp.headers["Location"] = url_for("jobs.OneJob", job_id=job.id)
+            return resp
         return library.apply_batch(get_session(), batch, user=auth.actor(), dry_run=args["dry_run"])
