@@ -1,4 +1,4 @@
-"""/api/v1/jobs/<id>: how a long operation (publishing) is going (curate scope)."""
+"""/api/v1/jobs/<id>: how a long operation (publishing, a big import) is going (curate scope)."""
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -9,7 +9,7 @@ from api.v1.common import Blueprint
 from api.v1.schemas import JobSchema
 from kb import jobs
 
-blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="后台任务（发布）的进度与结果")
+blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="后台任务（发布、大批导入）的进度与结果")
 
 
 @blp.route("/<int:job_id>")

@@ -93,12 +93,12 @@ class JobProblemSchema(Schema):
 
 class JobSchema(Schema):
     id = fields.Integer(required=True)
-    kind = fields.String(metadata={"example": "publish"})
+    kind = fields.String(metadata={"example": "publish", "description": "publish（发布）| import（导入）"})
     status = fields.String(metadata={"description": "queued | running | done | failed"})
     progress = fields.String()
-    result = fields.Dict(metadata={"description": "完成后：发布的版本（label、counts …）"})
+    result = fields.Dict(metadata={"description": "完成后：发布的版本（label、counts …），或导入报告（added、changed、unchanged、totals）"})
     error = fields.String(metadata={"description": "失败时的原因"})
-    problems = fields.List(fields.Nested(JobProblemSchema), metadata={"description": "未通过发布检查时的各项问题"})
+    problems = fields.List(fields.Nested(JobProblemSchema), metadata={"description": "未通过发布检查或导入被拒时的各项问题"})
     params = fields.Dict(metadata={"description": "发起时的参数（如版本号 label）"})
     created_by = fields.String()
     created_at = fields.String(allow_none=True)
