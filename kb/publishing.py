@@ -18,9 +18,8 @@ def start_publish(session: Session, engine: Engine, label: str, notes: str, user
     def work(job_session: Session, progress) -> dict:
         from kb.search import publish_hook
 
-        progress("检查草稿并发布中")
         ref = versions.publish(job_session, label, notes=notes, user=user,
-                               after_snapshot=publish_hook(index_dir) if index_dir else None)
+                               after_snapshot=publish_hook(index_dir) if index_dir else None, progress=progress)
         return {"version": {"label": ref.label, "published_at": ref.published_at.isoformat() if ref.published_at else None,
                             "counts": ref.counts, "notes": ref.notes}}
 
