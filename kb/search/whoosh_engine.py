@@ -26,7 +26,7 @@ import json
 import math
 import threading
 from array import array
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -149,6 +149,7 @@ class _Postings:
                        and getattr(field, "analyzer", None) == _SPACE)
             cache = None if counted or name in _UNIQUE_FIELDS else {}
             self._plan.append((name, field, field.indexed, field.scorable, field.stored, counted, cache))
+        self._counted = {name: counted for name, _, _, _, _, counted, _ in self._plan}
 
     def add_document(self, pdw, docnum: int, values: dict) -> None:
         pdw.start_doc(docnum)
@@ -163,11 +164,23 @@ class _Postings:
             if indexed:
                 terms = self._terms[name]
                 if counted and isinstance(value, str):
-                    # Frequency over space-separated words: the words counted, weight = count, value = packed count
-                    counts: dict[str, int] = {}
-                    for word in self._split(value):
-                        counts[word] = counts.get(word, 0) + 1
-                    items = [(word.encode("utf-8"), n, float(n), _packed(n)) for word, n in counts.items()]
+                    # Frequency over space-separated words: only each word's count is kept (its weight is the
+                    # count, its value the packed count: made when the block is written)
+                    for word, n in Counter(self._split(value)).items():
+                        tbytes = word.encode("utf-8")
+                        slot = terms.get(tbytes)
+                        if slot is None:
+                            slot = terms[tbytes] = (array("l"), array("l"))
+                        slot[0].append(docnum)
+                        slot[1].append(n)
+                        length += n
+                    if not scorable:
+                        length = 0
+                    if scorable:
+                        self._lengths[name].append(length_to_byte(length) if length else 0)
+                    if stored or length:
+                        pdw.add_field(name, field, value if stored else None, length)
+                    continue
                 elif cache is not None:  # values that repeat (levels, kinds, names)
                     items = cache.get(value)
                     if items is None:
@@ -203,8 +216,10 @@ class _Postings:
                 continue
             fw.start_field(name, self._schema[name])
             lengths = self._lengths.get(name)
+            counted = self._counted[name]
             for tbytes in sorted(terms):
-                ids, weights, values = terms.pop(tbytes)
+                slot = terms.pop(tbytes)
+                ids = slot[0]
                 fw.start_term(tbytes)
                 pw = fw._postwriter
                 limit = pw._blocklimit
@@ -212,11 +227,17 @@ class _Postings:
                     if at:
                         pw._write_block()
                     block_ids = ids[at:at + limit]
-                    block_weights = weights[at:at + limit]
                     pw._ids = array("I", block_ids)
-                    pw._weights = array("f", block_weights)
-                    pw._values = [v for v in values[at:at + limit] if v]
-                    top = max(block_weights)
+                    if counted:  # weight = count, value = packed count
+                        freqs = slot[1][at:at + limit]
+                        pw._weights = array("f", freqs)
+                        pw._values = [_packed(n) for n in freqs]
+                        top = float(max(freqs))
+                    else:
+                        block_weights = slot[1][at:at + limit]
+                        pw._weights = array("f", block_weights)
+                        pw._values = [v for v in slot[2][at:at + limit] if v]
+                        top = max(block_weights)
                     pw._maxweight = top if top > 0 else 0
                     if lengths is not None:
                         found = [byte_to_length(b) for b in (lengths[d] for d in block_ids) if b]
