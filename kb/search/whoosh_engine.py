@@ -163,7 +163,7 @@ class _Postings:
             length = 0
             if indexed:
                 terms = self._terms[name]
-                if counted and isinstance(value, str):
+                if counted:
                     # Frequency over space-separated words: only each word's count is kept (its weight is the
                     # count, its value the packed count: made when the block is written)
                     for word, n in Counter(self._split(value)).items():
@@ -174,27 +174,21 @@ class _Postings:
                         slot[0].append(docnum)
                         slot[1].append(n)
                         length += n
-                    if not scorable:
-                        length = 0
-                    if scorable:
-                        self._lengths[name].append(length_to_byte(length) if length else 0)
-                    if stored or length:
-                        pdw.add_field(name, field, value if stored else None, length)
-                    continue
-                elif cache is not None:  # values that repeat (levels, kinds, names)
-                    items = cache.get(value)
-                    if items is None:
-                        items = cache[value] = list(field.index(value))
                 else:
-                    items = field.index(value)
-                for tbytes, freq, weight, vbytes in items:
-                    length += freq
-                    slot = terms.get(tbytes)
-                    if slot is None:
-                        slot = terms[tbytes] = (array("l"), array("d"), [])
-                    slot[0].append(docnum)
-                    slot[1].append(weight)
-                    slot[2].append(intern(vbytes, vbytes))
+                    if cache is not None:  # values that repeat (levels, kinds, names)
+                        items = cache.get(value)
+                        if items is None:
+                            items = cache[value] = list(field.index(value))
+                    else:
+                        items = field.index(value)
+                    for tbytes, freq, weight, vbytes in items:
+                        length += freq
+                        slot = terms.get(tbytes)
+                        if slot is None:
+                            slot = terms[tbytes] = (array("l"), array("d"), [])
+                        slot[0].append(docnum)
+                        slot[1].append(weight)
+                        slot[2].append(intern(vbytes, vbytes))
                 if not scorable:
                     length = 0
             if scorable:
