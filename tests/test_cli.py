@@ -83,7 +83,7 @@ def test_refused_publish_lists_problems_on_stdout_and_one_line_on_stderr(run, mo
     from kb import gates
     from kb.errors import Problem
 
-    monkeypatch.setattr(gates, "check_draft", lambda session: [Problem("权重合计为 90，应为 100", "权重")])
+    monkeypatch.setattr(gates, "check_records", lambda records: [Problem("权重合计为 90，应为 100", "权重")])
     code, out, err = run("publish", "2024.2")
     assert code != 0 and "权重合计" in out and "未发布" in _one_line_error(err)
 
