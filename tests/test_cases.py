@@ -85,9 +85,9 @@ PROJECTS = [
 
 
 @pytest.fixture
-def suggest(seeded_db, tmp_path):
+def suggest(seeded_db, search_index):
     def _suggest(project):
-        return recommend(seeded_db, tmp_path / "index", project)
+        return recommend(seeded_db, search_index, project)
     return _suggest
 
 
@@ -238,11 +238,8 @@ def test_cases_api_lists_searches_and_shows(seeded_app_client):
 
 
 @pytest.fixture
-def seeded_app_client(seeded_db, database_url, tmp_path):
-    from api.app import create_app
-
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)})
-    return app.test_client()
+def seeded_app_client(seeded_db, make_app):
+    return make_app().test_client()
 
 
 def test_stats_count_cases_by_sector_province_and_year(run):

@@ -66,15 +66,14 @@ def test_the_seeded_library_has_no_lint_error(seeded_db, cli):
     assert code == 0 and body["errors"] == 0 and body["warnings"] == len(body["findings"]) > 0
 
 
-def test_no_public_page_or_api_answer_shows_a_curator_note(seeded_db, database_url, tmp_path):
+def test_no_public_page_or_api_answer_shows_a_curator_note(seeded_db, make_app):
     """Curators' working notes (“…凭记忆…未取得”) stay on the curator pages; drafters and other systems
     see the public explanation (definition) only."""
-    from api.app import create_app
     from tests.api_helpers import curator
 
     notes = {r.code: r.note for r in library.draft_records(seeded_db, "indicator") if len(r.note or "") >= 8}
     assert len(notes) >= 50
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)})
+    app = make_app()
     client = app.test_client()
     sample = sorted(notes)[::max(1, len(notes) // 20)]
     for code in sample:
@@ -87,4 +86,3 @@ def test_no_public_page_or_api_answer_shows_a_curator_note(seeded_db, database_u
     for path in ("/search?q=满意度", "/api/v1/indicators?q=满意度&per_page=50"):
         page = client.get(path).get_data(as_text=True)
         assert not [code for code, note in notes.items() if note in page], path
-    app.extensions["zhibiao.engine"].dispose()

@@ -34,9 +34,9 @@ def lib(targets_db):
 
 
 @pytest.fixture
-def suggest(lib, tmp_path):
+def suggest(lib, search_index):
     def _suggest(project):
-        return recommend(lib, tmp_path / "index", project)
+        return recommend(lib, search_index, project)
     return _suggest
 
 
@@ -223,9 +223,9 @@ def test_recommended_table_breaks_the_cost_down_to_money(lib, suggest, key):
         assert any(r.level1 == "成本指标" and r.unit in ("万元", "元") for r in table.indicators), key
 
 
-def test_total_cost_row_is_the_library_indicator(tmp_path, seeded_db):
+def test_total_cost_row_is_the_library_indicator(seeded_db, search_index):
     session = seeded_db
-    rec = recommend(session, tmp_path / "index", {"name": "市中心医院购置CT设备", "description": "购置64排CT一台",
+    rec = recommend(session, search_index, {"name": "市中心医院购置CT设备", "description": "购置64排CT一台",
                                                    "sector": "210", "budget_wan_yuan": 800})
     rows = [r for r in rec.to_table().indicators if r.unit == "万元" and r.level1 == "成本指标"]
     assert rows and rows[0].code == "GX-TY-005" and rows[0].value == "800"
