@@ -275,6 +275,21 @@ def _shared_app(backend, recipe, templates, tmp_path_factory):
     templates.drop(url)
 
 
+def shared_library(backend, recipe, templates, tmp_path_factory):
+    """(session, index folder) on one copy of `recipe`'s template for a whole module: for modules whose
+    tests only read the library (a copy and an index per test cost more than most such tests)."""
+    where = tmp_path_factory.mktemp("shared-library")
+    url = templates.copy(backend, recipe, where)
+    templates.copy_index(backend, recipe, where / "index")
+    engine = kbdb.make_engine(url)
+    try:
+        with kbdb.session(engine) as s:
+            yield s, where / "index"
+    finally:
+        engine.dispose()
+        templates.drop(url)
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def shared_app(request, templates, tmp_path_factory):
     """The fixture library (2024.1), one app for a whole module on each backend: for tests that only read."""

@@ -14,6 +14,7 @@ from kb.project import detect_types
 from kb.recommend import recommend
 from kb.target_schema import load_project
 from kb.targets import Project
+from tests.conftest import BACKENDS, shared_library, targets_library
 from tests.target_helpers import TRAINING_PROJECT
 
 PROJECTS = {
@@ -28,15 +29,24 @@ PROJECTS = {
 }
 
 
-@pytest.fixture
-def lib(targets_db):
-    return targets_db
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared(request, templates, tmp_path_factory):
+    """The fixture library and the recommend/check overlay, and its index, for the whole module:
+    recommending and checking only read the library."""
+    yield from shared_library(request.param, targets_library, templates, tmp_path_factory)
 
 
 @pytest.fixture
-def suggest(lib, search_index):
+def lib(shared):
+    return shared[0]
+
+
+@pytest.fixture
+def suggest(shared):
+    session, index = shared
+
     def _suggest(project):
-        return recommend(lib, search_index, project)
+        return recommend(session, index, project)
     return _suggest
 
 
