@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from api.db import get_session
-from api.v1.common import Blueprint, index_dir, read
+from api.db import get_session, index_dir
+from api.v1.common import Blueprint, read
 from api.v1.schemas import CompleteArgs, CompletionListSchema
 from kb import search
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session
+from api.db import get_session, index_dir
 from api.limits import costly
-from api.v1.common import Blueprint, index_dir, json_body, resolve_version
+from api.v1.common import Blueprint, json_body, resolve_version
 from api.v1.schemas import ProjectSchema, RecommendationSchema, VersionArgs
 from kb.recommend import recommend
 from kb.target_schema import load_project
@@ -26,5 +26,4 @@ class Suggest(MethodView):
         standards that apply, an estimate where quantities are given, and a drafted table."""
         ref = resolve_version(args["version"])
         project = load_project(json_body())
-        rec = recommend(get_session(), index_dir(), project, ref.label)
-        return {**rec.to_dict(), "table": rec.to_table().to_dict()}
+        return recommend(get_session(), index_dir(), project, ref.label)
