@@ -46,7 +46,7 @@ def suggest_command(name, description, sector, department, project_type, budget,
     require_schema()
     rec = recommend(get_session(), index_dir(), project, version=label)
     if table_file is not None:
-        _write_table(rec.to_table(), table_file, get_session(), rec.version)
+        _write_table(rec.table, table_file, get_session(), rec.version)
     if as_json:
         echo_json(rec.to_dict())
     else:

@@ -70,3 +70,17 @@ def test_an_estimate_is_the_same_through_the_api_and_the_page(client):
     assert api["estimate"]["total_yuan"] == 550 * 3 * 80 * 2 and page == api
     suggested = client.post("/api/v1/suggest", json=TRAINING).get_json()
     assert suggested["quotas"] == api["quotas"] and suggested["estimate"] == api["estimate"]
+
+
+@pytest.mark.parametrize("fragment, source, given", [
+    ("门诊患者<mark>满意度</mark>", "门诊患者满意度", "门诊患者<mark>满意度</mark>"),  # what kb.search makes
+    ("…对医疗服务的<mark>满意</mark>程度…", "患者对医疗服务的满意程度调查", "…对医疗服务的<mark>满意</mark>程度…"),
+    ("<mark>R&amp;D</mark>投入", "R&D投入", "<mark>R&amp;D</mark>投入"),  # escaped text is trusted too
+    ("<img src=x onerror=alert(1)>满意度", "满意度", "满意度"),  # anything else: the source as text
+    ("<mark>满意度</mark><script>", "<b>满意度</b>", "&lt;b&gt;满意度&lt;/b&gt;"),
+    ("", "满意度", ""),
+])
+def test_a_highlight_is_given_out_only_when_it_is_the_escaped_text_with_marks(fragment, source, given):
+    from kb.search.query import trusted_fragment
+
+    assert trusted_fragment(fragment, source) == given

@@ -175,6 +175,9 @@ def highlight(text: str, marks: list[str] | tuple[str, ...], window: int | None 
     return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(text) else "")
 
 
+_ESCAPED = "&<>\"'"  # what html.escape changes
+
+
 def trusted_fragment(fragment: str, source: str) -> str:
     """A highlight or snippet made by `highlight`, checked before anyone inserts it as HTML: trusted only when,
     without its <mark> tags, it is exactly the escaped `source` (or, for a snippet, a piece of it). Anything
@@ -182,6 +185,11 @@ def trusted_fragment(fragment: str, source: str) -> str:
     if not fragment:
         return ""
     plain = fragment.replace("<mark>", "").replace("</mark>", "")
+    piece = plain.strip("…")
+    # the usual case, on every hit served: no character escaping changes, so a piece of the source is a piece
+    # of the escaped source and the source need not be escaped to tell
+    if piece and not any(c in piece for c in _ESCAPED) and piece in (source or ""):
+        return fragment
     escaped = html.escape(source or "")
     if plain == escaped or (plain.strip("…") and plain.strip("…") in escaped):
         return fragment
