@@ -3,13 +3,9 @@ import copy
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, post_load, validate
 
+# the shapes of kb's results (search, completion, suggest, estimate) are defined once, in kb.result_schemas:
+# the API answers with them, as the pages and the command line do
 from kb import result_schemas
-# the shapes of kb's results are defined once, in kb.result_schemas; the API answers with them
-from kb.result_schemas import (  # noqa: F401
-    CompletionListSchema,
-    ProjectEstimateSchema,
-    RecommendationSchema,
-)
 from kb.schemas import CaseSchema, DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema
 from kb.target_schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
 
