@@ -175,7 +175,7 @@ def highlight(text: str, marks: list[str] | tuple[str, ...], window: int | None 
     return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(text) else "")
 
 
-_ESCAPED = "&<>\"'"  # what html.escape changes
+_ESCAPED = re.compile("[&<>\"']")  # what html.escape changes
 
 
 def trusted_fragment(fragment: str, source: str) -> str:
@@ -188,7 +188,7 @@ def trusted_fragment(fragment: str, source: str) -> str:
     piece = plain.strip("…")
     # the usual case, on every hit served: no character escaping changes, so a piece of the source is a piece
     # of the escaped source and the source need not be escaped to tell
-    if piece and not any(c in piece for c in _ESCAPED) and piece in (source or ""):
+    if piece and piece in (source or "") and not _ESCAPED.search(piece):
         return fragment
     escaped = html.escape(source or "")
     if plain == escaped or (plain.strip("…") and plain.strip("…") in escaped):
