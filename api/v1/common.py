@@ -5,11 +5,10 @@ import hashlib
 import json
 from functools import lru_cache
 from importlib import metadata
-from pathlib import Path
 
 from urllib.parse import urlencode
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.exceptions import NotModified
 from sqlalchemy import func, select
@@ -46,11 +45,6 @@ def software_version() -> str:
         return metadata.version("zhibiao")
     except metadata.PackageNotFoundError:
         return "dev"
-
-
-def index_dir() -> Path:
-    """Where the search indexes live (one per version and engine)."""
-    return Path(current_app.config["DATA_DIR"]) / "index"
 
 
 def resolve_version(label: str | None) -> VersionRef:

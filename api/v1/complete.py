@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from api.db import get_session
-from api.v1.common import Blueprint, index_dir, read
-from api.v1.schemas import CompleteArgs, CompletionListSchema
+from api.db import get_session, index_dir
+from api.v1.common import Blueprint, read
+from api.v1.schemas import CompleteArgs
 from kb import search
+from kb.result_schemas import CompletionListSchema
 
 blp = Blueprint("complete", __name__, url_prefix="/api/v1/complete", description="指标名称联想（输入提示）")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from api.db import get_session
-from api.v1.common import Blueprint, index_dir, page_links, read, resolve_version, set_etag, version_etag
+from api.db import get_session, index_dir
+from api.v1.common import Blueprint, page_links, read, resolve_version, set_etag, version_etag
 from api.v1.schemas import HistorySchema, IndicatorDocSchema, SearchArgs, SearchResultSchema, VersionArgs
 from kb import search, versions
 
