@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from kb.dimensions import dimensions
+from kb.errors import InvalidInput
 from kb.models import IndicatorRecord
 from kb.snapshot import name_key
 from kb.targets import numeric_value, range_value
@@ -209,3 +210,37 @@ def lint(indicators: list[IndicatorRecord]) -> list[LintFinding]:
                 "L05", "warning", group[0].code, f"同名同范围的指标“{group[0].name}”有 {len(group)} 条：{'、'.join(codes)}，宜合并",
                 "在“重复指标”页合并，保留一条，其余标为被它替代", codes))
     return sorted(findings, key=lambda f: (f.severity != "error", f.rule, f.code))
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """The findings a curator asked to see (by rule and severity), grouped by rule, with the counts of all."""
+    findings: list[LintFinding]
+    groups: list[tuple[str, list[LintFinding]]]  # (rule, its findings), in rule order
+    counts: dict[str, dict[str, int]]  # rule → {"error": n, "warning": n}, over every finding
+    errors: int
+    warnings: int
+    rule: str | None = None
+    severity: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"errors": self.errors, "warnings": self.warnings,
+                "filters": {"rule": self.rule, "severity": self.severity},
+                "rules": [{"rule": r, "title": RULES[r], **self.counts.get(r, {"error": 0, "warning": 0})} for r in RULES],
+                "total": len(self.findings), "findings": [f.to_dict() for f in self.findings]}
+
+
+def report(indicators: list[IndicatorRecord], rule: str | None = None, severity: str | None = None) -> LintReport:
+    """lint() for a page: filtered by rule and severity (unknown ones are refused), the counts unfiltered."""
+    if rule and rule not in RULES:
+        raise InvalidInput(f"没有内容检查规则“{rule}”（可选：{'、'.join(RULES)}）")
+    if severity and severity not in SEVERITIES:
+        raise InvalidInput(f"没有“{severity}”这一级别（可选：error 错误、warning 提醒）")
+    every = lint(indicators)
+    counts: dict[str, dict[str, int]] = {r: {"error": 0, "warning": 0} for r in RULES}
+    for f in every:
+        counts.setdefault(f.rule, {"error": 0, "warning": 0})[f.severity] += 1
+    chosen = [f for f in every if (not rule or f.rule == rule) and (not severity or f.severity == severity)]
+    groups = [(r, [f for f in chosen if f.rule == r]) for r in counts]
+    errors = sum(f.severity == "error" for f in every)
+    return LintReport(chosen, [g for g in groups if g[1]], counts, errors, len(every) - errors, rule or None, severity or None)
