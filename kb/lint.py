@@ -158,7 +158,7 @@ def lint_indicator(rec: IndicatorRecord) -> list[LintFinding]:
             "满意度指标只放服务对象的满意、认可、投诉等评价；事件、事故的发生数放在效益指标/社会效益指标或产出指标/质量指标，来源性质标为改编")
     if BUDGET_EXEC_RE.search(name) and level1 == "产出指标":
         add("L03", "error", "是预算执行（过程）指标，不应放在产出指标",
-            "预算执行、资金支出进度是过程指标：在绩效目标表中放在成本指标/经济成本指标，或只在自评时使用；来源性质标为改编")
+            "预算执行、资金支出进度是过程指标：放在评价框架的过程/资金管理（财预〔2020〕10号），自评时按预算执行率单独计分，不作产出；来源性质标为改编")
     if level1 == "成本指标" and COMPLIANCE_RE.search(name) and not BUDGET_EXEC_RE.search(name):
         add("L03", "warning", f"是执行、达标或合规情况，却放在“{level1}/{level2}”",
             "成本指标写金额、单价或成本控制（如“单位成本”“成本控制率”）；执行、达标、合规的比例放在产出指标/质量指标，来源性质标为改编")
