@@ -285,6 +285,11 @@ class DryRunArgs(Strict):
     dry_run = fields.Boolean(load_default=False, metadata={"description": "1：只报告将做的变化，不写入"})
 
 
+class ImportArgs(DryRunArgs):
+    allow_duplicates = fields.Boolean(load_default=False, metadata={
+        "description": "true：仍然导入与草稿中已有指标同名或同义的新指标（默认拒绝整个导入，错误 import_duplicates）"})
+
+
 class LibraryDocumentSchema(Schema):
     """The whole-library JSON document (what `zhibiao export --format json` writes)."""
     class Meta:
@@ -301,11 +306,24 @@ class LibraryDocumentSchema(Schema):
     text_lists = fields.List(fields.Dict(), load_default=list)
 
 
+class ImportDuplicateSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "导入文件中的指标编码"})
+    name = fields.String(required=True)
+    other_code = fields.String(required=True, metadata={"description": "与之重复的指标编码"})
+    other_name = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"description": "同名同范围 | 同名 | 同义词"})
+    in_draft = fields.Boolean(required=True, metadata={"description": "true：重复的是草稿中已有的指标；false：文件中的另一条"})
+    refused = fields.Boolean(required=True, metadata={
+        "description": "true：这是一条新指标，与草稿中已有指标重复，不带 allow_duplicates=true 时整个导入被拒绝"})
+
+
 class ImportReportSchema(Schema):
     dry_run = fields.Boolean(required=True)
     added = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
     changed = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
     unchanged = fields.Integer(required=True)
+    duplicates = fields.List(fields.Nested(ImportDuplicateSchema), required=True, metadata={
+        "description": "与草稿或文件中另一条同名（同范围）或同义的指标，与命令行 import --dry-run 报告的相同"})
 
 
 def _patch_schema(record_schema: type[Schema], name: str) -> type[Schema]:
