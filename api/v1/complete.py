@@ -1,11 +1,12 @@
 """/api/v1/complete: indicator names for a typeahead (characters, pinyin, initials)."""
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 
 from api.db import get_session
-from api.v1.common import Blueprint, index_dir, read
-from api.v1.schemas import CompleteArgs, CompletionListSchema
+from api.v1.common import Blueprint, PlainDump, index_dir, read
+from api.v1.schemas import CompleteArgs, CompletionListSchema, CompletionSchema
 from kb import search
 
 blp = Blueprint("complete", __name__, url_prefix="/api/v1/complete", description="指标名称联想（输入提示）")
@@ -18,5 +19,9 @@ class Complete(MethodView):
     def get(self, args):
         """Names that start with what was typed: 门诊…, menzhen…, mzhz…"""
         ref = read(args["version"])
-        found = search.complete(get_session(), index_dir(), args["q"], ref.label, limit=args["limit"])
-        return {"version": ref.label, "query": args["q"], "completions": found}
+        found = search.complete(get_session(), index_dir(), args["q"], ref, limit=args["limit"])
+        # as CompletionListSchema documents it, without marshmallow on the typeahead's hot path
+        return jsonify({"version": ref.label, "query": args["q"], "completions": [_completion_json(c) for c in found]})
+
+
+_completion_json = PlainDump(CompletionSchema)

@@ -24,6 +24,7 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -76,6 +77,8 @@ def target_of(session: Session, version: str | versions.VersionRef | None) -> Ta
     if isinstance(version, versions.VersionRef):
         if version.is_draft:
             return Target(versions.DRAFT, draft_fingerprint(session), version)
+        if version.content_hash:  # a published version's content never changes: no query
+            return Target(version.label, version.content_hash, version)
         digest = session.execute(select(Version.content_hash).where(Version.id == version.id)).scalar()
         return Target(version.label, digest or "", version)
     if version in (None, "", versions.CURRENT):
@@ -252,7 +255,7 @@ def open_index(session: Session, index_dir: Path | str, version: str | versions.
     root = engine_root(index_dir, name)
     target = target_of(session, version)
     key = index_key(name, target.content_hash)
-    slot = (name, str(root.resolve()), target.label)
+    slot = (name, _resolved(root), target.label)
     opened = _registry.get(slot)
     if opened is not None and opened.key == key:
         return opened
@@ -278,7 +281,15 @@ def open_index(session: Session, index_dir: Path | str, version: str | versions.
         return opened
 
 
+@lru_cache(maxsize=64)
+def _resolved(root: Path) -> str:
+    """The folder's real path, once per process: resolving it on every search cost four system calls."""
+    return str(root.resolve())
+
+
 def forget_open_indexes() -> None:
-    """Drop every opened index of this process (tests; after `init --force`)."""
+    """Drop every opened index of this process, and what it remembered of versions (tests; after `init --force`)."""
     with _registry_guard:
         _registry.clear()
+    _resolved.cache_clear()
+    versions.forget_resolved()
