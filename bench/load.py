@@ -2,7 +2,7 @@
 indicators, driven by wrk (Debian package `wrk`) from the same machine.
 
     python bench/load.py [--sizes 10000,100000] [--duration 15] [--connections 16] [--engine whoosh|tantivy]
-    python bench/load.py --sizes 0 --scenarios versions,search_real,complete_real   # the seeded library alone
+    python bench/load.py --sizes 0 --scenarios versions,search_real,complete_real --rounds 5   # the seeded library
 
 For each size it seeds the real library, pads it with the deterministic
 synthetic indicators of bench/search.py (size 0: no padding, the seeded
@@ -246,6 +246,19 @@ def run_wrk(port: int, requests: Path, lua: Path, duration: int, connections: in
     return data
 
 
+def combine(runs: list[dict]) -> dict:
+    """One scenario's rounds as one figure: requests/s over all of them, the median round's percentiles."""
+    if len(runs) == 1:
+        return runs[0]
+    requests, seconds = sum(r["requests"] for r in runs), sum(r["seconds"] for r in runs)
+    out = {"requests": requests, "seconds": round(seconds, 3), "rps": round(requests / seconds, 1)}
+    for key in ("p50_ms", "p95_ms", "p99_ms"):
+        out[key] = sorted(r[key] for r in runs)[len(runs) // 2]
+    out["errors"] = sum(r["errors"] for r in runs)
+    out["non2xx"] = sum(r["non2xx"] for r in runs)
+    return out
+
+
 def _previous_rows() -> list[dict]:
     try:
         return json.loads(RESULTS.read_text(encoding="utf-8")).get("results", [])
@@ -258,12 +271,21 @@ def run_server(server: str, env: dict, work: Path, size: int, queries, prefixes,
     port = free_port()
     proc = start_gunicorn({**env, "ZHIBIAO_WORKER_CLASS": "sync"} if server == "sync" else env, port)
     rows = []
+    scenarios = args.scenarios.split(",")
     try:
-        for scenario in args.scenarios.split(","):
-            figures = run_wrk(port, request_file(work, scenario, queries, prefixes), lua, args.duration, args.connections)
+        # With --rounds N every scenario runs N times for duration/N seconds, in turn: on a machine shared
+        # with other work, a neighbour's burst then falls on every scenario alike instead of on one of them.
+        rounds: dict[str, list[dict]] = {s: [] for s in scenarios}
+        slice_s = max(2, round(args.duration / args.rounds))
+        for _ in range(args.rounds):
+            for scenario in scenarios:
+                rounds[scenario].append(run_wrk(port, request_file(work, scenario, queries, prefixes), lua, slice_s,
+                                                args.connections))
+        for scenario in scenarios:
+            figures = combine(rounds[scenario])
             row = {"scenario": scenario, "server": server, "size": size, "engine": args.engine,
                    "workers": os.cpu_count() + 1, "connections": args.connections, "cores": os.cpu_count(),
-                   "measured_at": time.strftime("%Y-%m-%d %H:%M"), **figures}
+                   "rounds": args.rounds, "measured_at": time.strftime("%Y-%m-%d %H:%M"), **figures}
             reference = next((r["rps"] for r in rows if r["scenario"] == "versions"), None)
             if reference and scenario != "versions":
                 row["of_versions"] = round(row["rps"] / reference, 2)
@@ -289,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000")
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the scenarios in turn this many times (duration split among the rounds)")
     parser.add_argument("--engine", default=os.environ.get("ZHIBIAO_SEARCH_ENGINE", "whoosh"))
     parser.add_argument("--scenarios", default="versions,search,search_real,complete,complete_real,suggest",
                         help="comma-separated; versions first: the others are given as a share of it")
