@@ -112,7 +112,8 @@ class VersionCache:
 
     def __init__(self, max_age: float = MAX_AGE):
         self.max_age = max_age
-        self._entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → {label: (ref, at, generation)}
+        # engine → {label: (ref, when, generation)}; entries go with their engine (tests make many)
+        self._entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def resolve(self, session: Session, label: str | None = None) -> VersionRef:
         if label == DRAFT:

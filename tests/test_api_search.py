@@ -127,7 +127,7 @@ def test_search_and_typeahead_answers_are_what_their_schemas_document(read_clien
             body = read_client.get("/api/v1/complete", query_string={"q": q}).get_json()
             expected = {"version": "2024.1", "query": q, "completions": search.complete(s, index_dir, q, "2024.1")}
             assert body == CompletionListSchema().dump(expected), q
-    assert {"results", "facets", "did_you_mean", "links", "mode"} <= seen  # every part was compared with something in it
+    assert {"results", "facets", "did_you_mean", "links", "mode"} <= seen  # each part compared with something in it
 
 
 def test_plain_dump_refuses_a_field_it_cannot_write_as_marshmallow_would():

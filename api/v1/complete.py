@@ -14,7 +14,7 @@ blp = Blueprint("complete", __name__, url_prefix="/api/v1/complete", description
 
 @blp.route("")
 class Complete(MethodView):
-    @blp.arguments(CompleteArgs, location="query")
+    @blp.arguments(CompleteArgs(), location="query")  # an instance: webargs makes one per request from a class
     @blp.response(200, CompletionListSchema)
     def get(self, args):
         """Names that start with what was typed: 门诊…, menzhen…, mzhz…"""

@@ -22,7 +22,7 @@ blp = Blueprint("indicators", __name__, url_prefix="/api/v1/indicators", descrip
 
 @blp.route("")
 class Indicators(MethodView):
-    @blp.arguments(SearchArgs, location="query")
+    @blp.arguments(SearchArgs(), location="query")  # an instance: webargs makes one per request from a class
     @blp.response(200, SearchResultSchema)
     def get(self, args):
         """Search indicators: words, pinyin or a code, narrowed by filters, with facets and pages."""

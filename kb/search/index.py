@@ -11,7 +11,9 @@ noticed and rebuilt by whoever needs it. A build goes to a hidden folder,
 is renamed into place, and only then does the pointer change (os.replace):
 a reader sees the old index or the new one, never half of one. Readers keep
 their opened index; they look up the current version on every search (one
-indexed query) and open the new version's index when it changes.
+indexed query; none when given a VersionRef, which carries its content hash:
+the API's come from kb.versions.VersionCache, re-read once a second) and open
+the new version's index when it changes.
 """
 from __future__ import annotations
 

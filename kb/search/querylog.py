@@ -192,6 +192,14 @@ def flush(session: Session | None = None) -> int:
     return _buffer.flush(session.get_bind() if session is not None else None, wait=True)
 
 
+def discard() -> None:
+    """Drop the rows not written yet, once a batch being written is done: for tests, whose databases are
+    reused by the next test (the writer thread would otherwise log one test's searches into another's)."""
+    with _buffer.writing, _buffer.lock:
+        _buffer.rows.clear()
+        _buffer.failing_since.clear()
+
+
 @dataclass(frozen=True)
 class ZeroResultQuery:
     query: str  # normalised
