@@ -31,6 +31,7 @@ from kb.dimensions import dimensions
 from kb.errors import InvalidInput
 from kb.models import IndicatorRecord
 from kb.numerals import fmt
+from kb.places import strip_places
 from kb.project import Scope, TypeMatch, scope as resolve_scope
 from kb.quotas import Estimate, Quantity, QuotaMatch, applicable, estimate, parse_quantity
 from kb.snapshot import Snapshot, name_key, sectors_related
@@ -58,6 +59,7 @@ TYPE_BONUS = 0.3
 OUT_OF_SECTOR = 0.4  # multiplier for a specific indicator of another sector
 FILL = 0.3  # an indicator added only so that a required dimension has a candidate
 MIN_SCORE = 0.5  # a search hit scoring less (weak text match, other sector) is not suggested: measured on the judged dev tables, 0.15 → 0.5 kept recall and cut irrelevant suggestions by a third
+MIN_TEXT = 0.1  # a search hit below this share of the best hit's BM25 is not text evidence
 CASE_WEIGHT = 1.6  # a library indicator similar cases used: up to this much, by those cases' share of similarity
 CASE_ONLY = 0.3  # added for a row several similar cases use that no library indicator matches
 # rows per 二级 in the table `to_table` drafts
@@ -313,6 +315,18 @@ def _dim_pool(snap: Snapshot, level1: str, level2: str) -> list[IndicatorRecord]
 _NOT_A_TERM = re.compile(r"^(.{2,}[省市县州镇乡]|万元|亿元|元|年度|\d+.*)$")
 
 
+# labels of a 申报表 copied into the summary, with their values up to the next clause: who
+# manages the project and how it is filed, not what it does ("归口科室 (08)经济贸易科")
+_FORM_FIELDS = re.compile(r"(项目类别|项目类型|项目属性|归口科室|归口处室|业务科室|实施单位|主管部门|预算单位|项目单位|"
+                          r"责任单位|项目负责人|联系人|联系电话)\s*[:：]?\s*[^；;。\n]*")
+
+
+def subject_text(text: str) -> str:
+    """What a project's text says it does: form fields and place names (乌海市, 湖北省 …) taken out,
+    so their pieces (海市) do not become search terms."""
+    return strip_places(_FORM_FIELDS.sub(" ", text))
+
+
 def _is_han(token: str) -> bool:
     return all("\u3400" <= ch <= "\u9fff" for ch in token)
 
@@ -323,7 +337,7 @@ def discriminative_terms(opened, project: Project, limit: int = TOP_TERMS) -> li
     (they find too much to say anything, and make the any-word query slow)."""
     tf: Counter = Counter()
     for text, weight in ((project.name, 2), (project.description, 1)):
-        for t in opened.analyzer.tokens(text or ""):
+        for t in opened.analyzer.tokens(subject_text(text or "")):
             tf[t] += weight
     n = max(opened.count, 1)
     scored = []
@@ -440,7 +454,7 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
     for i, t in enumerate(sc.types):
         base = TYPE_COMMON if i == 0 or t.given else OTHER_TYPE_COMMON
         for rec in by_type.get(t.code, []):
-            if rec.code not in candidates:
+            if rec.code not in candidates and _fits_goods(rec, project):
                 candidates[rec.code] = _Candidate(rec, base, [f"{t.name}共性指标"])
     terms, text_scores = _bm25(opened, project, sc)
     for code, text in sorted(text_scores.items()):
@@ -453,9 +467,13 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
             c.score += TEXT_WEIGHT * text * 0.5
             c.matched = matched
             continue
+        ours = [t for t in sc.types if t.code in rec.project_types]
+        if text < MIN_TEXT and not (rec.kind == "common" and ours):
+            continue  # a word the indicator shares only in passing; the scope bonuses alone would carry it
+        if not _fits_goods(rec, project):
+            continue
         bonus, factor, reasons = _scope_bonus(rec, sc, snap)
         score = TEXT_WEIGHT * text * factor + bonus
-        ours = [t for t in sc.types if t.code in rec.project_types]
         if rec.kind == "common" and ours and not _framework_item(rec):
             score = (TYPE_COMMON if ours[0] is sc.types[0] or ours[0].given else OTHER_TYPE_COMMON) + TEXT_WEIGHT * text * 0.5
             reasons = [f"{ours[0].name}共性指标"]
@@ -505,6 +523,7 @@ def infer_sector(snap: Snapshot, project: Project, type_codes: list[str]) -> tup
 def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.CaseUse], snap: Snapshot, sc: Scope) -> None:
     """What similar cases used: a library indicator gains up to CASE_WEIGHT by the cases' share of
     similarity; a row several cases use that the library lacks becomes a case indicator."""
+    top = max((c.score for use in uses for c in use.cases), default=0.0)
     for use in uses:
         if use.indicator:
             rec = snap.by_code.get(use.indicator)
@@ -513,6 +532,11 @@ def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.Ca
             bonus, factor, reasons = _scope_bonus(rec, sc, snap)
             c = candidates.get(rec.code)
             if c is None:
+                # what only similar cases suggest is held to the bar of a search hit: one weakly similar
+                # case of another sector (托育 rows for a 基本公共卫生 project) is not evidence enough
+                score = bonus + CASE_WEIGHT * use.weight * factor
+                if score < MIN_SCORE and not _close_case(use, top):
+                    continue
                 c = candidates[rec.code] = _Candidate(rec, bonus, reasons)
             c.score += CASE_WEIGHT * use.weight * factor  # another 类's indicator needs more than one case
             c.reasons.append(use.explanation)
@@ -520,6 +544,31 @@ def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.Ca
         elif len(use.cases) >= case_library.MIN_ROW_CASES and use.dims:
             rec = _case_indicator(use)
             candidates[rec.code] = _Candidate(rec, CASE_ONLY + CASE_WEIGHT * use.weight, [use.explanation, "库中尚无此指标"], use=use)
+
+
+CLOSE_CASE = 2 * case_library.MIN_SIMILARITY  # a case this similar is evidence by itself …
+CLOSE_CASE_SHARE = 0.5  # … when it is not far behind the project's most similar case
+
+
+PURCHASE_TYPE = "PT-GZ"
+# goods that wear and are used over years; a purchase of none of them (疫苗, 药品, 图书, 物资) is not
+# judged by how equipment is kept and used
+_EQUIPMENT = re.compile(r"(设备|仪器|装备|器械|器材|车辆|车|电脑|计算机|终端|家具|设施|机组|机具|农机|监控|服务器|空调|电梯)")
+
+
+def _fits_goods(rec: IndicatorRecord, project: Project) -> bool:
+    """A 购置类 common indicator about equipment (设备完好率, 设备使用率) only for a project that buys some."""
+    if PURCHASE_TYPE not in rec.project_types or "设备" not in rec.name:
+        return True
+    return bool(_EQUIPMENT.search(project.text))
+
+
+def _close_case(use: case_library.CaseUse, top: float) -> bool:
+    """One of the cases using the indicator is close to the project: as similar as CLOSE_CASE and
+    at least CLOSE_CASE_SHARE of the most similar case (the only close case of a 普惠金融 project
+    counts; a 托育 case far behind a 基本公共卫生 project's own cases does not)."""
+    best = max((c.score for c in use.cases), default=0.0)
+    return best >= CLOSE_CASE and best >= CLOSE_CASE_SHARE * top
 
 
 def _case_indicator(use: case_library.CaseUse) -> IndicatorRecord:
