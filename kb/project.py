@@ -57,7 +57,7 @@ def detect_types(project: Project, project_types: dict[str, ProjectTypeRecord]) 
     for t in sorted(project_types.values(), key=lambda t: t.code):
         hits, score = [], 0.0
         # a keyword inside a longer matched keyword of the same type counts once
-        for k in sorted(set(t.keywords), key=len, reverse=True):
+        for k in sorted(set(t.keywords), key=lambda k: (-len(k), k)):  # by length, then by text (a set has no order)
             if not k or any(k in h for h in hits):
                 continue
             in_name, in_text = k in project.name, k in project.description

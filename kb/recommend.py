@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import weakref
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -112,6 +113,7 @@ class Recommendation:
     similar: list[case_library.SimilarCase] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what was set aside to answer (an unknown sector)
     case_values: dict[str, SuggestedValue] = field(default_factory=dict, repr=False)  # code → a value from the cases
+    values: dict[tuple[str, bool], SuggestedValue | None] = field(default_factory=dict, repr=False)  # (code, fallback) → suggest()
 
     @property
     def indicators(self) -> list[Suggestion]:
@@ -159,9 +161,8 @@ class Recommendation:
                 if s.kind == "specific" and not s.matched and taken:
                     continue  # beyond a group's first row, a specific indicator needs words of the project
                 rec = self.records[s.code]
-                value = suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate)
-                row = row_for(rec, value or self.case_values.get(s.code)
-                              or suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate, fallback=True))
+                value = self._value(rec)
+                row = row_for(rec, value or self.case_values.get(s.code) or self._value(rec, fallback=True))
                 key = name_key(row.name)
                 if key in seen or not _usable(row):
                     continue
@@ -177,6 +178,13 @@ class Recommendation:
         if self.project.budget_wan_yuan and not has_total:
             rows = self._with_total_cost(rows)
         return TargetTable(self.project, self.goal(rows), rows)
+
+    def _value(self, rec: IndicatorRecord, fallback: bool = False) -> SuggestedValue | None:
+        """kb.values.suggest for this project, each record worked out once (the groups already did the shown ones)."""
+        key = (rec.code, fallback)
+        if key not in self.values:
+            self.values[key] = suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate, fallback=fallback)
+        return self.values[key]
 
     def _with_total_cost(self, rows: list[TargetRow]) -> list[TargetRow]:
         """Reviewers send back tables whose cost is not broken down to money: with
@@ -366,11 +374,11 @@ def _bm25(opened, project: Project, sc: Scope) -> tuple[list[str], dict[str, flo
 
     def run(filt) -> tuple[int, int]:
         res = opened.reader.search(plan, filt, SEARCH_LIMIT, False)
-        docs = opened.reader.fetch([h for h, _ in res.hits])
+        docs = _hit_docs(opened.reader, [h for h, _ in res.hits])
         in_sector = 0
-        for doc, (_, score) in zip(docs, res.hits):
-            raw[doc["code"]] = max(raw.get(doc["code"], 0.0), float(score))
-            in_sector += bool(sc.sector and any(sectors_related(s, sc.sector) for s in doc.get("sectors") or []))
+        for (code, sectors), (_, score) in zip(docs, res.hits):
+            raw[code] = max(raw.get(code, 0.0), float(score))
+            in_sector += bool(sc.sector and any(sectors_related(s, sc.sector) for s in sectors))
         return res.total, in_sector
 
     total, in_sector = run(EngineFilter())
@@ -380,6 +388,28 @@ def _bm25(opened, project: Project, sc: Scope) -> tuple[list[str], dict[str, flo
         run(EngineFilter(sector_path=sc.sector))
     top = max(raw.values(), default=0.0) or 1.0
     return terms, {code: s / top for code, s in raw.items()}
+
+
+# (code, sectors) of the documents search hits named, per open reader: the stored fields are
+# decompressed and unpickled on every fetch (a third of a suggestion's search time at 10k), and
+# an opened index never changes (a new version is a new index and a new reader)
+_HIT_DOCS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+HIT_DOCS_MAX = 200_000  # documents remembered per reader (the largest library benchmarked is 100k)
+
+
+def _hit_docs(reader, handles: list) -> list[tuple[str, tuple[str, ...]]]:
+    try:
+        known = _HIT_DOCS.setdefault(reader, {})
+        missing = [h for h in handles if h not in known]
+    except TypeError:  # a reader or a handle that cannot be remembered: fetch every time
+        return [(d["code"], tuple(d.get("sectors") or ())) for d in reader.fetch(handles)]
+    if missing:
+        fetched = reader.fetch(missing)
+        if len(known) + len(missing) > HIT_DOCS_MAX:
+            known.clear()
+        for h, d in zip(missing, fetched):
+            known[h] = (d["code"], tuple(d.get("sectors") or ()))
+    return [known[h] for h in handles]
 
 
 def _matched(rec: IndicatorRecord, terms: list[str]) -> list[str]:
@@ -494,9 +524,11 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
     _fill_required(candidates, snap, sc, project)
 
     case_values: dict[str, SuggestedValue] = {}
-    groups = _group(candidates, quantity, quotas, project, est, case_values)
+    values: dict[tuple[str, bool], SuggestedValue | None] = {}
+    groups = _group(candidates, quantity, quotas, project, est, case_values, values)
     return Recommendation(snap.version.label, project, sc.types, sc.sector, terms, groups, quotas, quantity, est,
-                          {c.rec.code: c.rec for c in candidates.values()}, _total_cost_indicator(snap), similar, warnings, case_values)
+                          {c.rec.code: c.rec for c in candidates.values()}, _total_cost_indicator(snap), similar, warnings,
+                          case_values, values)
 
 
 INFER_CASE_SCORE = 0.3  # a similar case this close says which 类 the project is in
@@ -628,7 +660,8 @@ def _fill_required(candidates: dict[str, _Candidate], snap: Snapshot, sc: Scope,
 
 
 def _group(candidates: dict[str, _Candidate], quantity: Quantity, quotas: list[QuotaMatch], project: Project,
-           est: Estimate | None, case_values: dict[str, SuggestedValue]) -> list[Group]:
+           est: Estimate | None, case_values: dict[str, SuggestedValue],
+           values: dict[tuple[str, bool], SuggestedValue | None]) -> list[Group]:
     dims = dimensions()
     groups: dict[tuple[str, str], Group] = {}
     for level in dims.target_levels:
@@ -644,7 +677,9 @@ def _group(candidates: dict[str, _Candidate], quantity: Quantity, quotas: list[Q
         seen_names.add(key)
         shown = len(group.suggestions) < PER_GROUP
         # a reserve's value is worked out only if a drafted table needs it (to_table does)
-        value = suggest(c.rec, quantity, quotas, project.budget_wan_yuan, est) if shown else None
+        value = None
+        if shown:
+            value = values[(c.rec.code, False)] = suggest(c.rec, quantity, quotas, project.budget_wan_yuan, est)
         from_cases = _case_value(c.use)
         if from_cases is not None:
             case_values[c.rec.code] = from_cases
