@@ -40,6 +40,7 @@ from kb.target_schema import load_project
 from kb.targets import Project, TargetRow, TargetTable
 from kb.tokens import GENERIC_WORDS
 from kb.values import SuggestedValue, default_operator, money_factor, row_for, suggest, value_is_valid
+from kb.versions import VersionRef
 
 TOP_TERMS = 8  # discriminative terms in the any-word query
 SEARCH_LIMIT = 60  # BM25 hits considered (plus as many again within the project's sector)
@@ -444,16 +445,17 @@ def _scope_bonus(rec: IndicatorRecord, sc: Scope, snap: Snapshot) -> tuple[float
     return bonus, factor, reasons
 
 
-def recommend(session: Session, index_dir: Path | str, project: Project | dict, version: str | None = None,
+def recommend(session: Session, index_dir: Path | str, project: Project | dict, version: str | VersionRef | None = None,
               engine: str | None = None) -> Recommendation:
-    """Recommend a target table for `project` from a library version (default: current), searching
-    that version's index under `index_dir` (built first if missing)."""
+    """Recommend a target table for `project` from a library version (default: current; a VersionRef the
+    caller resolved already saves resolving it again), searching that version's index under `index_dir`
+    (built first if missing)."""
     from kb.search import open_index
 
     if isinstance(project, dict):
         project = load_project(project)
     snap = snapshots.load(session, version)
-    opened = open_index(session, index_dir, snap.version.label if not snap.version.is_draft else "draft", engine)
+    opened = open_index(session, index_dir, snap.version, engine)
     return recommend_from(snap, opened, project)
 
 

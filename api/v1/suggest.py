@@ -26,5 +26,5 @@ class Suggest(MethodView):
         standards that apply, an estimate where quantities are given, and a drafted table."""
         ref = resolve_version(args["version"])
         project = load_project(json_body())
-        rec = recommend(get_session(), index_dir(), project, ref.label)
+        rec = recommend(get_session(), index_dir(), project, ref)  # resolved once, here
         return {**rec.to_dict(), "table": rec.to_table().to_dict()}
