@@ -22,6 +22,7 @@ import re
 import weakref
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from sqlmodel import Session
@@ -35,6 +36,7 @@ from kb.numerals import fmt
 from kb.places import strip_places
 from kb.project import Scope, TypeMatch, scope as resolve_scope
 from kb.quotas import Estimate, Quantity, QuotaMatch, applicable, estimate, parse_quantity
+from kb.result_schemas import RecommendationSchema
 from kb.snapshot import Snapshot, name_key, sectors_related
 from kb.target_schema import load_project
 from kb.targets import Project, TargetRow, TargetTable
@@ -214,46 +216,21 @@ class Recommendation:
             text += f"，{effect.name}{'' if effect.operator in ('=', '定性') else effect.operator}{effect.value}{effect.unit}"
         return text + "。"
 
+    @cached_property
+    def table(self) -> TargetTable:
+        """The drafted table (`to_table`), worked out once: the answer gives it and its reasons."""
+        return self.to_table()
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Code → why it was suggested, for each row of the drafted table that is a suggestion."""
+        by_code = {s.code: s for s in self.indicators}
+        return {r.code: by_code[r.code].reason for r in self.table.indicators if r.code in by_code}
+
     def to_dict(self) -> dict:
-        """The `zhibiao suggest --json` shape (DESIGN §9), with groups and explanations added."""
-        return {
-            "version": self.version,
-            "project": self.project.to_dict(),
-            "project_types": [{"code": t.code, "name": t.name, "reason": t.reason} for t in self.project_types],
-            "sector": self.sector,
-            "terms": self.terms,
-            "indicators": [_suggestion_json(s) for s in self.indicators],
-            "groups": [{"level1": g.level1, "level2": g.level2, "required": g.required,
-                        "codes": [s.code for s in g.suggestions]} for g in self.groups],
-            "quotas": [{"code": m.quota.code, "name": m.quota.name, "category": m.quota.category, "tier": m.quota.tier,
-                        "unit": m.quota.unit, "amount": m.quota.amount, "source": m.source, "reason": m.reason,
-                        "selected": m.selected} for m in self.quotas],
-            "estimate": _estimate_json(self.estimate),
-            "similar_cases": [similar_json(c) for c in self.similar],
-            "warnings": self.warnings,
-        }
-
-
-def _suggestion_json(s: Suggestion) -> dict:
-    return {"code": s.code, "name": s.name, "level1": s.level1, "level2": s.level2, "kind": s.kind, "score": s.score,
-            "reason": s.reason, "operator": s.operator, "suggested_value": s.suggested_value, "unit": s.unit,
-            "basis": s.basis, "basis_note": s.basis_note, "cases": s.cases}
-
-
-def similar_json(c: case_library.SimilarCase) -> dict:
-    return {"code": c.case.code, "name": c.case.name, "region": c.case.region, "year": c.case.year,
-            "sector": c.case.sector, "score": c.score, "words": c.words, "reasons": c.reasons,
-            "source_url": (c.case.source or {}).get("url", "")}
-
-
-def _estimate_json(est: Estimate | None) -> dict | None:
-    if est is None:
-        return None
-    return {"total_yuan": est.total_yuan, "total_wan_yuan": est.total_wan_yuan, "formula": est.formula,
-            "lines": [{"code": l.code, "name": l.name, "amount": l.amount, "unit": l.unit,
-                       "factors": [{"value": v, "what": w} for v, w in l.factors], "subtotal": l.subtotal,
-                       "formula": l.formula, "explanation": l.explanation} for l in est.lines],
-            "notes": est.notes}
+        """The `zhibiao suggest --json` shape (DESIGN §9), with groups, explanations and the drafted table:
+        kb.result_schemas.RecommendationSchema, the one the API and the drafting page answer with."""
+        return RecommendationSchema().dump(self)
 
 
 def _usable(row: TargetRow) -> bool:

@@ -298,6 +298,67 @@ def test_query_log_and_zero_result_report(env):
     assert [(r.query, r.count) for r in report[:2]] == [("zijin daowei", 3), ("不存在的词语组合", 2)]
 
 
+def _logged(env, source: str) -> list[QueryLog]:
+    env.session.rollback()  # a fresh read: the rows were written on another connection
+    return env.session.execute(select(QueryLog).where(QueryLog.source == source)).scalars().all()
+
+
+def test_the_query_log_is_written_by_its_own_thread(env):
+    """A few searches and then silence: their rows are written within FLUSH_SECONDS, with no flush called."""
+    from kb.search import querylog
+
+    for query in ("门诊", "培训", "资金到位率"):
+        env.search(query, source="thread")
+    deadline = time.monotonic() + querylog.FLUSH_SECONDS + 8
+    while len(_logged(env, "thread")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(r.query for r in _logged(env, "thread")) == ["培训", "资金到位率", "门诊"]
+
+
+def test_a_search_never_waits_for_the_query_log(env, database_url, monkeypatch):
+    """The database's write lock held elsewhere (SQLite holds it for a whole publish): searches answer at once,
+    never writing the log themselves, and their rows are written once the lock is gone, none lost."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the write lock that blocked searches is SQLite's")
+    import sqlite3
+
+    from kb.search import querylog
+
+    writers = []
+    insert = querylog._insert
+    monkeypatch.setattr(querylog, "_insert", lambda *a: (writers.append(threading.current_thread()), insert(*a))[1])
+
+    from sqlalchemy.engine import make_url
+
+    holder = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    env.search("门诊")  # the index opened, the session's connection made (a new one cannot set WAL under the lock)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, readers still welcome (WAL)
+    try:
+        started = time.monotonic()
+        for i in range(3 * querylog.FLUSH_ROWS):
+            env.search(f"满意度 {i}", source="locked")
+        took = time.monotonic() - started
+        time.sleep(0.3)  # the writer thread tries meanwhile, and keeps the rows
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert took < 3 * querylog.FLUSH_ROWS * 0.05, f"searches waited for the log: {took:.2f} s"
+    assert writers and threading.current_thread() not in writers  # the writer thread tried, the searches did not
+    flush_query_log(env.session)
+    assert len(_logged(env, "locked")) == 3 * querylog.FLUSH_ROWS
+
+
+def test_a_query_log_row_that_cannot_be_written_is_dropped_alone(env):
+    from kb.search import querylog
+
+    querylog.record(env.session, "门诊", "门诊", {}, "2024.1", 3, 1.0, source="bad-row")
+    querylog.record(env.session, "门诊", "门诊", {}, "2024.1", "许多", 1.0, source="bad-row")  # not a count
+    querylog.record(env.session, "培训", "培训", {"kind": "common"}, "2024.1", 2, 1.5, source="bad-row")
+    flush_query_log(env.session)
+    rows = _logged(env, "bad-row")
+    assert sorted(r.total for r in rows) == [2, 3]
+
+
 # --- versions, drafts, rebuilding ----------------------------------------------------------
 
 def test_search_is_pinned_to_a_version_and_the_draft(env):

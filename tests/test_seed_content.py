@@ -26,7 +26,10 @@ SECTOR_FILES = {
     "general-public-services.yaml": "一般公共服务",
     "water.yaml": "水利",
 }
-PROJECT_TYPES = ("PT-GZ", "PT-PX", "PT-HY", "PT-WZ", "PT-XXH", "PT-JS", "PT-BZ", "PT-GM", "PT-XC", "PT-YZ")
+# the types whose common set covers every target dimension; PT-KF and PT-HD have no sourced cost
+# indicator of their own (their tables give none), so a project of theirs takes 项目总成本 from GX-TY
+PROJECT_TYPES = ("PT-GZ", "PT-PX", "PT-HY", "PT-WZ", "PT-XXH", "PT-JS", "PT-BZ", "PT-GM", "PT-XC", "PT-YZ",
+                 "PT-ZF", "PT-JC")
 
 
 @pytest.fixture(scope="module")
