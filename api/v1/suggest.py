@@ -27,4 +27,4 @@ class Suggest(MethodView):
         standards that apply, an estimate where quantities are given, and a drafted table."""
         ref = resolve_version(args["version"])
         project = load_project(json_body())
-        return recommend(get_session(), index_dir(), project, ref.label)
+        return recommend(get_session(), index_dir(), project, ref)  # the version resolved once, here
