@@ -26,8 +26,10 @@ run: init
 serve: init
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
+# Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE): otherwise each of
+# the test processes compiles the project and assertion-rewrites the test modules again, every run.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -21,7 +21,7 @@ from api import cli_text  # noqa: F401  (click's own words in Chinese)
 from api.app import create_app
 from api.cli_files import input_file, is_dash, read_all_input, write_output
 from api.cli_progress import Progress
-from api.db import engine, get_session, require_schema, sqlite_path
+from api.db import engine, get_session, index_dir, require_schema, sqlite_path
 from kb import db as kbdb
 from kb import versions
 from kb.errors import KbError
@@ -84,7 +84,7 @@ def _index_hook(progress=None):
     """Publishing builds the new version's search index in the same transaction."""
     from kb.search import publish_hook
 
-    return publish_hook(Path(current_app.config["DATA_DIR"]) / "index", progress=progress)
+    return publish_hook(index_dir(), progress=progress)
 
 
 def _reset_database() -> None:

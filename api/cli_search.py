@@ -1,28 +1,14 @@
 """`zhibiao search` and `zhibiao reindex` (DESIGN §9)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from api.cli_progress import Progress
-from api.db import get_session, require_schema
+from api.db import get_session, index_dir, require_schema
 from kb import search as kbsearch
 from kb import versions
-
-
-def index_dir() -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "index"
-
-
-def _hit_json(hit: kbsearch.SearchHit) -> dict:
-    return {
-        "code": hit.code, "name": hit.name, "level1": hit.level1, "level2": hit.level2, "kind": hit.kind,
-        "sector": hit.sector, "sectors": hit.sectors, "unit": hit.unit, "direction": hit.direction,
-        "operator": hit.operator, "definition": hit.definition, "score": hit.score, "highlight": hit.highlight,
-    }
+from kb.result_schemas import SearchResultSchema
 
 
 @click.command("search")
@@ -42,7 +28,7 @@ def search_command(query: str, sector, level1, kind, label, limit: int, as_json:
     filters = kbsearch.SearchFilters(sector=sector, level1=level1, kind=kind)
     result = kbsearch.search(get_session(), index_dir(), query, filters, version=label, per_page=limit, source="cli")
     if as_json:
-        echo_json({"version": result.version, "total": result.total, "results": [_hit_json(h) for h in result.hits]})
+        echo_json(SearchResultSchema().dump(result))
         return
     for hit in result.hits:
         click.echo(f"{hit.code:<12} {hit.name}  [{hit.level1}/{hit.level2}]  {hit.operator}{hit.unit}")

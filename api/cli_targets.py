@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from api.cli_files import format_option, input_file, is_dash, read_input
@@ -18,10 +17,6 @@ def register(cli: click.Group) -> None:
     cli.add_command(check_command)
     cli.add_command(monitor_command)
     cli.add_command(evaluate_command)
-
-
-def _index_dir() -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "index"
 
 
 @click.command("suggest")
@@ -40,7 +35,7 @@ def _index_dir() -> Path:
 def suggest_command(name, description, sector, department, project_type, budget, expenditure_type, label, as_json, table_file):
     """为项目推荐绩效目标表：指标、建议值和适用的支出标准。"""
     from api.cli import echo_json
-    from api.db import get_session, require_schema
+    from api.db import get_session, index_dir, require_schema
     from kb.recommend import describe, recommend
     from kb.target_schema import load_project
 
@@ -49,9 +44,9 @@ def suggest_command(name, description, sector, department, project_type, budget,
     project = load_project({"name": name, "description": description, "sector": sector, "department": department,
                             "project_type": project_type, "budget_wan_yuan": budget, "expenditure_type": expenditure_type})
     require_schema()
-    rec = recommend(get_session(), _index_dir(), project, version=label)
+    rec = recommend(get_session(), index_dir(), project, version=label)
     if table_file is not None:
-        _write_table(rec.to_table(), table_file, get_session(), rec.version)
+        _write_table(rec.table, table_file, get_session(), rec.version)
     if as_json:
         echo_json(rec.to_dict())
     else:

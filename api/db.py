@@ -49,6 +49,12 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_session)
 
 
+def index_dir(app: Flask | None = None) -> Path:
+    """Where the app's search indexes live (DATA_DIR/index: one per version and engine). The one place
+    that says so, for the API, the pages, the command line and the warm-up alike."""
+    return Path((app or current_app).config["DATA_DIR"]) / "index"
+
+
 def require_schema() -> None:
     """Refuse to work on a database that `zhibiao init` has not set up.
 

@@ -138,6 +138,31 @@ def document(spec, app: Flask) -> None:
                 if isinstance(response, dict) and code.startswith("2"):
                     response.setdefault("headers", {}).update(READ_HEADERS if method == "get" else RATE_HEADERS)
             _add_example(op, examples().get(f"{method} {path}"))
+    _add_schema_examples(spec)
+
+
+def _add_schema_examples(spec) -> None:
+    """The main schemas carry an example too: the answer or request body of an operation that sends or takes
+    exactly that schema (the same real exchanges), and the error body of an error response."""
+    schemas = spec.components.schemas
+
+    def name_of(content: dict) -> str | None:
+        ref = (content or {}).get("schema", {}).get("$ref", "")
+        return ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+
+    for operations in spec._paths.values():
+        for method, op in operations.items():
+            if method == "parameters" or not isinstance(op, dict):
+                continue
+            contents = [op.get("requestBody", {}).get("content", {}).get("application/json")]
+            contents += [r.get("content", {}).get("application/json") for code, r in op.get("responses", {}).items()
+                         if code.startswith("2") and isinstance(r, dict)]
+            for content in filter(None, contents):
+                name = name_of(content)
+                if name in schemas and "example" in content:
+                    schemas[name].setdefault("example", content["example"])
+    schemas["Error"].setdefault("example", {
+        "code": 404, "error": "indicator_not_found", "status": "Not Found", "message": "未找到指标“S99999-001”"})
 
 
 def _add_example(op: dict, example: dict | None) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ctypes
 import gc
 import threading
-from pathlib import Path
 
 from flask import Flask
 
+from api.db import index_dir
 from kb import db as kbdb
 from kb.search import warm_up as warm_search
 
@@ -19,7 +19,7 @@ def warm_up(app: Flask) -> threading.Thread | None:
         if not kbdb.has_schema(engine):
             return None
         with kbdb.session(engine) as session:
-            opened = warm_search(session, Path(app.config["DATA_DIR"]) / "index")
+            opened = warm_search(session, index_dir(app))
     # The completion table (half a second at 100k indicators; typeahead and
     # did-you-mean use it) and the snapshot suggest and check read (seconds):
     # loaded beside the first requests instead of inside one of them.
@@ -39,6 +39,10 @@ def _load_rest(engine, opened) -> None:
     from kb.cases import case_index
 
     case_index(snap)
+    # the place names suggest strips from a project's text (jieba's dictionary, read once: 0.8 s)
+    from kb.places import gazetteer
+
+    gazetteer()
     settle()
 
 

@@ -2,15 +2,21 @@
 indicators, driven by wrk (Debian package `wrk`) from the same machine.
 
     python bench/load.py [--sizes 10000,100000] [--duration 15] [--connections 16] [--engine whoosh|tantivy]
+    python bench/load.py --sizes 0 --scenarios versions,search_real,complete_real --rounds 5   # the seeded library
 
 For each size it seeds the real library, pads it with the deterministic
-synthetic indicators of bench/search.py, publishes (building the index),
-starts gunicorn with gunicorn.conf.py, and runs one wrk scenario per endpoint.
-GET /api/v1/versions (one indexed query, no search) runs first as the
-reference: the server's ceiling on this machine. Prints requests/s,
-p50/p95/p99 and the error count per scenario, writes bench/results/load.json
-(replacing the rows of the sizes and engine it ran, keeping the others),
-and its last stdout line is that JSON.
+synthetic indicators of bench/search.py (size 0: no padding, the seeded
+library as shipped), publishes (building the index), starts gunicorn with
+gunicorn.conf.py, and runs one wrk scenario per endpoint. GET /api/v1/versions
+(one indexed query, no search) runs first as the reference: the server's
+ceiling on this machine. `search` and `complete` cycle through queries made
+from the synthetic library; `search_real` and `complete_real` through what
+drafters type (bench/data/drafter_queries.txt, drafter_prefixes.txt: broad
+words such as 门诊 or 满意度 included, which match hundreds of indicators).
+Prints requests/s, p50/p95/p99, the error count per scenario, each
+scenario's share of the versions route's requests/s and the workers' RSS
+and PSS, writes bench/results/load.json (replacing the rows of the sizes and
+engine it ran, keeping the others), and its last stdout line is that JSON.
 """
 from __future__ import annotations
 
@@ -32,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "load.json"
+DRAFTER_QUERIES = ROOT / "bench" / "data" / "drafter_queries.txt"
+DRAFTER_PREFIXES = ROOT / "bench" / "data" / "drafter_prefixes.txt"
 
 # wrk's Lua: cycle through the requests; report percentiles and errors as JSON.
 LUA = r"""
@@ -106,12 +114,13 @@ def seed_instance(size: int, work: Path, env: dict) -> dict:
                     "project_types": ind.project_types, "keywords": ind.keywords, "status": ind.status,
                     "data_source": ind.data_source, "source": source, "provenance": "local",
                 }, "synthetic", None))
-        batch, problems = library.build_batch(entries)
-        if problems:
-            raise SystemExit(f"synthetic data invalid: {problems[:3]}")
-        library.apply_batch(session, batch, user="bench")
-        versions.publish(session, "2024.2", notes=f"load bench {size}",
-                         after_snapshot=search.publish_hook(work / "index"))
+        if entries:
+            batch, problems = library.build_batch(entries)
+            if problems:
+                raise SystemExit(f"synthetic data invalid: {problems[:3]}")
+            library.apply_batch(session, batch, user="bench")
+            versions.publish(session, "2024.2", notes=f"load bench {size}",
+                             after_snapshot=search.publish_hook(work / "index"))
         total = len(versions.records(session, "indicator", versions.resolve(session)))
     engine.dispose()
     return {"indicators": total, "seed_s": round(time.perf_counter() - started, 1),
@@ -125,6 +134,12 @@ def generate_queries_for(synthetic) -> tuple[list[str], list[str]]:
     queries, _, prefixes = generate_queries(lib, 500)
     real = ["门诊患者满意度", "病人满意", "四级手术", "资金到位率", "抗菌药物", "培训合格率", "高标准农田", "农村公路养护"]
     return real + queries, ["mzhz", "kjyw", "menzhen", "资金", "培训", "gbz"] + prefixes
+
+
+def drafter_lines(path: Path) -> list[str]:
+    """A data file's lines, without comments and blank lines."""
+    lines = [l.strip() for l in path.read_text(encoding="utf-8").splitlines()]
+    return [l for l in lines if l and not l.startswith("#")]
 
 
 def _suggest_body(project: tuple) -> str:
@@ -142,8 +157,14 @@ def request_file(work: Path, scenario: str, queries: list[str], prefixes: list[s
         lines = [f"GET\t/api/v1/indicators?q={urllib.parse.quote(q)}" for q in queries]
     elif scenario == "complete":
         lines = [f"GET\t/api/v1/complete?q={urllib.parse.quote(p)}" for p in prefixes]
+    elif scenario == "search_real":
+        lines = [f"GET\t/api/v1/indicators?q={urllib.parse.quote(q)}" for q in drafter_lines(DRAFTER_QUERIES)]
+    elif scenario == "complete_real":
+        lines = [f"GET\t/api/v1/complete?q={urllib.parse.quote(p)}" for p in drafter_lines(DRAFTER_PREFIXES)]
     elif scenario == "suggest":
         lines = [f"POST\t/api/v1/suggest\t{_suggest_body(p)}" for p in SUGGEST_PROJECTS]
+    else:
+        raise SystemExit(f"unknown scenario {scenario!r}")
     rng.shuffle(lines)
     path = work / f"{scenario}.tsv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -193,16 +214,24 @@ def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def worker_rss_mb(master_pid: int) -> list[float]:
-    """Resident memory of each gunicorn worker (the master's children), from /proc."""
+def worker_memory_mb(master_pid: int) -> list[tuple[float, float | None]]:
+    """(RSS, PSS) of each gunicorn worker (the master's children), from /proc. PSS shares each page among
+    the processes that map it, so memory the workers share (a memory-mapped file) counts once in their sum."""
     sizes = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
         except OSError:
             continue
-        if fields.get("PPid", "").strip() == str(master_pid):
-            sizes.append(round(int(fields["VmRSS"].split()[0]) / 1024, 1))
+        if fields.get("PPid", "").strip() != str(master_pid):
+            continue
+        pss = None
+        try:
+            rollup = (status.parent / "smaps_rollup").read_text()
+            pss = round(int(next(l for l in rollup.splitlines() if l.startswith("Pss:")).split()[1]) / 1024, 1)
+        except (OSError, StopIteration, ValueError):
+            pass
+        sizes.append((round(int(fields["VmRSS"].split()[0]) / 1024, 1), pss))
     return sorted(sizes)
 
 
@@ -217,6 +246,19 @@ def run_wrk(port: int, requests: Path, lua: Path, duration: int, connections: in
     return data
 
 
+def combine(runs: list[dict]) -> dict:
+    """One scenario's rounds as one figure: requests/s over all of them, the median round's percentiles."""
+    if len(runs) == 1:
+        return runs[0]
+    requests, seconds = sum(r["requests"] for r in runs), sum(r["seconds"] for r in runs)
+    out = {"requests": requests, "seconds": round(seconds, 3), "rps": round(requests / seconds, 1)}
+    for key in ("p50_ms", "p95_ms", "p99_ms"):
+        out[key] = sorted(r[key] for r in runs)[len(runs) // 2]
+    out["errors"] = sum(r["errors"] for r in runs)
+    out["non2xx"] = sum(r["non2xx"] for r in runs)
+    return out
+
+
 def _previous_rows() -> list[dict]:
     try:
         return json.loads(RESULTS.read_text(encoding="utf-8")).get("results", [])
@@ -229,19 +271,35 @@ def run_server(server: str, env: dict, work: Path, size: int, queries, prefixes,
     port = free_port()
     proc = start_gunicorn({**env, "ZHIBIAO_WORKER_CLASS": "sync"} if server == "sync" else env, port)
     rows = []
+    scenarios = args.scenarios.split(",")
     try:
-        for scenario in args.scenarios.split(","):
-            figures = run_wrk(port, request_file(work, scenario, queries, prefixes), lua, args.duration, args.connections)
+        # With --rounds N every scenario runs N times for duration/N seconds, in turn: on a machine shared
+        # with other work, a neighbour's burst then falls on every scenario alike instead of on one of them.
+        rounds: dict[str, list[dict]] = {s: [] for s in scenarios}
+        slice_s = max(2, round(args.duration / args.rounds))
+        for _ in range(args.rounds):
+            for scenario in scenarios:
+                rounds[scenario].append(run_wrk(port, request_file(work, scenario, queries, prefixes), lua, slice_s,
+                                                args.connections))
+        for scenario in scenarios:
+            figures = combine(rounds[scenario])
             row = {"scenario": scenario, "server": server, "size": size, "engine": args.engine,
                    "workers": os.cpu_count() + 1, "connections": args.connections, "cores": os.cpu_count(),
-                   "measured_at": time.strftime("%Y-%m-%d %H:%M"), **figures}
+                   "rounds": args.rounds, "measured_at": time.strftime("%Y-%m-%d %H:%M"), **figures}
+            reference = next((r["rps"] for r in rows if r["scenario"] == "versions"), None)
+            if reference and scenario != "versions":
+                row["of_versions"] = round(row["rps"] / reference, 2)
             rows.append(row)
-            print(f"  {scenario:<9} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p95 {row['p95_ms']:.1f} ms"
-                  f"  p99 {row['p99_ms']:.1f} ms  errors {row['errors']}  non-2xx {row['non2xx']}", flush=True)
-        rss = worker_rss_mb(proc.pid)
-        print(f"  worker RSS after the run: {rss} MB", flush=True)
+            share = f"  {row['of_versions']:.2f} of versions" if "of_versions" in row else ""
+            print(f"  {scenario:<13} {row['rps']:>8.1f} req/s  p50 {row['p50_ms']:.1f} ms  p95 {row['p95_ms']:.1f} ms"
+                  f"  p99 {row['p99_ms']:.1f} ms  errors {row['errors']}  non-2xx {row['non2xx']}{share}", flush=True)
+        memory = worker_memory_mb(proc.pid)
+        rss = [m[0] for m in memory]
+        pss = [m[1] for m in memory if m[1] is not None]
+        print(f"  worker RSS after the run: {rss} MB; PSS: {pss} MB (sum {round(sum(pss), 1)} MB)", flush=True)
         for row in rows:
             row["worker_rss_mb"] = max(rss) if rss else None
+            row["worker_pss_mb"] = max(pss) if pss else None
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -253,8 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000")
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the scenarios in turn this many times (duration split among the rounds)")
     parser.add_argument("--engine", default=os.environ.get("ZHIBIAO_SEARCH_ENGINE", "whoosh"))
-    parser.add_argument("--scenarios", default="versions,search,complete,suggest")
+    parser.add_argument("--scenarios", default="versions,search,search_real,complete,complete_real,suggest",
+                        help="comma-separated; versions first: the others are given as a share of it")
     parser.add_argument("--servers", default="threads",
                         help="comma-separated: threads (gunicorn.conf.py as shipped), sync (ZHIBIAO_WORKER_CLASS=sync)")
     args = parser.parse_args(argv)

@@ -204,6 +204,14 @@ class _Validator:
             return None, [Problem(m, location, row, f) for f, m in flatten_messages(exc.messages)]
 
 
+@dataclass(frozen=True)
+class _DraftLike:
+    """A draft indicator as the file being imported states it (code, name, kind: what duplicates compare)."""
+    code: str
+    name: str
+    kind: str | None
+
+
 class _PlanBuilder:
     def __init__(self, session: Session, plan: ImportPlan, defaults: ImportDefaults):
         self.session, self.plan, self.defaults = session, plan, defaults
@@ -389,21 +397,32 @@ class _PlanBuilder:
             if obj.status not in INACTIVE and obj.code not in file_codes:
                 in_draft.setdefault(identity(obj), []).append(obj)
                 by_name.setdefault(normalised_name(obj.name), []).append(obj)
+        # a draft indicator the file also carries (a whole-library document carries them all) is still a draft
+        # indicator, as the file states it: a new row like it repeats the draft, not just another row of the file
+        carried: dict[tuple, list] = {}
+        carried_names: dict[str, list] = {}
+        for r in self.records:
+            if r.kind == "indicator" and r.code in self.draft and r.data.get("status") not in INACTIVE:
+                kept = _DraftLike(r.code, r.name, r.data.get("kind"))
+                carried.setdefault(identity(r.data), []).append(kept)
+                carried_names.setdefault(normalised_name(r.name), []).append(kept)
         synonyms = self._synonym_names()
         for r in self.records:
             if r.kind != "indicator" or r.data.get("status") in INACTIVE:
                 continue
+            new = r.code not in self.draft
             key = identity(r.data)
             other = first.setdefault(key, r)
-            if other is not r:
+            if other is not r and not (new and other.code in self.draft):  # (that one is reported as the draft's)
                 out.append(Duplicate(r.code, r.name, r.sheet, r.row, other.code, other.name, other.where))
-            found = {obj.code for obj in in_draft.get(key, [])}
-            for obj in in_draft.get(key, []):
+            same = in_draft.get(key, []) + (carried.get(key, []) if new else [])
+            found = {obj.code for obj in same}
+            for obj in same:
                 out.append(Duplicate(r.code, r.name, r.sheet, r.row, obj.code, obj.name, DRAFT_PLACE))
             name = normalised_name(r.name)
             for reason, names in (("同名", [name]), ("同义词", sorted(synonyms.get(name, set()) - {name}))):
                 for other_name in names:
-                    for obj in by_name.get(other_name, []):
+                    for obj in by_name.get(other_name, []) + (carried_names.get(other_name, []) if new else []):
                         if obj.code not in found and obj.kind == r.data.get("kind"):
                             found.add(obj.code)
                             out.append(Duplicate(r.code, r.name, r.sheet, r.row, obj.code, obj.name, DRAFT_PLACE, reason))
@@ -449,6 +468,20 @@ def _draft_state(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tupl
             for obj in session.execute(select(model).where(model.code.in_(chunk))).scalars():
                 out[(kind, obj.code)] = (obj.revision, record_data(kind, obj))
     return out
+
+
+def batch_duplicates(session: Session, batch: Batch, where: str = "请求") -> tuple[list[Duplicate], set[str]]:
+    """What a file import's dry run says of duplicates, for an already-read whole-library batch (the API's
+    import): every duplicate of its indicators (同名同范围 within the batch or against the draft, 同名 and
+    同义词 against the draft), and the codes of the new ones that duplicate a draft indicator — the rows an
+    import leaves out unless the curator confirms them."""
+    builder = _PlanBuilder(session, ImportPlan(where, "json"), ImportDefaults())
+    for kind in KINDS:
+        for data in batch.items.get(kind, []):
+            builder._add(kind, data, batch.locations.get((kind, data["code"]), where), None, False)
+    duplicates = builder._duplicates()
+    new_codes = {r.code for r in builder.records if r.kind == "indicator" and r.code not in builder.draft}
+    return duplicates, {d.code for d in duplicates if d.in_draft and d.code in new_codes}
 
 
 # --- applying ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import types as sa_types
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from kb import db as kbdb
+from kb import db as kbdb, versions
 from kb.errors import InvalidInput
 
 FORMAT = "zhibiao-backup"
@@ -147,6 +147,7 @@ def restore(engine: Engine, source: Path | bytes, progress: Progress | None = No
             counts[table.name] = len(rows)
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn)
+    versions.forget_resolved()  # "current" means something else now
     return counts
 
 

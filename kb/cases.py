@@ -22,6 +22,7 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from kb.dimensions import dimensions
 from kb.models import CaseRecord, IndicatorRecord
@@ -361,8 +362,9 @@ class CaseUse:
     rows: list[CaseRow]
     indicator: str = ""
 
-    @property
+    @cached_property
     def values(self) -> ValueSummary | None:
+        """Summarised once: a suggestion reads it for its value, its note and the drafted table."""
         return summarise_values(self.rows)
 
     @property

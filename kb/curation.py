@@ -11,21 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Hashable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from kb.errors import Conflict, InvalidInput
+from kb.errors import InvalidInput
 from kb.library import (
     DRAFT_MODELS,
     KIND_NAMES,
     draft_record,
     draft_records,
     field_changes,
+    guarded_update,
     log_change,
     record_data,
+    require_revision,
     validate_record,
 )
-from kb.models import Indicator, utcnow
+from kb.models import Indicator
 
 INACTIVE = ("retired", "superseded")
 
@@ -117,22 +119,22 @@ def merge_indicators(session: Session, survivor: str, others: list[str], expecte
     merged = [draft_record(session, "indicator", code) for code in others]
     for obj in [keep, *merged]:
         seen = expected.get(obj.code)
-        if seen is not None and seen != obj.revision:
-            raise Conflict(f"“{obj.code}”在您打开此页后已被他人修改，请刷新后再合并；未做任何修改")
+        if seen is not None:
+            require_revision(obj, seen, f"“{obj.code}”在您打开此页后已被他人修改，请刷新后再合并；未做任何修改")
     gone = set(others)
     report = MergeReport(survivor, others)
     try:
         for obj in merged:
-            _guarded_update(session, "indicator", obj, {"status": "superseded", "superseded_by": survivor},
+            _merge_update(session, "indicator", obj, {"status": "superseded", "superseded_by": survivor},
                             expected.get(obj.code, obj.revision), user, "merge")
         for obj in draft_records(session, "indicator"):
             if obj.superseded_by in gone and obj.code not in gone:
-                _guarded_update(session, "indicator", obj, {"superseded_by": survivor}, obj.revision, user, "merge")
+                _merge_update(session, "indicator", obj, {"superseded_by": survivor}, obj.revision, user, "merge")
                 report.redirected.append(obj.code)
         for system in draft_records(session, "system"):
             nodes, moved = _repoint(system.nodes or [], gone, survivor)
             if moved:
-                _guarded_update(session, "system", system, {"nodes": nodes}, system.revision, user, "merge")
+                _merge_update(session, "system", system, {"nodes": nodes}, system.revision, user, "merge")
                 report.systems.append(system.code)
         session.commit()
     except Exception:
@@ -155,17 +157,12 @@ def _repoint(nodes: list[dict], gone: set[str], survivor: str) -> tuple[list[dic
     return out, moved
 
 
-def _guarded_update(session: Session, kind: str, obj, values: dict, expected: int, user: str, action: str) -> None:
+def _merge_update(session: Session, kind: str, obj, values: dict, expected: int, user: str, action: str) -> None:
     """Write `values` to a draft record if it is still at `expected`, log it; no commit."""
     before = record_data(kind, obj)
     after = {**before, **values}
     _, problems = validate_record(kind, after)
     if problems:
         raise InvalidInput(f"{KIND_NAMES[kind]}“{obj.code}”修改后内容有误", problems)
-    model = DRAFT_MODELS[kind]
-    stmt = update(model).where(model.code == obj.code, model.revision == expected).values(**values, revision=expected + 1)
-    if hasattr(model, "updated_at"):
-        stmt = stmt.values(updated_at=utcnow())
-    if session.execute(stmt.execution_options(synchronize_session=False)).rowcount != 1:
-        raise Conflict(f"“{obj.code}”已被他人修改，请刷新后再试；未做任何修改")
+    guarded_update(session, DRAFT_MODELS[kind], obj.code, expected, values, f"“{obj.code}”已被他人修改，请刷新后再试；未做任何修改")
     log_change(session, kind, obj.code, action, field_changes(before, after), user)

@@ -107,6 +107,13 @@ class AlreadyExists(Conflict):
     meaning = "编码、版本号或名称已被占用"
 
 
+class DuplicatesRefused(KbError):
+    """An import whose new indicators repeat draft indicators (the same name or a synonym), not confirmed."""
+    status = 409
+    error = "import_duplicates"
+    meaning = "导入的新指标与草稿中已有指标同名或同义（errors.problems 逐条列出），未导入；确属不同指标的，确认后再导入"
+
+
 class PublishRefused(KbError):
     status = 409
     error = "publish_refused"

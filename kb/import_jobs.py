@@ -30,10 +30,11 @@ def runs_as_job(rows: int, limit: int | None) -> bool:
 
 
 def start_import(engine: Engine, rows: int, apply: Callable[[Session], ApplyReport], user: str = "",
-                 params: dict | None = None) -> jobs.JobStatus:
-    """Run `apply(session)` (which applies already checked rows to the draft and returns its report) as a job."""
+                 params: dict | None = None, extra: dict | None = None) -> jobs.JobStatus:
+    """Run `apply(session)` (which applies already checked rows to the draft and returns its report) as a job;
+    `extra` goes into the result beside the report (e.g. the duplicates the request listed)."""
     def work(session: Session, progress) -> dict:
         progress(f"正在写入草稿（{rows} 行）")
-        return report_dict(apply(session))
+        return {**report_dict(apply(session)), **(extra or {})}
 
     return jobs.start(engine, "import", {"rows": rows, **(params or {})}, work, user)

@@ -301,6 +301,34 @@ def create_record(session: Session, kind: str, raw: dict, user: str = ""):
     return obj
 
 
+# --- optimistic locking --------------------------------------------------------------
+# Draft records and plan milestones carry a revision. A save names the revision the editor loaded and
+# lands only if the row is still at it: a stale write gets Conflict (HTTP 409), never a silent overwrite.
+
+def require_revision(row, expected_revision: int, message: str) -> None:
+    """Refuse (Conflict) when `row` is no longer at the revision the editor loaded."""
+    if row.revision != expected_revision:
+        raise Conflict(message)
+
+
+def guarded_update(session: Session, model: type[SQLModel], code: str, expected_revision: int, values: dict,
+                   message: str) -> None:
+    """UPDATE the row `code` of `model` with `values` and the next revision, WHERE it is still at
+    `expected_revision` (and stamp updated_at where the model has one). The guard is in the statement, so
+    of two editors who loaded the same revision only the first one's save lands, whatever the database;
+    the other's transaction is rolled back and Conflict(message) raised. No commit."""
+    stmt = (
+        update(model)
+        .where(model.code == code, model.revision == expected_revision)
+        .values(**values, revision=expected_revision + 1)
+    )
+    if hasattr(model, "updated_at"):
+        stmt = stmt.values(updated_at=utcnow())
+    if session.execute(stmt.execution_options(synchronize_session=False)).rowcount != 1:
+        session.rollback()
+        raise Conflict(message)
+
+
 def update_record(session: Session, kind: str, code: str, changes: dict, expected_revision: int, user: str = "", action: str = "update"):
     """Change fields of one draft record, refusing a stale write.
 
@@ -321,22 +349,11 @@ def update_record(session: Session, kind: str, code: str, changes: dict, expecte
     values = record.model_dump()
     diff = field_changes(before, record.model_dump(mode="json"))
     if not diff:
-        if current.revision != expected_revision:
-            raise Conflict(f"“{code}”已被他人修改（当前修订号 {current.revision}），请刷新后再改")
+        require_revision(current, expected_revision, f"“{code}”已被他人修改（当前修订号 {current.revision}），请刷新后再改")
         return current
     _refuse_broken_references(session, [(kind, record)])
-    values.pop("code")
-    stmt = (
-        update(model)
-        .where(model.code == code, model.revision == expected_revision)
-        .values(**{k: values[k] for k in diff}, revision=expected_revision + 1)
-    )
-    if hasattr(model, "updated_at"):
-        stmt = stmt.values(updated_at=utcnow())
-    result = session.execute(stmt)
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict(f"“{code}”已被他人修改，请刷新后再改；您的修改未保存")
+    guarded_update(session, model, code, expected_revision, {k: values[k] for k in diff},
+                   f"“{code}”已被他人修改，请刷新后再改；您的修改未保存")
     log_change(session, kind, code, action, diff, user)
     session.commit()
     session.expire_all()

@@ -4,11 +4,11 @@ revision-checked saves. Every change goes to the change log (kind
 from __future__ import annotations
 
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
 from kb.errors import AlreadyExists, Conflict, InvalidInput, NotFound, Problem
-from kb.library import field_changes, log_change
+from kb.library import field_changes, guarded_update, log_change, require_revision
 from kb.models import Department, Milestone, PlanYear, ProjectType, Sector
 from kb.schemas import MilestoneSchema, PlanYearSchema, flatten_messages
 
@@ -118,17 +118,10 @@ def update_milestone(session: Session, code: str, raw: dict, expected_revision: 
     data = _checked_milestone(session, {**raw, "code": code})
     changes = field_changes(before, _json(data))
     if not changes:
-        if row.revision != expected_revision:
-            raise Conflict(f"里程碑“{code}”已被他人修改，请刷新后再改")
+        require_revision(row, expected_revision, f"里程碑“{code}”已被他人修改，请刷新后再改")
         return row
-    moved = session.execute(
-        update(Milestone).where(Milestone.code == code, Milestone.revision == expected_revision)
-        .values(**{k: data[k] for k in MILESTONE_FIELDS}, revision=expected_revision + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:
-        session.rollback()
-        raise Conflict(f"里程碑“{code}”已被他人修改，请刷新后再改；您的修改未保存")
+    guarded_update(session, Milestone, code, expected_revision, {k: data[k] for k in MILESTONE_FIELDS},
+                   f"里程碑“{code}”已被他人修改，请刷新后再改；您的修改未保存")
     log_change(session, "milestone", code, "update", changes, user)
     session.commit()
     session.expire_all()
@@ -137,8 +130,7 @@ def update_milestone(session: Session, code: str, raw: dict, expected_revision: 
 
 def delete_milestone(session: Session, code: str, expected_revision: int, user: str = "") -> None:
     row = get_milestone(session, code)
-    if row.revision != expected_revision:
-        raise Conflict(f"里程碑“{code}”已被他人修改，请刷新后再删除")
+    require_revision(row, expected_revision, f"里程碑“{code}”已被他人修改，请刷新后再删除")
     log_change(session, "milestone", code, "delete", field_changes(_json(milestone_data(row)), None), user)
     session.delete(row)
     session.commit()

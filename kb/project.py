@@ -57,7 +57,7 @@ def detect_types(project: Project, project_types: dict[str, ProjectTypeRecord]) 
     for t in sorted(project_types.values(), key=lambda t: t.code):
         hits, score = [], 0.0
         # a keyword inside a longer matched keyword of the same type counts once
-        for k in sorted(set(t.keywords), key=len, reverse=True):
+        for k in sorted(set(t.keywords), key=lambda k: (-len(k), k)):  # by length, then by text (a set has no order)
             if not k or any(k in h for h in hits):
                 continue
             in_name, in_text = k in project.name, k in project.description
@@ -68,6 +68,8 @@ def detect_types(project: Project, project_types: dict[str, ProjectTypeRecord]) 
             scored.append(TypeMatch(t.code, t.name, hits, score))
     scored = [m for m in scored if m.code != SUBSIDY or _pays_people(m, project)]
     scored = [m for m in scored if m.code != MEETING or _holds_a_meeting(m, project)]
+    scored = _purchase_types(scored, project, project_types)
+    scored = [m for m in scored if m.code != WORKS or _builds(m, project)]
     if not scored:
         return []
     scored.sort(key=lambda m: (-m.score, m.code))
@@ -79,6 +81,80 @@ MEETING = "PT-HY"
 # a meeting project holds the meeting; "联席会议" or "常务会议" named in a description is who decided
 MEETING_HELD = re.compile(r"(召开|举办|举行|承办|组织|筹办|参加|出席)[^，。；,;]{0,12}(会|论坛)|(会|论坛)[^，。；,;]{0,4}(筹备|会务|场地)")
 RECIPIENT_WINDOW = 12  # characters before "补助" in which the people paid are named ("困难群众生活补助")
+
+
+PURCHASE = "PT-GZ"
+SERVICE = "PT-GM"
+# 购置类 buys goods. "采购"/"购买" alone also name buying a service (采购雾炮车降尘抑尘服务,
+# 机房租赁服务采购项目) or the procedure itself (已完成招标采购): the type then needs goods bought,
+# and a service bought makes the project 政府购买服务类 even when none of that type's words occur.
+PURCHASE_GENERIC = ("采购", "购买")
+# what is bought runs from the verb to a clause break or to a word that starts another phrase
+# (以采购价提供给…, 用于…); "、" and "等" stay inside it (采购狂犬、乙肝、流感等疫苗)
+_BOUGHT_END = re.compile(r"[，。；,;：:（()）\n]|以|用于|提供|并|及|按|由|向|给|经|后|时")
+# a service is bought when the thing bought is a 服务 (not a 服务机构/服务中心 that receives goods)
+_A_SERVICE = re.compile(r"服务(?!机构|中心|站|点|对象|设施|设备|器材|用房|能力|水平|体系)")
+# the procedure or its paperwork, not a thing bought
+_NOT_GOODS = re.compile(r"^(项目|工作|经费|资金|计划|价|价格|程序|方式|流程|合同|任务|文件|手续|管理|结果|金额|代理)")
+# what may stand before 采购 without being bought: the procedure (招标采购, 政府采购, 集中采购)
+_PROCEDURE = ("招标", "政府", "集中", "公开", "完成", "统一", "组织", "进行", "实施", "自行", "分散", "年度", "计划")
+_CLAUSE = re.compile(r"[，。；,;：:（()）\s\d]")
+GOODS_MIN_CHARS = 2  # a thing bought is named by at least two characters (采购价 is a price)
+
+
+@dataclass
+class Purchases:
+    goods: bool = False  # something bought is goods (疫苗, 图书, 办公电脑)
+    service: str = ""  # the words naming a service bought ("采购雾炮车降尘抑尘服务"), if any
+
+
+def purchases(project: Project) -> Purchases:
+    """What "采购"/"购买" buy in the project's text: goods, a service (采购……服务, ……服务采购), or only
+    the procedure (招标采购, 采购项目), each occurrence read on its own."""
+    found = Purchases()
+    for text in (project.name, project.description):
+        for word in PURCHASE_GENERIC:
+            for m in re.finditer(word, text):
+                if text[max(0, m.start() - 2):m.start()] == "服务":
+                    found.service = found.service or "服务" + word
+                    continue
+                rest = text[m.end():]
+                end = _BOUGHT_END.search(rest)
+                bought = rest[:end.start() if end else len(rest)]
+                service = _A_SERVICE.search(bought)
+                if service:
+                    found.service = found.service or word + bought[:service.end()]
+                elif len(bought) >= GOODS_MIN_CHARS and not _NOT_GOODS.match(bought):
+                    found.goods = True
+                else:
+                    # nothing bought after the verb: the thing may come before it (图书采购, 办公电脑购买)
+                    before = _CLAUSE.split(text[:m.start()])[-1]
+                    if len(before) >= GOODS_MIN_CHARS and not before.endswith(_PROCEDURE):
+                        found.goods = True
+    return found
+
+
+def _purchase_types(scored: list[TypeMatch], project: Project, project_types: dict[str, ProjectTypeRecord]) -> list[TypeMatch]:
+    """购置类 only for goods bought (a word that says so by itself — 购置, 设备购置, 配备 … — or "采购"/
+    "购买" of goods); a service bought adds 政府购买服务类 with the same weight."""
+    goods = next((m for m in scored if m.code == PURCHASE), None)
+    if goods is None or any(k not in PURCHASE_GENERIC for k in goods.keywords):
+        return scored
+    bought = purchases(project)
+    out = [m for m in scored if m.code != PURCHASE or bought.goods]
+    if bought.service and SERVICE in project_types and not any(m.code == SERVICE for m in out):
+        out.append(TypeMatch(SERVICE, project_types[SERVICE].name, [bought.service], goods.score))
+    return out
+
+
+WORKS = "PT-JS"
+# "工程" also names a programme (雪亮工程, 惠民工程, 育才工程): alone it needs works the text describes
+WORKS_GENERIC = ("工程",)
+_WORKS_DONE = re.compile(r"(施工|建设|新建|修建|建成|改造|维修|修缮|加固|铺设|安装|竣工|开工|土建|标段|监理|平方米|㎡|m2|延米|公里)")
+
+
+def _builds(match: TypeMatch, project: Project) -> bool:
+    return any(k not in WORKS_GENERIC for k in match.keywords) or bool(_WORKS_DONE.search(project.text))
 
 
 def _holds_a_meeting(match: TypeMatch, project: Project) -> bool:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import weakref
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from sqlmodel import Session
@@ -31,13 +33,16 @@ from kb.dimensions import dimensions
 from kb.errors import InvalidInput
 from kb.models import IndicatorRecord
 from kb.numerals import fmt
+from kb.places import strip_places
 from kb.project import Scope, TypeMatch, scope as resolve_scope
 from kb.quotas import Estimate, Quantity, QuotaMatch, applicable, estimate, parse_quantity
+from kb.result_schemas import RecommendationSchema
 from kb.snapshot import Snapshot, name_key, sectors_related
 from kb.target_schema import load_project
 from kb.targets import Project, TargetRow, TargetTable
 from kb.tokens import GENERIC_WORDS
 from kb.values import SuggestedValue, default_operator, money_factor, row_for, suggest, value_is_valid
+from kb.versions import VersionRef
 
 TOP_TERMS = 8  # discriminative terms in the any-word query
 SEARCH_LIMIT = 60  # BM25 hits considered (plus as many again within the project's sector)
@@ -58,6 +63,7 @@ TYPE_BONUS = 0.3
 OUT_OF_SECTOR = 0.4  # multiplier for a specific indicator of another sector
 FILL = 0.3  # an indicator added only so that a required dimension has a candidate
 MIN_SCORE = 0.5  # a search hit scoring less (weak text match, other sector) is not suggested: measured on the judged dev tables, 0.15 → 0.5 kept recall and cut irrelevant suggestions by a third
+MIN_TEXT = 0.1  # a search hit below this share of the best hit's BM25 is not text evidence
 CASE_WEIGHT = 1.6  # a library indicator similar cases used: up to this much, by those cases' share of similarity
 CASE_ONLY = 0.3  # added for a row several similar cases use that no library indicator matches
 # rows per 二级 in the table `to_table` drafts
@@ -110,6 +116,7 @@ class Recommendation:
     similar: list[case_library.SimilarCase] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what was set aside to answer (an unknown sector)
     case_values: dict[str, SuggestedValue] = field(default_factory=dict, repr=False)  # code → a value from the cases
+    values: dict[tuple[str, bool], SuggestedValue | None] = field(default_factory=dict, repr=False)  # (code, fallback) → suggest()
 
     @property
     def indicators(self) -> list[Suggestion]:
@@ -157,9 +164,8 @@ class Recommendation:
                 if s.kind == "specific" and not s.matched and taken:
                     continue  # beyond a group's first row, a specific indicator needs words of the project
                 rec = self.records[s.code]
-                value = suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate)
-                row = row_for(rec, value or self.case_values.get(s.code)
-                              or suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate, fallback=True))
+                value = self._value(rec)
+                row = row_for(rec, value or self.case_values.get(s.code) or self._value(rec, fallback=True))
                 key = name_key(row.name)
                 if key in seen or not _usable(row):
                     continue
@@ -175,6 +181,13 @@ class Recommendation:
         if self.project.budget_wan_yuan and not has_total:
             rows = self._with_total_cost(rows)
         return TargetTable(self.project, self.goal(rows), rows)
+
+    def _value(self, rec: IndicatorRecord, fallback: bool = False) -> SuggestedValue | None:
+        """kb.values.suggest for this project, each record worked out once (the groups already did the shown ones)."""
+        key = (rec.code, fallback)
+        if key not in self.values:
+            self.values[key] = suggest(rec, self.quantity, self.quotas, self.project.budget_wan_yuan, self.estimate, fallback=fallback)
+        return self.values[key]
 
     def _with_total_cost(self, rows: list[TargetRow]) -> list[TargetRow]:
         """Reviewers send back tables whose cost is not broken down to money: with
@@ -203,46 +216,21 @@ class Recommendation:
             text += f"，{effect.name}{'' if effect.operator in ('=', '定性') else effect.operator}{effect.value}{effect.unit}"
         return text + "。"
 
+    @cached_property
+    def table(self) -> TargetTable:
+        """The drafted table (`to_table`), worked out once: the answer gives it and its reasons."""
+        return self.to_table()
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Code → why it was suggested, for each row of the drafted table that is a suggestion."""
+        by_code = {s.code: s for s in self.indicators}
+        return {r.code: by_code[r.code].reason for r in self.table.indicators if r.code in by_code}
+
     def to_dict(self) -> dict:
-        """The `zhibiao suggest --json` shape (DESIGN §9), with groups and explanations added."""
-        return {
-            "version": self.version,
-            "project": self.project.to_dict(),
-            "project_types": [{"code": t.code, "name": t.name, "reason": t.reason} for t in self.project_types],
-            "sector": self.sector,
-            "terms": self.terms,
-            "indicators": [_suggestion_json(s) for s in self.indicators],
-            "groups": [{"level1": g.level1, "level2": g.level2, "required": g.required,
-                        "codes": [s.code for s in g.suggestions]} for g in self.groups],
-            "quotas": [{"code": m.quota.code, "name": m.quota.name, "category": m.quota.category, "tier": m.quota.tier,
-                        "unit": m.quota.unit, "amount": m.quota.amount, "source": m.source, "reason": m.reason,
-                        "selected": m.selected} for m in self.quotas],
-            "estimate": _estimate_json(self.estimate),
-            "similar_cases": [similar_json(c) for c in self.similar],
-            "warnings": self.warnings,
-        }
-
-
-def _suggestion_json(s: Suggestion) -> dict:
-    return {"code": s.code, "name": s.name, "level1": s.level1, "level2": s.level2, "kind": s.kind, "score": s.score,
-            "reason": s.reason, "operator": s.operator, "suggested_value": s.suggested_value, "unit": s.unit,
-            "basis": s.basis, "basis_note": s.basis_note, "cases": s.cases}
-
-
-def similar_json(c: case_library.SimilarCase) -> dict:
-    return {"code": c.case.code, "name": c.case.name, "region": c.case.region, "year": c.case.year,
-            "sector": c.case.sector, "score": c.score, "words": c.words, "reasons": c.reasons,
-            "source_url": (c.case.source or {}).get("url", "")}
-
-
-def _estimate_json(est: Estimate | None) -> dict | None:
-    if est is None:
-        return None
-    return {"total_yuan": est.total_yuan, "total_wan_yuan": est.total_wan_yuan, "formula": est.formula,
-            "lines": [{"code": l.code, "name": l.name, "amount": l.amount, "unit": l.unit,
-                       "factors": [{"value": v, "what": w} for v, w in l.factors], "subtotal": l.subtotal,
-                       "formula": l.formula, "explanation": l.explanation} for l in est.lines],
-            "notes": est.notes}
+        """The `zhibiao suggest --json` shape (DESIGN §9), with groups, explanations and the drafted table:
+        kb.result_schemas.RecommendationSchema, the one the API and the drafting page answer with."""
+        return RecommendationSchema().dump(self)
 
 
 def _usable(row: TargetRow) -> bool:
@@ -313,6 +301,18 @@ def _dim_pool(snap: Snapshot, level1: str, level2: str) -> list[IndicatorRecord]
 _NOT_A_TERM = re.compile(r"^(.{2,}[省市县州镇乡]|万元|亿元|元|年度|\d+.*)$")
 
 
+# labels of a 申报表 copied into the summary, with their values up to the next clause: who
+# manages the project and how it is filed, not what it does ("归口科室 (08)经济贸易科")
+_FORM_FIELDS = re.compile(r"(项目类别|项目类型|项目属性|归口科室|归口处室|业务科室|实施单位|主管部门|预算单位|项目单位|"
+                          r"责任单位|项目负责人|联系人|联系电话)\s*[:：]?\s*[^；;。\n]*")
+
+
+def subject_text(text: str) -> str:
+    """What a project's text says it does: form fields and place names (乌海市, 湖北省 …) taken out,
+    so their pieces (海市) do not become search terms."""
+    return strip_places(_FORM_FIELDS.sub(" ", text))
+
+
 def _is_han(token: str) -> bool:
     return all("\u3400" <= ch <= "\u9fff" for ch in token)
 
@@ -323,7 +323,7 @@ def discriminative_terms(opened, project: Project, limit: int = TOP_TERMS) -> li
     (they find too much to say anything, and make the any-word query slow)."""
     tf: Counter = Counter()
     for text, weight in ((project.name, 2), (project.description, 1)):
-        for t in opened.analyzer.tokens(text or ""):
+        for t in opened.analyzer.tokens(subject_text(text or "")):
             tf[t] += weight
     n = max(opened.count, 1)
     scored = []
@@ -352,11 +352,11 @@ def _bm25(opened, project: Project, sc: Scope) -> tuple[list[str], dict[str, flo
 
     def run(filt) -> tuple[int, int]:
         res = opened.reader.search(plan, filt, SEARCH_LIMIT, False)
-        docs = opened.reader.fetch([h for h, _ in res.hits])
+        docs = _hit_docs(opened.reader, [h for h, _ in res.hits])
         in_sector = 0
-        for doc, (_, score) in zip(docs, res.hits):
-            raw[doc["code"]] = max(raw.get(doc["code"], 0.0), float(score))
-            in_sector += bool(sc.sector and any(sectors_related(s, sc.sector) for s in doc.get("sectors") or []))
+        for (code, sectors), (_, score) in zip(docs, res.hits):
+            raw[code] = max(raw.get(code, 0.0), float(score))
+            in_sector += bool(sc.sector and any(sectors_related(s, sc.sector) for s in sectors))
         return res.total, in_sector
 
     total, in_sector = run(EngineFilter())
@@ -366,6 +366,28 @@ def _bm25(opened, project: Project, sc: Scope) -> tuple[list[str], dict[str, flo
         run(EngineFilter(sector_path=sc.sector))
     top = max(raw.values(), default=0.0) or 1.0
     return terms, {code: s / top for code, s in raw.items()}
+
+
+# (code, sectors) of the documents search hits named, per open reader: the stored fields are
+# decompressed and unpickled on every fetch (a third of a suggestion's search time at 10k), and
+# an opened index never changes (a new version is a new index and a new reader)
+_HIT_DOCS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+HIT_DOCS_MAX = 200_000  # documents remembered per reader (the largest library benchmarked is 100k)
+
+
+def _hit_docs(reader, handles: list) -> list[tuple[str, tuple[str, ...]]]:
+    try:
+        known = _HIT_DOCS.setdefault(reader, {})
+        missing = [h for h in handles if h not in known]
+    except TypeError:  # a reader or a handle that cannot be remembered: fetch every time
+        return [(d["code"], tuple(d.get("sectors") or ())) for d in reader.fetch(handles)]
+    if missing:
+        fetched = reader.fetch(missing)
+        if len(known) + len(missing) > HIT_DOCS_MAX:
+            known.clear()
+        for h, d in zip(missing, fetched):
+            known[h] = (d["code"], tuple(d.get("sectors") or ()))
+    return [known[h] for h in handles]
 
 
 def _matched(rec: IndicatorRecord, terms: list[str]) -> list[str]:
@@ -400,16 +422,17 @@ def _scope_bonus(rec: IndicatorRecord, sc: Scope, snap: Snapshot) -> tuple[float
     return bonus, factor, reasons
 
 
-def recommend(session: Session, index_dir: Path | str, project: Project | dict, version: str | None = None,
+def recommend(session: Session, index_dir: Path | str, project: Project | dict, version: str | VersionRef | None = None,
               engine: str | None = None) -> Recommendation:
-    """Recommend a target table for `project` from a library version (default: current), searching
-    that version's index under `index_dir` (built first if missing)."""
+    """Recommend a target table for `project` from a library version (default: current; a VersionRef the
+    caller resolved already saves resolving it again), searching that version's index under `index_dir`
+    (built first if missing)."""
     from kb.search import open_index
 
     if isinstance(project, dict):
         project = load_project(project)
     snap = snapshots.load(session, version)
-    opened = open_index(session, index_dir, snap.version.label if not snap.version.is_draft else "draft", engine)
+    opened = open_index(session, index_dir, snap.version, engine)
     return recommend_from(snap, opened, project)
 
 
@@ -440,7 +463,7 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
     for i, t in enumerate(sc.types):
         base = TYPE_COMMON if i == 0 or t.given else OTHER_TYPE_COMMON
         for rec in by_type.get(t.code, []):
-            if rec.code not in candidates:
+            if rec.code not in candidates and _fits_goods(rec, project):
                 candidates[rec.code] = _Candidate(rec, base, [f"{t.name}共性指标"])
     terms, text_scores = _bm25(opened, project, sc)
     for code, text in sorted(text_scores.items()):
@@ -453,9 +476,13 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
             c.score += TEXT_WEIGHT * text * 0.5
             c.matched = matched
             continue
+        ours = [t for t in sc.types if t.code in rec.project_types]
+        if text < MIN_TEXT and not (rec.kind == "common" and ours):
+            continue  # a word the indicator shares only in passing; the scope bonuses alone would carry it
+        if not _fits_goods(rec, project):
+            continue
         bonus, factor, reasons = _scope_bonus(rec, sc, snap)
         score = TEXT_WEIGHT * text * factor + bonus
-        ours = [t for t in sc.types if t.code in rec.project_types]
         if rec.kind == "common" and ours and not _framework_item(rec):
             score = (TYPE_COMMON if ours[0] is sc.types[0] or ours[0].given else OTHER_TYPE_COMMON) + TEXT_WEIGHT * text * 0.5
             reasons = [f"{ours[0].name}共性指标"]
@@ -476,9 +503,11 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
     _fill_required(candidates, snap, sc, project)
 
     case_values: dict[str, SuggestedValue] = {}
-    groups = _group(candidates, quantity, quotas, project, est, case_values)
+    values: dict[tuple[str, bool], SuggestedValue | None] = {}
+    groups = _group(candidates, quantity, quotas, project, est, case_values, values)
     return Recommendation(snap.version.label, project, sc.types, sc.sector, terms, groups, quotas, quantity, est,
-                          {c.rec.code: c.rec for c in candidates.values()}, _total_cost_indicator(snap), similar, warnings, case_values)
+                          {c.rec.code: c.rec for c in candidates.values()}, _total_cost_indicator(snap), similar, warnings,
+                          case_values, values)
 
 
 INFER_CASE_SCORE = 0.3  # a similar case this close says which 类 the project is in
@@ -505,6 +534,7 @@ def infer_sector(snap: Snapshot, project: Project, type_codes: list[str]) -> tup
 def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.CaseUse], snap: Snapshot, sc: Scope) -> None:
     """What similar cases used: a library indicator gains up to CASE_WEIGHT by the cases' share of
     similarity; a row several cases use that the library lacks becomes a case indicator."""
+    top = max((c.score for use in uses for c in use.cases), default=0.0)
     for use in uses:
         if use.indicator:
             rec = snap.by_code.get(use.indicator)
@@ -513,6 +543,11 @@ def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.Ca
             bonus, factor, reasons = _scope_bonus(rec, sc, snap)
             c = candidates.get(rec.code)
             if c is None:
+                # what only similar cases suggest is held to the bar of a search hit: one weakly similar
+                # case of another sector (托育 rows for a 基本公共卫生 project) is not evidence enough
+                score = bonus + CASE_WEIGHT * use.weight * factor
+                if score < MIN_SCORE and not _close_case(use, top):
+                    continue
                 c = candidates[rec.code] = _Candidate(rec, bonus, reasons)
             c.score += CASE_WEIGHT * use.weight * factor  # another 类's indicator needs more than one case
             c.reasons.append(use.explanation)
@@ -520,6 +555,31 @@ def _add_case_uses(candidates: dict[str, _Candidate], uses: list[case_library.Ca
         elif len(use.cases) >= case_library.MIN_ROW_CASES and use.dims:
             rec = _case_indicator(use)
             candidates[rec.code] = _Candidate(rec, CASE_ONLY + CASE_WEIGHT * use.weight, [use.explanation, "库中尚无此指标"], use=use)
+
+
+CLOSE_CASE = 2 * case_library.MIN_SIMILARITY  # a case this similar is evidence by itself …
+CLOSE_CASE_SHARE = 0.5  # … when it is not far behind the project's most similar case
+
+
+PURCHASE_TYPE = "PT-GZ"
+# goods that wear and are used over years; a purchase of none of them (疫苗, 药品, 图书, 物资) is not
+# judged by how equipment is kept and used
+_EQUIPMENT = re.compile(r"(设备|仪器|装备|器械|器材|车辆|车|电脑|计算机|终端|家具|设施|机组|机具|农机|监控|服务器|空调|电梯)")
+
+
+def _fits_goods(rec: IndicatorRecord, project: Project) -> bool:
+    """A 购置类 common indicator about equipment (设备完好率, 设备使用率) only for a project that buys some."""
+    if PURCHASE_TYPE not in rec.project_types or "设备" not in rec.name:
+        return True
+    return bool(_EQUIPMENT.search(project.text))
+
+
+def _close_case(use: case_library.CaseUse, top: float) -> bool:
+    """One of the cases using the indicator is close to the project: as similar as CLOSE_CASE and
+    at least CLOSE_CASE_SHARE of the most similar case (the only close case of a 普惠金融 project
+    counts; a 托育 case far behind a 基本公共卫生 project's own cases does not)."""
+    best = max((c.score for c in use.cases), default=0.0)
+    return best >= CLOSE_CASE and best >= CLOSE_CASE_SHARE * top
 
 
 def _case_indicator(use: case_library.CaseUse) -> IndicatorRecord:
@@ -579,7 +639,8 @@ def _fill_required(candidates: dict[str, _Candidate], snap: Snapshot, sc: Scope,
 
 
 def _group(candidates: dict[str, _Candidate], quantity: Quantity, quotas: list[QuotaMatch], project: Project,
-           est: Estimate | None, case_values: dict[str, SuggestedValue]) -> list[Group]:
+           est: Estimate | None, case_values: dict[str, SuggestedValue],
+           values: dict[tuple[str, bool], SuggestedValue | None]) -> list[Group]:
     dims = dimensions()
     groups: dict[tuple[str, str], Group] = {}
     for level in dims.target_levels:
@@ -595,7 +656,9 @@ def _group(candidates: dict[str, _Candidate], quantity: Quantity, quotas: list[Q
         seen_names.add(key)
         shown = len(group.suggestions) < PER_GROUP
         # a reserve's value is worked out only if a drafted table needs it (to_table does)
-        value = suggest(c.rec, quantity, quotas, project.budget_wan_yuan, est) if shown else None
+        value = None
+        if shown:
+            value = values[(c.rec.code, False)] = suggest(c.rec, quantity, quotas, project.budget_wan_yuan, est)
         from_cases = _case_value(c.use)
         if from_cases is not None:
             case_values[c.rec.code] = from_cases

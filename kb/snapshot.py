@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,10 +25,15 @@ _loading: dict = {}
 _lock = threading.Lock()
 
 
+_BRACKETS = re.compile(r"[（(][^）)]*[）)]")
+_NAME_PUNCT = re.compile(r"[\s·、，,。.：:；;\"'“”‘’/／\-—_]+")
+
+
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
-    """Indicator names compared without spaces, brackets' contents or punctuation."""
-    text = re.sub(r"[（(][^）)]*[）)]", "", name or "")
-    return re.sub(r"[\s·、，,。.：:；;\"'“”‘’/／\-—_]+", "", text).lower()
+    """Indicator names compared without spaces, brackets' contents or punctuation (memoised: a
+    suggestion compares a few hundred names, and the library's names recur from request to request)."""
+    return _NAME_PUNCT.sub("", _BRACKETS.sub("", name or "")).lower()
 
 
 # Short forms people write for a 类 whose words they do not contain ("科技" is not in 科学技术;

@@ -80,19 +80,27 @@ def quota_for(category: str | None, matches: list[QuotaMatch]) -> QuotaMatch | N
     return None
 
 
+_HEADCOUNT_RE = re.compile(r"(人数|人次|学员|参训|与会|参会|受训|培训)")
+_SESSIONS_RE = re.compile(r"(次数|班次|期数|场次|会议|培训班|举办|召开|组织)")
+_DAYS_RE = re.compile(r"(会期|天数|培训时间|培训时长)")
+_UNIT_CHOICES_RE = re.compile(r"[/、，,]")
+
+
 def _from_quantity(rec: IndicatorRecord, q: Quantity) -> SuggestedValue | None:
     unit, name = rec.unit.strip(), rec.name
+    if not (q.headcount or q.sessions or q.days or q.hours or q.amounts):
+        return None  # nothing was parsed from the project's text (most projects): nothing to take a value from
     note = "按项目申报内容（" + "、".join(q.evidence[:4]) + "）"
-    if unit in ("人", "人次", "名") and re.search(r"(人数|人次|学员|参训|与会|参会|受训|培训)", name) and q.headcount:
+    if unit in ("人", "人次", "名") and _HEADCOUNT_RE.search(name) and q.headcount:
         return SuggestedValue(fmt(q.headcount), "计划标准", note)
-    if unit in ("次", "期", "场", "班", "班次", "个") and re.search(r"(次数|班次|期数|场次|会议|培训班|举办|召开|组织)", name) and q.sessions:
+    if unit in ("次", "期", "场", "班", "班次", "个") and _SESSIONS_RE.search(name) and q.sessions:
         return SuggestedValue(fmt(q.sessions), "计划标准", note)
-    if unit in ("天", "日") and re.search(r"(会期|天数|培训时间|培训时长)", name) and q.days:
+    if unit in ("天", "日") and _DAYS_RE.search(name) and q.days:
         return SuggestedValue(fmt(q.days), "计划标准", note)
     if unit in ("学时", "课时") and q.hours:
         return SuggestedValue(fmt(q.hours), "计划标准", note)
     # "台/件/辆/套" lists units to choose from; "公斤/亩" is one unit (a ratio)
-    allowed = [u for u in re.split(r"[/、，,]", unit) if u]
+    allowed = [u for u in _UNIT_CHOICES_RE.split(unit) if u]
     if not all(u in AMOUNT_UNITS for u in allowed):
         allowed = [unit]
     stated = [u for u in allowed if u in q.amounts]

@@ -8,6 +8,9 @@ revision numbers.
 from __future__ import annotations
 
 import re
+import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -48,6 +51,7 @@ class VersionRef:
     notes: str = ""
     is_current: bool = False
     counts: dict = field(default_factory=dict)
+    content_hash: str = ""  # of a published version, which never changes: what its search index is keyed by
 
     @property
     def is_draft(self) -> bool:
@@ -64,7 +68,8 @@ def _state(session: Session) -> LibraryState:
 
 
 def _ref(version: Version, current_id: int | None) -> VersionRef:
-    return VersionRef(version.label, version.id, version.published_at, version.notes, version.id == current_id, version.counts)
+    return VersionRef(version.label, version.id, version.published_at, version.notes, version.id == current_id,
+                      version.counts, version.content_hash or "")
 
 
 def current_version_id(session: Session) -> int | None:
@@ -84,6 +89,53 @@ def resolve(session: Session, label: str | None = None) -> VersionRef:
     if version is None:
         raise UnknownVersion(label)
     return _ref(version, current_id)
+
+
+# --- resolving without a query per read ---------------------------------------------------
+# A server resolves "current" on every read; three indexed queries per search cost more than the search. A
+# VersionCache answers from memory for MAX_AGE seconds: a version published in another process (another
+# worker, another node) is noticed within that, one published in this one at once (`forget_resolved`).
+
+MAX_AGE = 1.0
+_generation = 0  # bumped whenever this process changes what "current" or a label means
+_generation_lock = threading.Lock()
+
+
+def forget_resolved() -> None:
+    """Make every VersionCache of this process resolve again (after a publish, a restore, `init --force`)."""
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+class VersionCache:
+    """`resolve` remembered per database for `max_age` seconds (the draft is never remembered: it changes with
+    every edit, and resolving it costs no query). Safe to share between threads: two threads that miss at once
+    both query, and the last answer stays."""
+
+    def __init__(self, max_age: float = MAX_AGE):
+        self.max_age = max_age
+        # engine → {label: (ref, when, generation)}; entries go with their engine (tests make many)
+        self._entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def resolve(self, session: Session, label: str | None = None) -> VersionRef:
+        if label == DRAFT:
+            return VersionRef(DRAFT, None)
+        key = label or CURRENT
+        bind = session.get_bind()
+        entries = self._entries.get(bind)
+        if entries is None:
+            entries = self._entries.setdefault(bind, {})
+        now = time.monotonic()
+        found = entries.get(key)
+        if found is not None and found[2] == _generation and now - found[1] < self.max_age:
+            return found[0]
+        generation = _generation  # read before the query: a publish committed meanwhile makes this entry stale
+        ref = resolve(session, label)  # an unknown label raises, and is not remembered
+        if len(entries) > 256:  # labels come from clients: keep the table small
+            entries.clear()
+        entries[key] = (ref, now, generation)
+        return ref
 
 
 def list_versions(session: Session) -> list[VersionRef]:
@@ -173,7 +225,7 @@ def publish(session: Session, label: str, notes: str = "", user: str = "",
             update(LibraryState).where(LibraryState.id == 1).values(current_version_id=version.id)
             .execution_options(synchronize_session=False)
         )
-        ref = VersionRef(label, version.id, version.published_at, version.notes, True, counts)
+        ref = VersionRef(label, version.id, version.published_at, version.notes, True, counts, version_hash)
         log_change(session, "version", label, "publish", {"notes": {"previous": None, "current": notes}}, user)
         if after_snapshot is not None:
             # what the new version holds is in hand: records() serves it from here until the commit
@@ -185,6 +237,7 @@ def publish(session: Session, label: str, notes: str = "", user: str = "",
         raise
     finally:
         session.info.pop(_FROZEN, None)
+    forget_resolved()
     return ref
 
 

@@ -232,6 +232,34 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def search_index(request, backend, tmp_path, templates):
+    """tmp_path/index holding the search index of the test's template's current version, copied
+    rather than built (the seeded library's takes seconds); kb.search opens it as it would its own."""
+    templates.copy_index(backend, _recipe(request), tmp_path / "index")
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def make_app(request, backend, database_url, tmp_path, templates):
+    """For tests that need an app with settings of their own (or made after they changed the draft):
+    make_app(**settings) builds one on this test's database, with the template's search index copied
+    in rather than built again (the seeded library's takes seconds)."""
+    from api.app import create_app
+
+    made = []
+
+    def _make(**settings):
+        if not (tmp_path / "index").exists():
+            templates.copy_index(backend, _recipe(request), tmp_path / "index")
+        made.append(create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), **settings}))
+        return made[-1]
+
+    yield _make
+    for built in made:
+        built.extensions["zhibiao.engine"].dispose()
+
+
 # --- one app per module and backend, for modules whose tests only read ---------------------------------
 # A module opts in by overriding `client` (or `targets_client`) with the shared one.
 
@@ -245,6 +273,21 @@ def _shared_app(backend, recipe, templates, tmp_path_factory):
     yield app
     app.extensions["zhibiao.engine"].dispose()
     templates.drop(url)
+
+
+def shared_library(backend, recipe, templates, tmp_path_factory):
+    """(session, index folder) on one copy of `recipe`'s template for a whole module: for modules whose
+    tests only read the library (a copy and an index per test cost more than most such tests)."""
+    where = tmp_path_factory.mktemp("shared-library")
+    url = templates.copy(backend, recipe, where)
+    templates.copy_index(backend, recipe, where / "index")
+    engine = kbdb.make_engine(url)
+    try:
+        with kbdb.session(engine) as s:
+            yield s, where / "index"
+    finally:
+        engine.dispose()
+        templates.drop(url)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

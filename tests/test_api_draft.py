@@ -135,6 +135,35 @@ def test_import_dry_run_reports_and_writes_nothing(app, client, headers):
     assert _stored_revision(app, "T-001") == 2
 
 
+def test_import_reports_duplicates_and_refuses_them_unless_allowed(app, client, headers):
+    """A new indicator named like a draft one (the same name in another scope, or a synonym) is a duplicate, as in
+    `zhibiao import --dry-run`: listed in the dry run, refused with import_duplicates unless allow_duplicates=true."""
+    with kbdb.session(app.extensions["zhibiao.engine"]) as s:
+        synonyms = library.draft_record(s, "text", "synonyms")
+        groups = list(synonyms.data.get("groups", [])) + [["资金到位率", "资金拨付到位率"]]
+        library.update_record(s, "text", "synonyms", {"data": {**synonyms.data, "groups": groups}}, synonyms.revision, user="t")
+    doc = _export(client, headers)
+    same_name = {**NEW, "code": "T-020", "name": "资金到位率", "level1": "产出指标", "level2": "质量指标", "project_types": ["PT-PX"]}
+    synonym = {**NEW, "code": "T-021", "name": "资金拨付到位率", "level1": "产出指标", "level2": "质量指标"}
+    doc["indicators"] += [same_name, synonym, {**NEW}]
+    report = client.post("/api/v1/draft/import?dry_run=1", json=doc, headers=headers).get_json()
+    found = {(d["code"], d["other_code"], d["reason"], d["refused"]) for d in report["duplicates"]}
+    assert found == {("T-020", "T-001", "同名", True), ("T-021", "T-001", "同义词", True)}
+    assert sorted(report["added"]["indicator"]) == ["T-010", "T-020", "T-021"]  # what confirming them would add
+    body = assert_error(client.post("/api/v1/draft/import", json=doc, headers=headers), 409, "import_duplicates")
+    assert "2 条新指标" in body["message"] and "allow_duplicates=true" in body["message"]
+    problems = body["errors"]["problems"]
+    assert any("T-020" in p["location"] and "T-001“资金到位率”同名" in p["message"] for p in problems)
+    assert any("T-021" in p["location"] and "同义词" in p["message"] for p in problems)
+    for code in ("T-010", "T-020", "T-021"):  # all or nothing: the new indicator that is no duplicate waits too
+        assert_error(client.get(f"/api/v1/indicators/{code}?version=draft", headers=headers), 404)
+    resp = client.post("/api/v1/draft/import?allow_duplicates=true", json=doc, headers=headers)
+    assert resp.status_code == 200 and sorted(resp.get_json()["added"]["indicator"]) == ["T-010", "T-020", "T-021"]
+    assert client.get("/api/v1/indicators/T-021?version=draft", headers=headers).status_code == 200
+    again = client.post("/api/v1/draft/import?dry_run=1", json=_export(client, headers), headers=headers).get_json()
+    assert {d["code"] for d in again["duplicates"] if d["refused"]} == set()  # re-importing what is there adds nothing
+
+
 def test_import_refuses_bad_documents_whole(app, client, headers):
     assert_error(client.post("/api/v1/draft/import", json={"indicators": []}, headers=headers), 422)
     assert_error(client.post("/api/v1/draft/import", json={"format": "other"}, headers=headers), 422)

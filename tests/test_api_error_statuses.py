@@ -86,6 +86,8 @@ TABLE = {
                                                                      headers=CURRENT),
     ("/api/v1/versions", "post", "409"): Call("/api/v1/versions", {"label": "2024.1"}),  # published already
     ("/api/v1/draft/indicators", "post", "409"): Call("/api/v1/draft/indicators", NEW),  # the code exists
+    ("/api/v1/draft/import", "post", "409"): Call("/api/v1/draft/import", {"format": "zhibiao-library",  # T-001's name
+                                                                          "indicators": [{**NEW, "code": "T-099"}]}),
     ("/api/v1/draft/indicators/{code}", "patch", "412"): Call("/api/v1/draft/indicators/T-001", {"unit": "%"},
                                                                headers=STALE),
     ("/api/v1/draft/indicators/{code}/retire", "post", "412"): Call("/api/v1/draft/indicators/T-001/retire", {},

@@ -57,3 +57,26 @@ def test_the_examples_are_what_the_api_answers(examples_app):
         assert (url, body) == (example["url"], example.get("request")), operation
         assert status == example["status"], (operation, answer)
         assert _shape(trimmed(answer)) == _shape(example["response"]), operation
+
+
+MAIN_SCHEMAS = {"Error", "SearchResult", "IndicatorDoc", "CompletionList", "Recommendation", "CheckResult",
+                "MonitorResult", "EvaluationResult", "VersionList", "Diff", "QuotaDoc", "CaseDoc", "Job"}
+
+
+def test_the_main_schemas_carry_an_example_that_is_valid_against_them(shared_app):
+    """A schema's example is an answer the API gave (or the documented error body), and it still fits the
+    schema it illustrates: a field renamed or retyped since the examples were taken shows up here."""
+    from openapi_schema_validator import OAS30Validator
+
+    spec = shared_app.test_client().get("/api/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    assert MAIN_SCHEMAS <= {name for name, schema in schemas.items() if "example" in schema}
+    wrong = {}
+    for name, schema in schemas.items():
+        if "example" in schema:
+            # the schema by reference, beside the components its own references point into
+            within = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+            errors = [e.message for e in OAS30Validator(within).iter_errors(schema["example"])]
+            if errors:
+                wrong[name] = errors[:3]
+    assert wrong == {}

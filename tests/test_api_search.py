@@ -101,3 +101,90 @@ def test_complete_by_characters_pinyin_and_initials(read_client):
     assert read_client.get("/api/v1/complete?q=").get_json()["completions"] == []
     assert_error(read_client.get("/api/v1/complete?q=a&limit=0"), 422)
     assert_error(read_client.get("/api/v1/complete?q=a&limit=x"), 422)
+
+
+def test_search_and_typeahead_answers_are_what_their_schemas_document(read_client, shared_app):
+    """The hot path writes these answers without marshmallow (api.v1.common.PlainDump): every key and value is
+    what the documented schema dumps from the same result."""
+    from pathlib import Path
+
+    from api.v1.schemas import SearchResultSchema
+    from kb import search
+    from kb.result_schemas import CompletionListSchema
+
+    engine = shared_app.extensions["zhibiao.engine"]
+    index_dir = Path(shared_app.config["DATA_DIR"]) / "index"
+    seen = set()
+    with kbdb.session(engine) as s:
+        for args in ({"q": "资金到位"}, {"q": "T-003"}, {"q": ""}, {"q": "满意", "kind": "common"},
+                     {"q": "zijin daowei"}, {"q": "预算", "per_page": 1, "page": 2}, {"q": "不存在的词语组合"}):
+            body = read_client.get("/api/v1/indicators", query_string=args).get_json()
+            filters = search.SearchFilters(**{k: v for k, v in args.items() if k == "kind"})
+            result = search.search(s, index_dir, args["q"], filters, "2024.1", page=args.get("page", 1),
+                                   per_page=args.get("per_page", 20), log=False)
+            assert body == SearchResultSchema().dump({**vars(result), "links": body["links"]}), args
+            seen |= {k for k, v in body.items() if v}
+        for q in ("资金", "zjdw", "yusuan", ""):
+            body = read_client.get("/api/v1/complete", query_string={"q": q}).get_json()
+            expected = {"version": "2024.1", "query": q, "completions": search.complete(s, index_dir, q, "2024.1")}
+            assert body == CompletionListSchema().dump(expected), q
+    assert {"results", "facets", "did_you_mean", "links", "mode"} <= seen  # each part compared with something in it
+
+
+def test_plain_dump_refuses_a_field_it_cannot_write_as_marshmallow_would():
+    from marshmallow import Schema, fields
+
+    from api.v1.common import PlainDump
+
+    class WithDate(Schema):
+        code = fields.String()
+        at = fields.DateTime()
+
+    with pytest.raises(TypeError, match="WithDate.at"):
+        PlainDump(WithDate)
+
+
+def test_plain_dump_checks_highlights_as_marshmallow_does():
+    """A highlight is HTML the pages insert: the fast path must not hand out one that kb.search did not make."""
+    from dataclasses import dataclass
+
+    from api.v1.common import PlainDump
+    from kb.result_schemas import SearchHitSchema
+
+    @dataclass
+    class Hit:
+        code: str = "T-1"
+        name: str = "门诊<b>"
+        highlight: str = "<script>alert(1)</script>"
+        definition: str = ""
+        snippet: str = ""
+
+    fast = PlainDump(SearchHitSchema)(Hit())
+    assert "<script>" not in fast["highlight"]
+    assert fast == SearchHitSchema().dump(Hit())
+
+
+def test_a_search_request_asks_the_database_nothing_once_the_version_is_known(read_client, shared_app):
+    """The version and its index are kept per worker (re-checked once a second); the query log is written by a
+    thread of its own. Before: three queries per search to find the version, the log written inline."""
+    from sqlalchemy import event
+
+    engine = shared_app.extensions["zhibiao.engine"]
+    read_client.get("/api/v1/indicators?q=资金")
+    cache = shared_app.extensions["zhibiao.versions"]
+    max_age, cache.max_age = cache.max_age, 3600  # a slow machine must not see the second pass
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if "query_log" not in statement:  # the log's thread may write meanwhile
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for q in ("资金到位", "预算", "T-003", "满意"):
+            assert read_client.get("/api/v1/indicators", query_string={"q": q}).status_code == 200
+            assert read_client.get("/api/v1/complete", query_string={"q": q}).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        cache.max_age = max_age
+    assert statements == []

@@ -85,9 +85,9 @@ PROJECTS = [
 
 
 @pytest.fixture
-def suggest(seeded_db, tmp_path):
+def suggest(seeded_db, search_index):
     def _suggest(project):
-        return recommend(seeded_db, tmp_path / "index", project)
+        return recommend(seeded_db, search_index, project)
     return _suggest
 
 
@@ -238,11 +238,8 @@ def test_cases_api_lists_searches_and_shows(seeded_app_client):
 
 
 @pytest.fixture
-def seeded_app_client(seeded_db, database_url, tmp_path):
-    from api.app import create_app
-
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path)})
-    return app.test_client()
+def seeded_app_client(seeded_db, make_app):
+    return make_app().test_client()
 
 
 def test_stats_count_cases_by_sector_province_and_year(run):
@@ -399,3 +396,62 @@ def test_curator_edits_a_case_row_by_row(app, client):
     assert client.post("/curator/cases/CASE-T-001/edit", data={**form, "name": "改名甲", "revision": "2"}).status_code == 302
     with db(app) as s:
         assert library.draft_record(s, "case", "CASE-T-001").name == "改名甲"
+
+
+@pytest.mark.parametrize("name,description,present,absent", [
+    # "采购" of a service is 政府购买服务类, not 购置类
+    ("城区道路洒水降尘服务", "采购洒水车降尘作业服务，服务期一年", ["PT-GM"], ["PT-GZ"]),
+    ("视频监控中心机房租赁服务采购项目", "租赁机柜40个，已完成招标采购，租赁期三年", ["PT-GM"], ["PT-GZ"]),
+    # goods bought, even when a 服务机构 receives them
+    ("免疫规划疫苗采购", "采购乙肝、流感等疫苗以采购价供应乡镇卫生服务机构", ["PT-GZ"], ["PT-GM"]),
+    ("学校图书采购", "", ["PT-GZ"], []),
+    # "工程" names a programme as often as works: alone it needs works described
+    ("平安乡村工程视频专网租赁", "租用运营商专线，保障视频图像传输", [], ["PT-JS"]),
+    ("校舍安全工程", "对3栋教学楼进行抗震加固", ["PT-JS"], []),
+])
+def test_purchased_services_goods_and_works_are_told_apart(seeded_db, name, description, present, absent):
+    from kb.project import detect_types
+    from kb.targets import Project
+
+    types = [m.code for m in detect_types(Project(name=name, description=description), snapshot.load(seeded_db).project_types)]
+    assert all(t in types for t in present) and not any(t in types for t in absent), types
+
+
+def test_place_names_and_form_fields_are_not_search_terms(suggest):
+    rec = suggest({"name": "再生资源回收网点管理经费", "sector": "216",
+                   "description": "项目类别 (31)部门预算项目；归口科室 (08)经济贸易科；实施单位 石嘴山市大武口区供销合作社；"
+                                  "规范全市再生资源回收网点"})
+    assert "再生资源" in "".join(rec.terms) or "回收" in rec.terms, rec.terms
+    for junk in ("嘴山", "石嘴山", "大武口", "武口", "贸易", "科室", "类别"):
+        assert not any(junk in t for t in rec.terms), (junk, rec.terms)
+
+
+def test_a_far_weaker_case_of_another_sector_adds_nothing(suggest):
+    """A 基本公共卫生 project's own cases are close; a 托育 case sharing a few words is far behind them,
+    and its rows (托位, 照护服务机构) are not suggested on its word alone."""
+    rec = suggest({"name": "2024年国家基本公共卫生服务项目资金", "sector": "21004",
+                   "description": "开展居民健康档案管理、预防接种、0～6岁儿童健康管理、孕产妇健康管理、老年人健康管理服务"})
+    assert rec.similar and rec.similar[0].score >= 0.3, [(c.label, c.score) for c in rec.similar]
+    names = [s.name for s in rec.top(20)]
+    assert not any("托位" in n or "照护" in n for n in names), names
+    assert any("健康管理" in n for n in names), names
+
+
+def test_a_service_bought_gets_no_goods_indicators_nor_passing_word_matches(suggest):
+    rec = suggest({"name": "城区雾炮车抑尘作业服务", "sector": "21205", "budget_wan_yuan": 120,
+                   "description": "采购雾炮车抑尘作业服务，8台雾炮车用于重污染天气时段城区环卫作业"})
+    assert [t.code for t in rec.project_types][:1] == ["PT-GM"], [t.reason for t in rec.project_types]
+    names = [s.name for s in rec.top(20)]
+    assert not any(n in names for n in ("购置数量", "验收入库时间", "单位购置成本")), names
+    assert "雾炮车风炮射程" in names, names
+    # 作业 shared in passing is no evidence for street sweeping or refuse transport, even far down the list
+    everything = [s.name for s in rec.indicators]
+    assert not any("清扫" in n or "垃圾" in n for n in everything), everything
+
+
+def test_consumables_bought_get_no_equipment_indicators(suggest):
+    rec = suggest({"name": "免疫规划疫苗采购", "sector": "21004", "budget_wan_yuan": 200,
+                   "description": "采购乙肝、流感、狂犬病疫苗，供预防接种门诊使用"})
+    assert "PT-GZ" in [t.code for t in rec.project_types]
+    names = [s.name for s in rec.top(20)]
+    assert "购置数量" in names and not any("设备" in n for n in names), names

@@ -213,7 +213,7 @@ def test_csrf_token_is_required_on_every_form(web_app):
 
 def test_workspace_pages_render_without_inline_script_or_style(cur, web_app):
     public = web_app.test_client()
-    pages = ["/curator/", "/curator/draft", "/curator/draft/T-001", "/curator/draft/new", "/curator/duplicates",
+    pages = ["/curator/", "/curator/draft", "/curator/draft/T-001", "/curator/draft/new", "/curator/duplicates", "/curator/lint",
              "/curator/merge?code=T-001&code=T-002", "/curator/proposals", "/curator/import", "/curator/export",
              "/curator/publish", "/curator/diff", "/curator/changes", "/curator/plan", "/curator/plan/milestones/new",
              "/curator/plan/dashboard"]
@@ -363,6 +363,60 @@ def test_merge_with_a_stale_revision_changes_nothing(cur, web_app):
     assert resp.status_code == 409
     assert draft_indicator(web_app, "T-009").status == "standard"
     assert draft_indicator(web_app, "T-001").revision == 1
+
+
+# --- the content lint ------------------------------------------------------------------------------
+
+def _add_lint_findings(app) -> None:
+    """An error (a count in %), a warning (a rate in 元) and a duplicate placement (two files, two 二级)."""
+    base = {"kind": "specific", "level1": "产出指标", "level2": "数量指标", "operator": "≥", "sectors": ["21002"],
+            "source": {"document": "测试"}, "provenance": "local"}
+    with db(app) as s:
+        library.create_record(s, "indicator", {**base, "code": "T-L-001", "name": "培训人数", "unit": "%"}, user="test")
+        library.create_record(s, "indicator", {**base, "code": "T-L-002", "name": "病床使用率", "unit": "元", "level2": "质量指标"}, user="test")
+        library.create_record(s, "indicator", {**base, "code": "T-L-003", "name": "运维响应及时率", "unit": "%", "level2": "质量指标"}, user="test")
+        library.create_record(s, "indicator", {**base, "code": "T-L-004", "name": "运维响应及时率", "unit": "%", "level2": "时效指标"}, user="test")
+
+
+def test_the_lint_page_lists_findings_by_rule_with_links_and_fixes(cur, web_app):
+    _add_lint_findings(web_app)
+    page = html(cur.get("/curator/lint"))
+    assert 'href="/curator/lint"' in page and "内容检查" in page  # in the navigation
+    assert re.search(r"1\s*项错误，\d+\s*项提醒", page)
+    sections = dict(re.findall(r'<section class="lint-rule" id="rule-(L\d\d)">(.*?)</section>', page, re.S))
+    assert {"L01", "L05"} <= set(sections)
+    assert 'href="/curator/draft/T-L-001"' in sections["L01"] and "是计数，单位却是“%”" in sections["L01"]
+    assert "计数用人、个、次等计数单位" in sections["L01"]  # how to fix it
+    assert 'href="/curator/draft/T-L-002"' in sections["L01"] and "比率用 %" in sections["L01"]
+    assert 'href="/curator/draft/T-L-003"' in sections["L05"] and 'href="/curator/draft/T-L-004"' in sections["L05"]
+    counts = re.search(r'<table class="list" id="lint-counts">(.*?)</table>', page, re.S).group(1)
+    assert re.search(r"L01</a></td><td>名称与单位</td>\s*<td class=\"num bad\">1</td><td class=\"num\">1</td>", counts)
+
+
+def test_the_lint_page_filters_by_rule_and_severity(cur, web_app):
+    _add_lint_findings(web_app)
+    page = html(cur.get("/curator/lint?rule=L01&severity=error"))
+    assert "T-L-001" in page.split('id="lint-counts"')[1] and "T-L-002" not in page and "T-L-003" not in page
+    assert '<option value="L01" selected>' in page and '<option value="error" selected>' in page
+    page = html(cur.get("/curator/lint?rule=L05"))
+    assert "T-L-003" in page and "T-L-001\"" not in page
+    assert "没有符合筛选条件的问题" in html(cur.get("/curator/lint?rule=L04&severity=error"))
+    for bad, said in (("rule=L99", "没有内容检查规则“L99”"), ("severity=fatal", "没有“fatal”这一级别")):
+        resp = cur.get(f"/curator/lint?{bad}")
+        assert resp.status_code == 422 and said in html(resp)
+
+
+def test_the_lint_page_has_a_json_twin(cur, web_app):
+    _add_lint_findings(web_app)
+    body = cur.get("/curator/lint.json?severity=warning").get_json()
+    assert body["errors"] == 1 and body["warnings"] >= 2 and body["filters"] == {"rule": None, "severity": "warning"}
+    assert {f["severity"] for f in body["findings"]} == {"warning"} and body["total"] == len(body["findings"])
+    [dup] = [f for f in body["findings"] if f["rule"] == "L05"]
+    assert dup["codes"] == ["T-L-003", "T-L-004"] and dup["fix"] and dup["title"] == "重复与同名"
+    assert next(r for r in body["rules"] if r["rule"] == "L01") == {"rule": "L01", "title": "名称与单位", "error": 1, "warning": 1}
+    resp = cur.get("/curator/lint.json?rule=X1")
+    assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_input" and "X1" in resp.get_json()["message"]
+    assert web_app.test_client().get("/curator/lint.json").status_code == 302  # signed in only
 
 
 # --- proposals ----------------------------------------------------------------------------------

@@ -103,3 +103,18 @@ def test_a_row_named_like_a_draft_indicator_or_its_synonym_is_held_back_unless_c
     again = plan_import(library, one_sheet(header, rows), "dups.xlsx")
     report = apply_import(library, again, user="curator", confirmed_duplicates=[confirmed])
     assert report.added["indicator"] == [confirmed]
+
+
+def test_a_whole_library_document_carrying_the_draft_still_holds_back_a_new_row_named_like_a_draft_indicator(library):
+    """An exported library carries every draft indicator; a new row named like one of them repeats the draft (held
+    back unless confirmed), not merely another row of the file — and the carried rows are no duplicates of themselves."""
+    from kb import versions
+
+    doc = versions.export_library(library, versions.resolve(library, "draft"))
+    doc["indicators"].append({"code": "T-030", "kind": "common", "level1": "产出指标", "level2": "质量指标",
+                              "name": "资金到位率", "unit": "%", "source": {"document": "某文件"}, "provenance": "local"})
+    plan = plan_import(library, json.dumps(doc, ensure_ascii=False, default=str).encode(), "library.json")
+    assert plan.errors == []
+    assert [(d.code, d.other_code, d.in_draft) for d in plan.duplicates] == [("T-030", "T-001", True)]
+    report = apply_import(library, plan, user="curator")
+    assert "T-030" not in report.added.get("indicator", [])

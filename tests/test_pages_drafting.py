@@ -66,7 +66,10 @@ def test_suggest_gives_a_table_grouped_by_level_with_reasons(post):
     assert data["table"]["goal"].startswith("年内完成市中心医院购置CT设备")
     groups = [(g["level1"], g["level2"]) for g in data["groups"]]
     assert groups.index(("产出指标", "数量指标")) < groups.index(("满意度指标", "服务对象满意度指标"))
-    assert all(s["reason"] for g in data["groups"] for s in g["suggestions"])
+    # the API's shape: each group names its suggestions by code, listed once (with their reasons) under indicators
+    listed = {s["code"]: s for s in data["indicators"]}
+    assert all(listed[code]["reason"] for g in data["groups"] for code in g["codes"])
+    assert [code for g in data["groups"] for code in g["codes"]] == list(listed)
 
 
 def test_suggest_and_quotas_give_the_standards_and_the_estimate(post):

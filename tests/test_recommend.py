@@ -14,6 +14,7 @@ from kb.project import detect_types
 from kb.recommend import recommend
 from kb.target_schema import load_project
 from kb.targets import Project
+from tests.conftest import BACKENDS, shared_library, targets_library
 from tests.target_helpers import TRAINING_PROJECT
 
 PROJECTS = {
@@ -28,15 +29,24 @@ PROJECTS = {
 }
 
 
-@pytest.fixture
-def lib(targets_db):
-    return targets_db
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared(request, templates, tmp_path_factory):
+    """The fixture library and the recommend/check overlay, and its index, for the whole module:
+    recommending and checking only read the library."""
+    yield from shared_library(request.param, targets_library, templates, tmp_path_factory)
 
 
 @pytest.fixture
-def suggest(lib, tmp_path):
+def lib(shared):
+    return shared[0]
+
+
+@pytest.fixture
+def suggest(shared):
+    session, index = shared
+
     def _suggest(project):
-        return recommend(lib, tmp_path / "index", project)
+        return recommend(session, index, project)
     return _suggest
 
 
@@ -223,9 +233,9 @@ def test_recommended_table_breaks_the_cost_down_to_money(lib, suggest, key):
         assert any(r.level1 == "成本指标" and r.unit in ("万元", "元") for r in table.indicators), key
 
 
-def test_total_cost_row_is_the_library_indicator(tmp_path, seeded_db):
+def test_total_cost_row_is_the_library_indicator(seeded_db, search_index):
     session = seeded_db
-    rec = recommend(session, tmp_path / "index", {"name": "市中心医院购置CT设备", "description": "购置64排CT一台",
+    rec = recommend(session, search_index, {"name": "市中心医院购置CT设备", "description": "购置64排CT一台",
                                                    "sector": "210", "budget_wan_yuan": 800})
     rows = [r for r in rec.to_table().indicators if r.unit == "万元" and r.level1 == "成本指标"]
     assert rows and rows[0].code == "GX-TY-005" and rows[0].value == "800"

@@ -35,6 +35,7 @@ from kb.search import (
     zero_result_report,
 )
 from kb.search.query import highlight
+from tests.conftest import BACKENDS, search_library
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH_LIBRARY = Path(__file__).parent / "fixtures" / "search_library"
@@ -79,14 +80,33 @@ def built_indexes(tmp_path_factory):
     return tmp_path_factory.mktemp("search-indexes")
 
 
-@pytest.fixture
-def env(search_db, tmp_path, engine_name, built_indexes):
-    index_dir = tmp_path / "index"
+@pytest.fixture(scope="module", params=[(e, b) for e in _engines() for b in BACKENDS], ids="-".join)
+def read_env(request, templates, built_indexes, tmp_path_factory):
+    """One library and index per engine and backend for the module's tests that only search: a copy
+    each would cost more than the searches (searches do log queries, which these tests never read)."""
+    engine_name, backend = request.param
+    where = tmp_path_factory.mktemp("search-read")
+    url = templates.copy(backend, search_library, where)
+    engine = kbdb.make_engine(url)
+    try:
+        with kbdb.session(engine) as s:
+            yield Env(s, _copy_built(s, built_indexes, engine_name, where / "index"), engine_name)
+    finally:
+        engine.dispose()
+        templates.drop(url)
+
+
+def _copy_built(session, built_indexes: Path, engine_name: str, index_dir: Path) -> Path:
     built = built_indexes / engine_name
     if not built.exists():
-        ensure_index(search_db, built, engine=engine_name)
+        ensure_index(session, built, engine=engine_name)
     shutil.copytree(built, index_dir)
-    return Env(search_db, index_dir, engine_name)
+    return index_dir
+
+
+@pytest.fixture
+def env(search_db, tmp_path, engine_name, built_indexes):
+    return Env(search_db, _copy_built(search_db, built_indexes, engine_name, tmp_path / "index"), engine_name)
 
 
 NEW_INDICATOR = {
@@ -98,69 +118,69 @@ NEW_INDICATOR = {
 
 # --- relevance (the issue's examples) -----------------------------------------------------
 
-def test_sick_person_satisfied_finds_outpatient_and_inpatient_satisfaction_in_top_five(env):
-    top = env.codes("病人满意", per_page=5)
+def test_sick_person_satisfied_finds_outpatient_and_inpatient_satisfaction_in_top_five(read_env):
+    top = read_env.codes("病人满意", per_page=5)
     assert "YY3-053" in top and "YY3-054" in top  # 门诊患者满意度, 住院患者满意度
 
 
-def test_grade_four_surgery_finds_its_ratio_first(env):
-    result = env.search("四级手术")
+def test_grade_four_surgery_finds_its_ratio_first(read_env):
+    result = read_env.search("四级手术")
     assert result.hits[0].code == "YY3-006"  # 出院患者四级手术比例
     assert "<mark>" in result.hits[0].highlight
 
 
-def test_funds_in_place_finds_the_funds_in_place_rate_first(env):
-    assert env.codes("资金到位")[0] == "GX-XM-007"
-    assert env.codes("资金到位率")[0] == "GX-XM-007"
+def test_funds_in_place_finds_the_funds_in_place_rate_first(read_env):
+    assert read_env.codes("资金到位")[0] == "GX-XM-007"
+    assert read_env.codes("资金到位率")[0] == "GX-XM-007"
 
 
-def test_synonym_from_the_versioned_list_finds_the_other_word(env):
-    assert env.codes("经费到位")[0] == "GX-XM-007"  # 经费 ↔ 资金
-    assert "YY3-053" in env.codes("门诊病人")
+def test_synonym_from_the_versioned_list_finds_the_other_word(read_env):
+    assert read_env.codes("经费到位")[0] == "GX-XM-007"  # 经费 ↔ 资金
+    assert "YY3-053" in read_env.codes("门诊病人")
 
 
-def test_a_code_finds_its_indicator_first(env):
+def test_a_code_finds_its_indicator_first(read_env):
     for query in ("YY3-017", "yy3-017", "ＹＹ３－０１７", " YY3-017 "):
-        result = env.search(query)
+        result = read_env.search(query)
         assert result.hits[0].code == "YY3-017", query
         assert result.mode == "code"
 
 
-def test_traditional_characters_find_simplified_indicators(env):
-    codes = env.codes("門診")
+def test_traditional_characters_find_simplified_indicators(read_env):
+    codes = read_env.codes("門診")
     assert codes and {"YY3-053", "YY3-018", "YY3-021"} <= set(codes)
-    assert env.codes("門診患者滿意度")[0] == "YY3-053"
+    assert read_env.codes("門診患者滿意度")[0] == "YY3-053"
 
 
-def test_full_width_and_case_do_not_matter(env):
-    assert env.codes("ＤＤＤｓ")[0] == "YY3-017"
-    assert env.codes("ddds")[0] == "YY3-017"
+def test_full_width_and_case_do_not_matter(read_env):
+    assert read_env.codes("ＤＤＤｓ")[0] == "YY3-017"
+    assert read_env.codes("ddds")[0] == "YY3-017"
 
 
-def test_related_terms_are_suggested_not_merged(env):
-    result = env.search("门诊")
+def test_related_terms_are_suggested_not_merged(read_env):
+    result = read_env.search("门诊")
     assert "门急诊" in result.related
 
 
 # --- completion --------------------------------------------------------------------------
 
-def test_pinyin_initials_complete_indicator_names(env):
-    assert env.complete("kjyw")[0] == "抗菌药物使用强度（DDDs）"
-    mzhz = env.complete("mzhz")
+def test_pinyin_initials_complete_indicator_names(read_env):
+    assert read_env.complete("kjyw")[0] == "抗菌药物使用强度（DDDs）"
+    mzhz = read_env.complete("mzhz")
     assert mzhz and all(name.startswith("门诊患者") for name in mzhz)
     assert "门诊患者满意度" in mzhz
 
 
-def test_full_pinyin_and_characters_complete_names(env):
-    menzhen = env.complete("menzhen")
+def test_full_pinyin_and_characters_complete_names(read_env):
+    menzhen = read_env.complete("menzhen")
     assert menzhen and all(name.startswith("门诊") for name in menzhen)
-    assert env.complete("资金")[0] == "资金到位率"
-    assert "门诊患者满意度" in env.complete("满意", limit=20)  # from a word inside the name
-    assert env.complete("") == [] and env.complete("？？") == []
+    assert read_env.complete("资金")[0] == "资金到位率"
+    assert "门诊患者满意度" in read_env.complete("满意", limit=20)  # from a word inside the name
+    assert read_env.complete("") == [] and read_env.complete("？？") == []
 
 
-def test_retired_indicators_are_not_completed(env):
-    assert "门诊处方合格率" not in env.complete("门诊", limit=50)
+def test_retired_indicators_are_not_completed(read_env):
+    assert "门诊处方合格率" not in read_env.complete("门诊", limit=50)
 
 
 # --- hostile input ------------------------------------------------------------------------
@@ -174,18 +194,18 @@ HOSTILE = [
 ]
 
 
-def test_hostile_queries_never_raise(env):
+def test_hostile_queries_never_raise(read_env):
     assert len(HOSTILE) >= 30
     for query in HOSTILE:
-        result = env.search(query)
+        result = read_env.search(query)
         assert result.total >= 0
         for hit in result.hits:
             assert "<script>" not in hit.highlight and "<script>" not in hit.snippet
 
 
-def test_hostile_prefixes_never_raise(env):
+def test_hostile_prefixes_never_raise(read_env):
     for prefix in HOSTILE:
-        env.complete(prefix)
+        read_env.complete(prefix)
 
 
 def test_highlight_escapes_html_and_marks_matches():
@@ -196,33 +216,33 @@ def test_highlight_escapes_html_and_marks_matches():
 
 # --- filters, facets, pages ----------------------------------------------------------------
 
-def test_sector_filter_includes_descendants(env):
-    in_21002 = set(env.codes("", filters=SearchFilters(sector="21002"), per_page=100))
+def test_sector_filter_includes_descendants(read_env):
+    in_21002 = set(read_env.codes("", filters=SearchFilters(sector="21002"), per_page=100))
     assert "YY3-006" in in_21002  # its sector is 2100201, a child of 21002
     assert "YY3-053" in in_21002 and not any(c.startswith("GX-") for c in in_21002)
-    assert set(env.codes("", filters=SearchFilters(sector="2100201"), per_page=100)) == {"YY3-006"}
-    assert set(env.codes("手术", filters=SearchFilters(sector="210"))) >= {"YY3-006", "YY3-004"}
-    assert env.codes("手术", filters=SearchFilters(sector="205")) == []
+    assert set(read_env.codes("", filters=SearchFilters(sector="2100201"), per_page=100)) == {"YY3-006"}
+    assert set(read_env.codes("手术", filters=SearchFilters(sector="210"))) >= {"YY3-006", "YY3-004"}
+    assert read_env.codes("手术", filters=SearchFilters(sector="205")) == []
 
 
-def test_department_project_type_level_kind_filters(env):
-    assert env.codes("", filters=SearchFilters(department="D-EDU")) == ["S20502-001"]
-    assert set(env.codes("", filters=SearchFilters(project_type="PT-PX"))) == {"GX-PX-001", "GX-PX-005"}
-    assert set(env.codes("满意度", filters=SearchFilters(level1="满意度评价"))) == {"YY3-053", "YY3-054", "YY3-055"}
-    assert set(env.codes("", filters=SearchFilters(level2="资金管理"))) == {"GX-XM-007", "GX-XM-008", "GX-XM-009"}
-    common = env.codes("满意度", filters=SearchFilters(kind="common"))
+def test_department_project_type_level_kind_filters(read_env):
+    assert read_env.codes("", filters=SearchFilters(department="D-EDU")) == ["S20502-001"]
+    assert set(read_env.codes("", filters=SearchFilters(project_type="PT-PX"))) == {"GX-PX-001", "GX-PX-005"}
+    assert set(read_env.codes("满意度", filters=SearchFilters(level1="满意度评价"))) == {"YY3-053", "YY3-054", "YY3-055"}
+    assert set(read_env.codes("", filters=SearchFilters(level2="资金管理"))) == {"GX-XM-007", "GX-XM-008", "GX-XM-009"}
+    common = read_env.codes("满意度", filters=SearchFilters(kind="common"))
     assert common == ["GX-PX-005"]
 
 
-def test_retired_indicators_are_left_out_unless_asked_for(env):
-    assert "YY2-099" not in env.codes("处方合格率", per_page=100)
-    assert "YY2-099" not in env.codes("", per_page=100)
-    assert env.codes("处方合格率", filters=SearchFilters(status="retired")) == ["YY2-099"]
-    assert env.search("YY2-099").mode != "code"
+def test_retired_indicators_are_left_out_unless_asked_for(read_env):
+    assert "YY2-099" not in read_env.codes("处方合格率", per_page=100)
+    assert "YY2-099" not in read_env.codes("", per_page=100)
+    assert read_env.codes("处方合格率", filters=SearchFilters(status="retired")) == ["YY2-099"]
+    assert read_env.search("YY2-099").mode != "code"
 
 
-def test_facets_count_every_match(env):
-    result = env.search("门诊")
+def test_facets_count_every_match(read_env):
+    result = read_env.search("门诊")
     kinds = {f.value: f.count for f in result.facets["kind"]}
     assert sum(kinds.values()) == result.total
     sectors = {f.value: (f.label, f.count) for f in result.facets["sector"]}
@@ -230,38 +250,38 @@ def test_facets_count_every_match(env):
     level1 = {f.value: f.count for f in result.facets["level1"]}
     assert level1["满意度评价"] == 1 and sum(level1.values()) == result.total
     assert [f.label for f in result.facets["kind"]] == ["个性指标"]
-    browse = env.search("")
+    browse = read_env.search("")
     assert {f.value: f.count for f in browse.facets["project_type"]} == {"PT-PX": 2}
     assert {f.value: f.count for f in browse.facets["department"]} == {"D-HOSP-GEN": 12, "D-EDU": 1}
 
 
-def test_pages_do_not_overlap_and_add_up(env):
-    first = env.search("", per_page=5)
+def test_pages_do_not_overlap_and_add_up(read_env):
+    first = read_env.search("", per_page=5)
     seen = []
     for page in range(1, 5):
-        result = env.search("", per_page=5, page=page)
+        result = read_env.search("", per_page=5, page=page)
         assert result.total == first.total
         seen += [h.code for h in result.hits]
     assert len(seen) == len(set(seen)) == first.total == 18
-    assert env.search("", per_page=5, page=99).hits == []
+    assert read_env.search("", per_page=5, page=99).hits == []
 
 
-def test_hits_carry_what_a_list_shows(env):
-    hit = env.search("资金到位率").hits[0]
+def test_hits_carry_what_a_list_shows(read_env):
+    hit = read_env.search("资金到位率").hits[0]
     assert (hit.code, hit.name, hit.level1, hit.level2, hit.kind) == ("GX-XM-007", "资金到位率", "过程", "资金管理", "common")
     assert hit.unit == "%" and hit.operator == "=" and hit.direction == "up"
     assert hit.definition.startswith("实际到位资金") and hit.score > 0
     assert "<mark>" in hit.snippet
-    specific = env.search("四级手术").hits[0]
+    specific = read_env.search("四级手术").hits[0]
     assert specific.sectors == ["2100201"] and specific.sector == "2100201"
 
 
 # --- zero results, query log -------------------------------------------------------------
 
-def test_zero_results_offer_names_that_sound_alike(env):
-    result = env.search("zijin daowei")
+def test_zero_results_offer_names_that_sound_alike(read_env):
+    result = read_env.search("zijin daowei")
     assert result.total == 0 and "资金到位率" in result.did_you_mean
-    assert "资金到位率" in env.search("资金到为率").did_you_mean
+    assert "资金到位率" in read_env.search("资金到为率").did_you_mean
 
 
 def test_query_log_and_zero_result_report(env):
@@ -277,6 +297,67 @@ def test_query_log_and_zero_result_report(env):
     assert menzhen.duration_ms >= 0
     report = zero_result_report(env.session)
     assert [(r.query, r.count) for r in report[:2]] == [("zijin daowei", 3), ("不存在的词语组合", 2)]
+
+
+def _logged(env, source: str) -> list[QueryLog]:
+    env.session.rollback()  # a fresh read: the rows were written on another connection
+    return env.session.execute(select(QueryLog).where(QueryLog.source == source)).scalars().all()
+
+
+def test_the_query_log_is_written_by_its_own_thread(env):
+    """A few searches and then silence: their rows are written within FLUSH_SECONDS, with no flush called."""
+    from kb.search import querylog
+
+    for query in ("门诊", "培训", "资金到位率"):
+        env.search(query, source="thread")
+    deadline = time.monotonic() + querylog.FLUSH_SECONDS + 8
+    while len(_logged(env, "thread")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(r.query for r in _logged(env, "thread")) == ["培训", "资金到位率", "门诊"]
+
+
+def test_a_search_never_waits_for_the_query_log(env, database_url, monkeypatch):
+    """The database's write lock held elsewhere (SQLite holds it for a whole publish): searches answer at once,
+    never writing the log themselves, and their rows are written once the lock is gone, none lost."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the write lock that blocked searches is SQLite's")
+    import sqlite3
+
+    from kb.search import querylog
+
+    writers = []
+    insert = querylog._insert
+    monkeypatch.setattr(querylog, "_insert", lambda *a: (writers.append(threading.current_thread()), insert(*a))[1])
+
+    from sqlalchemy.engine import make_url
+
+    holder = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    env.search("门诊")  # the index opened, the session's connection made (a new one cannot set WAL under the lock)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, readers still welcome (WAL)
+    try:
+        started = time.monotonic()
+        for i in range(3 * querylog.FLUSH_ROWS):
+            env.search(f"满意度 {i}", source="locked")
+        took = time.monotonic() - started
+        time.sleep(0.3)  # the writer thread tries meanwhile, and keeps the rows
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert took < 3 * querylog.FLUSH_ROWS * 0.05, f"searches waited for the log: {took:.2f} s"
+    assert writers and threading.current_thread() not in writers  # the writer thread tried, the searches did not
+    flush_query_log(env.session)
+    assert len(_logged(env, "locked")) == 3 * querylog.FLUSH_ROWS
+
+
+def test_a_query_log_row_that_cannot_be_written_is_dropped_alone(env):
+    from kb.search import querylog
+
+    querylog.record(env.session, "门诊", "门诊", {}, "2024.1", 3, 1.0, source="bad-row")
+    querylog.record(env.session, "门诊", "门诊", {}, "2024.1", "许多", 1.0, source="bad-row")  # not a count
+    querylog.record(env.session, "培训", "培训", {"kind": "common"}, "2024.1", 2, 1.5, source="bad-row")
+    flush_query_log(env.session)
+    rows = _logged(env, "bad-row")
+    assert sorted(r.total for r in rows) == [2, 3]
 
 
 # --- versions, drafts, rebuilding ----------------------------------------------------------
@@ -300,11 +381,11 @@ def test_draft_index_follows_draft_edits(env):
     assert env.codes("心电", version="draft") == ["GX-YL-901"]
 
 
-def test_unknown_version_is_a_user_error(env):
+def test_unknown_version_is_a_user_error(read_env):
     from kb.errors import UnknownVersion
 
     with pytest.raises(UnknownVersion):
-        env.search("门诊", version="1999.1")
+        read_env.search("门诊", version="1999.1")
 
 
 def test_missing_or_broken_index_is_rebuilt_by_itself(env):

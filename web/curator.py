@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -19,6 +19,7 @@ from kb import auth as kbauth
 from kb import library, proposals, versions
 from kb.errors import KbError
 from web import curator_auth
+from web.errors import wants_json
 from web.field_names import field_label
 from web.security import protect_blueprint
 
@@ -31,7 +32,7 @@ ACTION_NAMES = {"create": "新建", "update": "修改", "retire": "停用/替代
                 "publish": "发布", "merge": "合并", "delete": "删除"}
 OTHER_KIND_NAMES = {"version": "版本", "milestone": "里程碑", "plan_year": "规划年度"}  # kinds of change-log entries
 NAV = [
-    ("curator.home", "概览"), ("curator.draft", "草稿指标"), ("curator.duplicates", "重复指标"),
+    ("curator.home", "概览"), ("curator.draft", "草稿指标"), ("curator.duplicates", "重复指标"), ("curator.lint", "内容检查"),
     ("curator.proposals", "单位提议"), ("curator.cases", "案例库"), ("curator.systems", "指标体系"), ("curator.import_form", "导入"), ("curator.export_form", "导出"),
     ("curator.publish_form", "发布"), ("curator.diff", "版本比较"), ("curator.changes", "修改记录"),
     ("curator.plan", "三年规划"), ("curator.dashboard", "规划进度"),
@@ -102,6 +103,9 @@ def field_value(value) -> str:
 
 @bp.errorhandler(KbError)
 def _kb_error(exc: KbError):
+    if wants_json():  # a .json twin (/curator/lint.json) answers in JSON, as the public pages' twins do
+        return jsonify({"status": exc.status, "error": exc.error, "message": exc.message,
+                        "errors": [str(p) for p in exc.problems or []]}), exc.status
     return render_template("curator/error.html", message=exc.message, problems=exc.problems), exc.status
 
 
@@ -172,5 +176,5 @@ def _current_or_none(session):
 
 
 # The routes of the workspace, each module adding to `bp`.
-from web import (curator_cases, curator_draft, curator_import, curator_plan, curator_proposals,  # noqa: E402,F401
-                 curator_systems, curator_versions)
+from web import (curator_cases, curator_draft, curator_import, curator_lint, curator_plan,  # noqa: E402,F401
+                 curator_proposals, curator_systems, curator_versions)

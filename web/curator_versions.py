@@ -8,11 +8,10 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
-from api.db import engine, get_session
+from api.db import engine, get_session, index_dir
 from kb import gates, jobs, library, publishing, versions
 from kb.errors import KbError, Problem
 from web.curator import actor, bp
-from web.search_pages import index_dir
 
 SHOWN_CHANGES = 500
 CHANGE_NAMES = {"added": "新增", "removed": "删除", "changed": "修改"}

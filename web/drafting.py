@@ -11,20 +11,21 @@ from dataclasses import asdict, dataclass
 
 from flask import jsonify, render_template, request, send_file
 
-from api.db import get_session
+from api.db import get_session, index_dir
 from api.limits import costly
+from api.media import uploaded_table
 from kb import quota_catalog, taxonomy, versions
 from kb.check import check
 from kb.dimensions import dimensions
 from kb.monitoring import monitor
-from kb.quotas import Estimate, QuotaMatch, stated
-from kb.recommend import Recommendation, recommend, similar_json
+from kb.quotas import stated
+from kb.recommend import recommend
+from kb.result_schemas import ProjectEstimateSchema
 from kb.self_evaluation import evaluate
 from kb.target_schema import load_project, load_table
 from kb.values import row_for, suggest
 from web.errors import BadParameter
 from web.pages import bp, version_ref
-from web.search_pages import index_dir
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -66,43 +67,6 @@ def json_body() -> dict:
     return data
 
 
-def quota_json(m: QuotaMatch) -> dict:
-    q = m.quota
-    return {"code": q.code, "name": q.name, "category": q.category, "tier": q.tier, "unit": q.unit, "amount": q.amount,
-            "source": m.source, "reason": m.reason, "selected": m.selected}
-
-
-def estimate_json(est: Estimate | None) -> dict | None:
-    if est is None:
-        return None
-    return {"total_yuan": est.total_yuan, "total_wan_yuan": est.total_wan_yuan, "formula": est.formula, "notes": est.notes,
-            "lines": [{"code": line.code, "name": line.name, "subtotal": line.subtotal, "explanation": line.explanation}
-                      for line in est.lines]}
-
-
-def recommendation_json(rec: Recommendation) -> dict:
-    """The recommended table (DESIGN §9 shape), the reason of each of its rows,
-    the other candidates per 一级/二级, and the quota standards with the estimate."""
-    table = rec.to_table()
-    by_code = {s.code: s for s in rec.indicators}
-    return {
-        "version": rec.version,
-        "table": table.to_dict(),
-        "reasons": {r.code: by_code[r.code].reason for r in table.indicators if r.code in by_code},
-        "groups": [{"level1": g.level1, "level2": g.level2, "required": g.required,
-                    "suggestions": [{"code": s.code, "name": s.name, "level1": s.level1, "level2": s.level2,
-                                     "kind": s.kind, "reason": s.reason, "operator": s.operator,
-                                     "value": s.suggested_value, "unit": s.unit, "basis": s.basis}
-                                    for s in g.suggestions]}
-                   for g in rec.groups],
-        "project_types": [{"code": t.code, "name": t.name, "reason": t.reason} for t in rec.project_types],
-        "quotas": [quota_json(m) for m in rec.quotas],
-        "estimate": estimate_json(rec.estimate),
-        "similar_cases": [similar_json(c) for c in rec.similar],
-        "warnings": rec.warnings,
-    }
-
-
 @bp.route("/draft")
 def draft():
     version = version_ref()
@@ -123,7 +87,8 @@ def draft_suggest():
     version = version_ref()
     body = json_body()
     project = load_project(body.get("project", body))
-    return jsonify(recommendation_json(recommend(get_session(), index_dir(), project, version.label)))
+    # the API's answer (kb.result_schemas.RecommendationSchema): the page reads the table, its reasons and the groups
+    return jsonify(recommend(get_session(), index_dir(), project, version.label).to_dict())
 
 
 @bp.route("/draft/quotas.json", methods=["POST"])
@@ -133,8 +98,7 @@ def draft_quotas():
     version = version_ref()
     body = json_body()
     found = quota_catalog.estimate_project(get_session(), load_project(body.get("project", body)), version)
-    return jsonify({"version": found.version, "quotas": [quota_json(m) for m in found.matches],
-                    "estimate": estimate_json(found.estimate)})
+    return jsonify(ProjectEstimateSchema().dump(found))
 
 
 @bp.route("/draft/stated.json", methods=["POST"])
@@ -207,12 +171,5 @@ def draft_export():
 @costly
 def draft_import():
     """An uploaded .json or .xlsx 绩效目标表 → the table as JSON, validated as the check reads it."""
-    from importers.files import Limits, read_upload
-    from importers.target_xlsx import read_target_file
-
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise BadParameter("请选择要导入的 .json 或 .xlsx 文件")
-    data, filename = read_upload(upload.stream, upload.filename, Limits.from_env())
-    table = read_target_file(data, filename)
+    table, filename = uploaded_table(BadParameter("请选择要导入的 .json 或 .xlsx 文件"), default_name=None)
     return jsonify({"filename": filename, "table": table.to_dict()})

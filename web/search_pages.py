@@ -3,18 +3,18 @@ found) with its JSON twin, and the typeahead's /complete.json. Both call
 kb.search, as the API and the command line do."""
 from __future__ import annotations
 
-import html
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from flask import current_app, jsonify, render_template, request, url_for
-from markupsafe import Markup, escape
+from flask import jsonify, render_template, request, url_for
+from markupsafe import Markup
 
-from api.db import get_session
+from api.db import get_session, index_dir
 from kb import search, versions
 from kb.dimensions import level1_families
+from kb.result_schemas import CompletionListSchema, SearchResultSchema
+from kb.search.query import trusted_fragment
 from kb.search.reader import MAX_PAGE
 from kb.taxonomy import sector_tree
 from web.errors import BadParameter
@@ -27,22 +27,10 @@ MAX_FILTER_CHARS = 40
 COMPLETIONS = 8
 
 
-def index_dir() -> Path:
-    """Where the search indexes live (DATA_DIR/index, as for the API)."""
-    return Path(current_app.config["DATA_DIR"]) / "index"
-
-
 def safe_fragment(fragment: str, source: str) -> Markup:
-    """kb.search's highlights come HTML-escaped with matches in <mark>. Trust one
-    only when it is exactly that: without its <mark> tags it must be the escaped
-    source (or, for a snippet, a piece of it). Anything else is shown as text."""
-    if not fragment:
-        return Markup("")
-    plain = fragment.replace("<mark>", "").replace("</mark>", "")
-    escaped = html.escape(source or "")
-    if plain == escaped or (plain.strip("…") and plain.strip("…") in escaped):
-        return Markup(fragment)
-    return escape(source or plain)
+    """kb.search's highlights come HTML-escaped with matches in <mark>: trusted as HTML only once
+    kb.search.query.trusted_fragment has checked that they are exactly that (the JSON twins give the same)."""
+    return Markup(trusted_fragment(fragment, source))
 
 
 @dataclass
@@ -172,17 +160,8 @@ def search_page():
 @bp.route("/search.json")
 def search_json():
     version = version_ref()
-    query, _, result = run_search(version)
-    return jsonify({
-        "version": result.version, "query": query, "total": result.total, "page": result.page,
-        "per_page": result.per_page, "mode": result.mode,
-        "results": [{"code": h.code, "name": h.name, "level1": h.level1, "level2": h.level2, "kind": h.kind,
-                     "sector": h.sector, "unit": h.unit, "direction": h.direction, "definition": h.definition,
-                     "score": h.score, "highlight": str(safe_fragment(h.highlight, h.name))} for h in result.hits],
-        "facets": {name: [{"value": f.value, "label": f.label, "count": f.count} for f in counts]
-                   for name, counts in result.facets.items()},
-        "did_you_mean": result.did_you_mean, "related": result.related,
-    })
+    _, _, result = run_search(version)
+    return jsonify(SearchResultSchema().dump(result))
 
 
 @bp.route("/complete.json")
@@ -191,5 +170,4 @@ def complete_json():
     version = version_ref()
     prefix = (request.args.get("q") or "")[:40]
     found = search.complete(get_session(), index_dir(), prefix, version.label, limit=COMPLETIONS) if prefix.strip() else []
-    return jsonify({"version": version.label, "query": prefix,
-                    "completions": [{"text": c.text, "code": c.code, "kind": c.kind} for c in found]})
+    return jsonify(CompletionListSchema().dump({"version": version.label, "query": prefix, "completions": found}))

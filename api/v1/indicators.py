@@ -1,27 +1,45 @@
 """/api/v1/indicators: search with filters, facets and pages; one indicator; its history."""
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 
-from api.db import get_session
-from api.v1.common import Blueprint, index_dir, page_links, read, resolve_version, set_etag, version_etag
+from api.db import get_session, index_dir
+from api.v1.common import Blueprint, PlainDump, page_links, read, resolve_version, set_etag, version_etag
 from api.v1.schemas import HistorySchema, IndicatorDocSchema, SearchArgs, SearchResultSchema, VersionArgs
 from kb import search, versions
+from kb.result_schemas import FacetCountSchema, SearchHitSchema
 
 blp = Blueprint("indicators", __name__, url_prefix="/api/v1/indicators", description="指标：检索、单条指标、修订历史")
 
 
 @blp.route("")
 class Indicators(MethodView):
-    @blp.arguments(SearchArgs, location="query")
+    @blp.arguments(SearchArgs(), location="query")  # an instance: webargs makes one per request from a class
     @blp.response(200, SearchResultSchema)
     def get(self, args):
         """Search indicators: words, pinyin or a code, narrowed by filters, with facets and pages."""
         ref = read(args.pop("version"))
         query, page, per_page = args.pop("q"), args.pop("page"), args.pop("per_page")
-        result = search.search(get_session(), index_dir(), query, search.SearchFilters(**args), ref.label,
+        result = search.search(get_session(), index_dir(), query, search.SearchFilters(**args), ref,
                                page=page, per_page=per_page, source="api")
-        return {**vars(result), "links": page_links(result.total, page, per_page)}
+        return jsonify(search_json(result, page_links(result.total, page, per_page)))
+
+
+_hit_json = PlainDump(SearchHitSchema)
+_facet_json = PlainDump(FacetCountSchema)
+
+
+def search_json(result: search.SearchResult, links: dict) -> dict:
+    """A search answer as SearchResultSchema documents it, without marshmallow on the hot path
+    (tests/test_api_search.py checks that the two give the same JSON)."""
+    return {
+        "version": result.version, "query": result.query, "total": result.total, "page": result.page,
+        "per_page": result.per_page, "links": links, "mode": result.mode,
+        "results": [_hit_json(hit) for hit in result.hits],
+        "facets": {name: [_facet_json(c) for c in counts] for name, counts in result.facets.items()},
+        "did_you_mean": list(result.did_you_mean), "related": list(result.related),
+    }
 
 
 @blp.route("/<code>")

@@ -7,7 +7,6 @@ from api.auth import requires
 from api.db import get_session
 from api.v1.common import Blueprint, json_body, page_links, read, resolve_version
 from api.v1.schemas import (
-    ProjectEstimateSchema,
     ProjectSchema,
     QuotaDocSchema,
     QuotaListSchema,
@@ -15,6 +14,7 @@ from api.v1.schemas import (
     VersionArgs,
 )
 from kb import quota_catalog, versions
+from kb.result_schemas import ProjectEstimateSchema
 from kb.target_schema import load_project
 
 blp = Blueprint("quotas", __name__, url_prefix="/api/v1/quotas", description="支出定额标准：检索、单条、测算")

@@ -1,8 +1,11 @@
 """Response and argument schemas of the REST API (record schemas live in kb.schemas)."""
 import copy
 
-from marshmallow import RAISE, Schema, ValidationError, fields, missing, post_load, pre_dump, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, post_load, validate
 
+# the shapes of kb's results (search, completion, suggest, estimate) are defined once, in kb.result_schemas:
+# the API answers with them, as the pages and the command line do
+from kb import result_schemas
 from kb.schemas import CaseSchema, DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema
 from kb.target_schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
 
@@ -282,6 +285,11 @@ class DryRunArgs(Strict):
     dry_run = fields.Boolean(load_default=False, metadata={"description": "1：只报告将做的变化，不写入"})
 
 
+class ImportArgs(DryRunArgs):
+    allow_duplicates = fields.Boolean(load_default=False, metadata={
+        "description": "true：仍然导入与草稿中已有指标同名或同义的新指标（默认拒绝整个导入，错误 import_duplicates）"})
+
+
 class LibraryDocumentSchema(Schema):
     """The whole-library JSON document (what `zhibiao export --format json` writes)."""
     class Meta:
@@ -298,11 +306,24 @@ class LibraryDocumentSchema(Schema):
     text_lists = fields.List(fields.Dict(), load_default=list)
 
 
+class ImportDuplicateSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "导入文件中的指标编码"})
+    name = fields.String(required=True)
+    other_code = fields.String(required=True, metadata={"description": "与之重复的指标编码"})
+    other_name = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"description": "同名同范围 | 同名 | 同义词"})
+    in_draft = fields.Boolean(required=True, metadata={"description": "true：重复的是草稿中已有的指标；false：文件中的另一条"})
+    refused = fields.Boolean(required=True, metadata={
+        "description": "true：这是一条新指标，与草稿中已有指标重复，不带 allow_duplicates=true 时整个导入被拒绝"})
+
+
 class ImportReportSchema(Schema):
     dry_run = fields.Boolean(required=True)
     added = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
     changed = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
     unchanged = fields.Integer(required=True)
+    duplicates = fields.List(fields.Nested(ImportDuplicateSchema), required=True, metadata={
+        "description": "与草稿或文件中另一条同名（同范围）或同义的指标，与命令行 import --dry-run 报告的相同"})
 
 
 def _patch_schema(record_schema: type[Schema], name: str) -> type[Schema]:
@@ -488,30 +509,6 @@ class SearchArgs(PageArgs):
                            metadata={"description": "不填则列出除已停用外的全部"})
 
 
-class SearchHitSchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    level1 = fields.String()
-    level2 = fields.String()
-    kind = fields.String()
-    sector = fields.String()
-    sectors = fields.List(fields.String())
-    unit = fields.String()
-    direction = fields.String()
-    operator = fields.String()
-    definition = fields.String()
-    status = fields.String()
-    score = fields.Float()
-    highlight = fields.String(metadata={"description": "名称，HTML 转义，命中处以 <mark> 标出"})
-    snippet = fields.String()
-
-
-class FacetCountSchema(Schema):
-    value = fields.String(required=True)
-    label = fields.String()
-    count = fields.Integer(required=True)
-
-
 class PageLinksSchema(Schema):
     first = fields.String(required=True, metadata={"description": "第一页"})
     prev = fields.String(allow_none=True, metadata={"description": "上一页（第一页为 null）"})
@@ -519,18 +516,9 @@ class PageLinksSchema(Schema):
     last = fields.String(required=True, metadata={"description": "最后一页"})
 
 
-class SearchResultSchema(Schema):
-    version = fields.String(required=True)
-    query = fields.String()
-    total = fields.Integer(required=True)
-    page = fields.Integer()
-    per_page = fields.Integer()
+class SearchResultSchema(result_schemas.SearchResultSchema):
+    """kb's search result, with the links to the other pages."""
     links = fields.Nested(PageLinksSchema, metadata={"description": "翻页链接（也在 Link 响应头中）"})
-    mode = fields.String()
-    results = fields.List(fields.Nested(SearchHitSchema), attribute="hits", required=True)
-    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetCountSchema)))
-    did_you_mean = fields.List(fields.String())
-    related = fields.List(fields.String())
 
 
 class CompleteArgs(VersionArgs):
@@ -538,116 +526,7 @@ class CompleteArgs(VersionArgs):
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
 
 
-class CompletionSchema(Schema):
-    text = fields.String(required=True)
-    code = fields.String(required=True)
-    kind = fields.String()
-
-
-class CompletionListSchema(Schema):
-    version = fields.String(required=True)
-    query = fields.String()
-    completions = fields.List(fields.Nested(CompletionSchema), required=True)
-
-
 # --- suggest and quotas ---------------------------------------------------------------------------
-
-class QuotaMatchSchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    category = fields.String()
-    tier = fields.String()
-    unit = fields.String()
-    amount = fields.Float()
-    source = fields.String()
-    reason = fields.String(metadata={"description": "为何适用"})
-    selected = fields.Boolean(metadata={"description": "本项目适用的档次（计入测算）"})
-
-
-class EstimateFactorSchema(Schema):
-    value = fields.Float(required=True)
-    what = fields.String(required=True)
-
-    @pre_dump
-    def _pair(self, data, **kwargs):
-        """kb.quotas keeps a factor as (quantity, what)."""
-        return {"value": data[0], "what": data[1]} if isinstance(data, tuple) else data
-
-
-class EstimateLineSchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    amount = fields.Float()
-    unit = fields.String()
-    factors = fields.List(fields.Nested(EstimateFactorSchema))
-    subtotal = fields.Float()
-    formula = fields.String()
-    explanation = fields.String()
-
-
-class EstimateSchema(Schema):
-    total_yuan = fields.Float(required=True)
-    total_wan_yuan = fields.Float()
-    formula = fields.String()
-    lines = fields.List(fields.Nested(EstimateLineSchema))
-    notes = fields.List(fields.String())
-
-
-class SuggestionSchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    level1 = fields.String()
-    level2 = fields.String()
-    kind = fields.String()
-    score = fields.Float()
-    reason = fields.String()
-    operator = fields.String()
-    suggested_value = fields.String()
-    unit = fields.String()
-    basis = fields.String()
-    basis_note = fields.String()
-    cases = fields.List(fields.String(), metadata={"description": "用过此指标的相似案例编码"})
-
-
-class SimilarCaseSchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String()
-    region = fields.String()
-    year = fields.Integer(allow_none=True)
-    sector = fields.String()
-    score = fields.Float()
-    words = fields.List(fields.String(), metadata={"description": "项目与案例共有的词"})
-    reasons = fields.List(fields.String())
-    source_url = fields.String()
-
-
-class TypeMatchSchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String()
-    reason = fields.String()
-
-
-class SuggestGroupSchema(Schema):
-    level1 = fields.String(required=True)
-    level2 = fields.String(required=True)
-    required = fields.Boolean()
-    codes = fields.List(fields.String())
-
-
-class RecommendationSchema(Schema):
-    version = fields.String(required=True)
-    project = fields.Dict()
-    project_types = fields.List(fields.Nested(TypeMatchSchema))
-    sector = fields.String(allow_none=True)
-    terms = fields.List(fields.String())
-    indicators = fields.List(fields.Nested(SuggestionSchema), required=True)
-    groups = fields.List(fields.Nested(SuggestGroupSchema))
-    quotas = fields.List(fields.Nested(QuotaMatchSchema))
-    estimate = fields.Nested(EstimateSchema, allow_none=True)
-    similar_cases = fields.List(fields.Nested(SimilarCaseSchema))
-    warnings = fields.List(fields.String(), metadata={"description": "推荐时搁置的输入（如无法识别的行业）"})
-    table = fields.Dict(metadata={"description": "据推荐拟好的绩效目标表（可直接提交审核）"})
-
 
 class CaseSearchArgs(PageArgs):
     q = fields.String(load_default="", validate=validate.Length(max=200))
@@ -691,36 +570,3 @@ class QuotaListSchema(Schema):
 class QuotaDocSchema(Schema):
     version = fields.String(required=True)
     quota = fields.Nested(QuotaSchema, required=True)
-
-
-class QuantitySchema(Schema):
-    people = fields.Float(allow_none=True)
-    days = fields.Float(allow_none=True)
-    sessions = fields.Float(allow_none=True)
-    person_times = fields.Float(allow_none=True)
-    hours = fields.Float(allow_none=True)
-    population = fields.Float(allow_none=True)
-    students = fields.Float(allow_none=True)
-    meeting_class = fields.String()
-    training_class = fields.String()
-    evidence = fields.List(fields.String())
-
-
-class MatchedQuotaSchema(Schema):
-    """A kb.quotas.QuotaMatch, flattened as in the suggest answer."""
-    code = fields.String(attribute="quota.code", required=True)
-    name = fields.String(attribute="quota.name", required=True)
-    category = fields.String(attribute="quota.category")
-    tier = fields.String(attribute="quota.tier")
-    unit = fields.String(attribute="quota.unit")
-    amount = fields.Float(attribute="quota.amount")
-    source = fields.String()
-    reason = fields.String(metadata={"description": "为何适用"})
-    selected = fields.Boolean(metadata={"description": "本项目适用的档次（计入测算）"})
-
-
-class ProjectEstimateSchema(Schema):
-    version = fields.String(required=True)
-    quantity = fields.Nested(QuantitySchema)
-    quotas = fields.List(fields.Nested(MatchedQuotaSchema), attribute="matches", required=True)
-    estimate = fields.Nested(EstimateSchema, allow_none=True)

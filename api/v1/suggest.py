@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session
+from api.db import get_session, index_dir
 from api.limits import costly
-from api.v1.common import Blueprint, index_dir, json_body, resolve_version
-from api.v1.schemas import ProjectSchema, RecommendationSchema, VersionArgs
+from api.v1.common import Blueprint, json_body, resolve_version
+from api.v1.schemas import ProjectSchema, VersionArgs
 from kb.recommend import recommend
+from kb.result_schemas import RecommendationSchema
 from kb.target_schema import load_project
 
 blp = Blueprint("suggest", __name__, url_prefix="/api/v1/suggest", description="为项目推荐绩效指标（目标表）")
@@ -26,5 +27,4 @@ class Suggest(MethodView):
         standards that apply, an estimate where quantities are given, and a drafted table."""
         ref = resolve_version(args["version"])
         project = load_project(json_body())
-        rec = recommend(get_session(), index_dir(), project, ref.label)
-        return {**rec.to_dict(), "table": rec.to_table().to_dict()}
+        return recommend(get_session(), index_dir(), project, ref)  # the version resolved once, here

@@ -8,7 +8,7 @@ from api import auth
 from api.auth import requires
 from api.db import get_session, require_schema
 from api.limits import costly
-from api.media import JSON, MULTIPART, accepts
+from api.media import JSON, MULTIPART, accepts, uploaded_file
 from api.v1.common import Blueprint, json_body, read, resolve_version
 from api.v1.schemas import (
     RoundListSchema,
@@ -20,7 +20,6 @@ from api.v1.schemas import (
     VersionArgs,
 )
 from kb import rounds, systems, versions
-from kb.errors import InvalidInput
 
 blp = Blueprint("systems", __name__, url_prefix="/api/v1/systems", description="指标体系（带权重的指标树）与用体系评分")
 
@@ -50,17 +49,6 @@ class OneSystem(MethodView):
         return systems.system_tree(get_session(), code, ref)
 
 
-def _uploaded_units() -> list:
-    from importers.files import Limits, read_upload
-    from importers.round_files import read_units_file
-
-    upload = request.files.get("file")
-    if upload is None:
-        raise InvalidInput("请以 file 字段上传 .xlsx 或 .json 文件")
-    data, filename = read_upload(upload.stream, upload.filename or "上传文件.xlsx", Limits.from_env())
-    return read_units_file(data, filename)
-
-
 @blp.route("/<code>/score")
 class Score(MethodView):
     @requires("curate")  # it keeps the round: a write, like every other the API takes
@@ -74,10 +62,13 @@ class Score(MethodView):
 
         Every leaf needs a value for every unit; a value that does not fit its leaf's rule, an unknown
         leaf or a missing value is 422 naming unit and leaf, and nothing is saved."""
-        from importers.round_files import units_from_json
+        from importers.round_files import read_units_file, units_from_json
 
         ref = resolve_version(args["version"])
-        units = _uploaded_units() if request.mimetype == MULTIPART else units_from_json(json_body())
+        if request.mimetype == MULTIPART:
+            units = read_units_file(*uploaded_file())
+        else:
+            units = units_from_json(json_body())
         session = get_session()
         round_id, _ = rounds.score_and_save(session, code, units, ref.label, user=auth.actor())
         return rounds.round_dict(rounds.get_round(session, code, round_id))

@@ -8,14 +8,13 @@ from flask.views import MethodView
 from api.auth import requires
 from api.db import get_session
 from api.limits import costly
-from api.media import JSON, MULTIPART, accepts
+from api.media import JSON, MULTIPART, accepts, uploaded_table
 from api.v1.common import Blueprint, json_body, resolve_version
 from api.v1.schemas import (CheckResultSchema, EvaluationResultSchema, MonitorArgs, MonitorResultSchema, UploadSchema,
                             VersionArgs)
 from kb.check import check
 from kb.monitoring import monitor
 from kb.self_evaluation import evaluate
-from kb.errors import InvalidInput
 from kb.target_schema import TargetTableSchema, load_table
 
 blp = Blueprint("targets", __name__, url_prefix="/api/v1/targets", description="绩效目标表审核、执行监控和自评打分")
@@ -24,17 +23,6 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": TargetTableSchema},
     "multipart/form-data": {"schema": UploadSchema},
 }}}
-
-
-def _uploaded_table():
-    from importers.files import Limits, read_upload
-    from importers.target_xlsx import read_target_file
-
-    upload = request.files.get("file")
-    if upload is None:
-        raise InvalidInput("请以 file 字段上传 .xlsx 或 .json 文件")
-    data, filename = read_upload(upload.stream, upload.filename or "上传文件.xlsx", Limits.from_env())
-    return read_target_file(data, filename)
 
 
 @blp.route("/check")
@@ -52,7 +40,9 @@ class Check(MethodView):
 
 
 def _table():
-    return _uploaded_table() if request.mimetype == MULTIPART else load_table(json_body())
+    if request.mimetype == MULTIPART:
+        return uploaded_table()[0]
+    return load_table(json_body())
 
 
 @blp.route("/monitor")

@@ -8,9 +8,9 @@ from flask.views import MethodView
 from api import auth
 from flask import url_for
 
-from api.db import engine, get_session, require_schema
+from api.db import engine, get_session, index_dir, require_schema
 from api.limits import costly
-from api.v1.common import Blueprint, index_dir
+from api.v1.common import Blueprint
 from api.v1.schemas import DiffSchema, JobSchema, PublishSchema, VersionListSchema, VersionSchema
 from kb import publishing, versions
 

@@ -28,9 +28,10 @@ __all__ = [
 
 
 def search(session: Session, index_dir: Path | str, query: str, filters: SearchFilters | None = None,
-           version: str | None = None, page: int = 1, per_page: int = 20, log: bool = True, source: str = "",
-           engine: str | None = None, facets: bool = True) -> SearchResult:
-    """Search a version (default: the current one; "draft" for the draft).
+           version: str | versions.VersionRef | None = None, page: int = 1, per_page: int = 20, log: bool = True,
+           source: str = "", engine: str | None = None, facets: bool = True) -> SearchResult:
+    """Search a version (default: the current one; "draft" for the draft; a
+    VersionRef already resolved costs no query).
 
     Any text is a valid query: it is searched as plain words. A query that is
     an indicator's code puts that indicator first; an empty query lists the
@@ -47,8 +48,8 @@ def search(session: Session, index_dir: Path | str, query: str, filters: SearchF
     return result
 
 
-def complete(session: Session, index_dir: Path | str, prefix: str, version: str | None = None, limit: int = 10,
-             engine: str | None = None) -> list[Completion]:
+def complete(session: Session, index_dir: Path | str, prefix: str, version: str | versions.VersionRef | None = None,
+             limit: int = 10, engine: str | None = None) -> list[Completion]:
     """Indicator names for a typeahead: by the characters' prefix, by full
     pinyin (menzhen → 门诊…) or by pinyin initials (mzhz → 门诊患者…)."""
     return open_index(session, index_dir, version, engine).complete(prefix, limit)

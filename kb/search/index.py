@@ -11,7 +11,9 @@ noticed and rebuilt by whoever needs it. A build goes to a hidden folder,
 is renamed into place, and only then does the pointer change (os.replace):
 a reader sees the old index or the new one, never half of one. Readers keep
 their opened index; they look up the current version on every search (one
-indexed query) and open the new version's index when it changes.
+indexed query; none when given a VersionRef, which carries its content hash:
+the API's come from kb.versions.VersionCache, re-read once a second) and open
+the new version's index when it changes.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -76,6 +79,8 @@ def target_of(session: Session, version: str | versions.VersionRef | None) -> Ta
     if isinstance(version, versions.VersionRef):
         if version.is_draft:
             return Target(versions.DRAFT, draft_fingerprint(session), version)
+        if version.content_hash:  # a published version's content never changes: no query
+            return Target(version.label, version.content_hash, version)
         digest = session.execute(select(Version.content_hash).where(Version.id == version.id)).scalar()
         return Target(version.label, digest or "", version)
     if version in (None, "", versions.CURRENT):
@@ -252,7 +257,7 @@ def open_index(session: Session, index_dir: Path | str, version: str | versions.
     root = engine_root(index_dir, name)
     target = target_of(session, version)
     key = index_key(name, target.content_hash)
-    slot = (name, str(root.resolve()), target.label)
+    slot = (name, _resolved(root), target.label)
     opened = _registry.get(slot)
     if opened is not None and opened.key == key:
         return opened
@@ -278,7 +283,15 @@ def open_index(session: Session, index_dir: Path | str, version: str | versions.
         return opened
 
 
+@lru_cache(maxsize=64)
+def _resolved(root: Path) -> str:
+    """The folder's real path, once per process: resolving it on every search cost four system calls."""
+    return str(root.resolve())
+
+
 def forget_open_indexes() -> None:
-    """Drop every opened index of this process (tests; after `init --force`)."""
+    """Drop every opened index of this process, and what it remembered of versions (tests; after `init --force`)."""
     with _registry_guard:
         _registry.clear()
+    _resolved.cache_clear()
+    versions.forget_resolved()

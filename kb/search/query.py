@@ -173,3 +173,24 @@ def highlight(text: str, marks: list[str] | tuple[str, ...], window: int | None 
         pos = min(b, hi)
     out.append(html.escape(text[pos:hi]))
     return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(text) else "")
+
+
+_ESCAPED = re.compile("[&<>\"']")  # what html.escape changes
+
+
+def trusted_fragment(fragment: str, source: str) -> str:
+    """A highlight or snippet made by `highlight`, checked before anyone inserts it as HTML: trusted only when,
+    without its <mark> tags, it is exactly the escaped `source` (or, for a snippet, a piece of it). Anything
+    else (a stored index from elsewhere, a bug) is replaced by `source` escaped, shown as text."""
+    if not fragment:
+        return ""
+    plain = fragment.replace("<mark>", "").replace("</mark>", "")
+    piece = plain.strip("…")
+    # the usual case, on every hit served: no character escaping changes, so a piece of the source is a piece
+    # of the escaped source and the source need not be escaped to tell
+    if piece and piece in (source or "") and not _ESCAPED.search(piece):
+        return fragment
+    escaped = html.escape(source or "")
+    if plain == escaped or (plain.strip("…") and plain.strip("…") in escaped):
+        return fragment
+    return html.escape(source or plain)

@@ -613,7 +613,7 @@
       var hadRows = state.indicators.length > 0;
       state.indicators = data.table.indicators.map(normaliseRow);
       if (!text(state.goal).trim() || state.goal === extra.autoGoal) { state.goal = data.table.goal; }
-      extra = { reasons: data.reasons || {}, groups: data.groups || [], quotas: data.quotas || [],
+      extra = { reasons: data.reasons || {}, groups: suggestionGroups(data), quotas: data.quotas || [],
                 estimate: data.estimate, projectTypes: data.project_types || [], autoGoal: data.table.goal,
                 similarCases: data.similar_cases || [] };
       undo = before;
@@ -626,6 +626,19 @@
       runCheck();
     }, function (err) { button.disabled = false; say(""); showError(err); });
   });
+
+  // The answer is the API's: groups name their suggestions by code, listed once under `indicators`.
+  function suggestionGroups(data) {
+    var byCode = {};
+    (data.indicators || []).forEach(function (s) { byCode[s.code] = s; });
+    return (data.groups || []).map(function (g) {
+      return { level1: g.level1, level2: g.level2, required: g.required,
+               suggestions: (g.codes || []).map(function (c) { return byCode[c]; }).filter(Boolean) };
+    });
+  }
+
+  // suggestions kept in localStorage by an earlier version of this page carry `value`
+  function suggestedValue(s) { return s.suggested_value !== undefined ? s.suggested_value : s.value; }
 
   function markAddedSuggestions() {
     root.querySelectorAll("[data-add-suggestion]").forEach(function (b) {
@@ -644,7 +657,7 @@
     groups.forEach(function (g) {
       var ul = el("ul", { "class": "suggestion-list" });
       g.suggestions.forEach(function (s) {
-        var value = [s.operator, s.value, s.unit].filter(Boolean).join(" ");
+        var value = [s.operator, suggestedValue(s), s.unit].filter(Boolean).join(" ");
         ul.appendChild(el("li", {}, [
           el("button", { type: "button", "data-add-suggestion": s.code, "aria-label": "加入" + s.name, text: "加入" }), " ",
           s.kind === "case" ? el("span", { "class": "case-indicator", text: s.name + "（案例指标）" })
@@ -681,7 +694,7 @@
     (extra.groups || []).forEach(function (g) {
       (g.suggestions || []).forEach(function (s) {
         if (s.code === code && !hasCode(code)) {
-          addRow({ level1: s.level1, level2: s.level2, name: s.name, operator: s.operator, value: s.value, unit: s.unit,
+          addRow({ level1: s.level1, level2: s.level2, name: s.name, operator: s.operator, value: suggestedValue(s), unit: s.unit,
                    code: s.code, basis: s.basis }, s.reason);
         }
       });

@@ -1,0 +1,212 @@
+"""What an answer looks like: one marshmallow schema per result type that kb/ hands out (search hits and
+results, completions, recommendations, quota matches, cost estimates).
+
+kb.schemas says what a valid record is (records in); these say how a result is written out. Each is
+defined once and dumped by all three interfaces: the REST API uses them as its response schemas (so the
+OpenAPI document describes exactly what is sent), the pages' JSON twins and the command line's --json dump
+them too, so a hit or a suggestion has the same keys and values wherever it is read.
+
+They dump kb's own data classes (kb.search.SearchHit, kb.recommend.Recommendation, kb.quotas.QuotaMatch …),
+not dicts made by hand.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, pre_dump
+
+from kb.search.query import trusted_fragment
+
+
+class Fragment(fields.String):
+    """An HTML fragment kb.search made (the text HTML-escaped, matches in <mark>), given out only when it is
+    exactly that; otherwise the text it stands for, escaped. Pages insert it as HTML."""
+
+    def __init__(self, source: str, **kwargs):
+        super().__init__(**kwargs)
+        self.source = source  # the attribute holding the plain text the fragment highlights
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return trusted_fragment(value or "", getattr(obj, self.source, "") or "")
+
+
+# --- search and completion -------------------------------------------------------------------------
+
+class SearchHitSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    level1 = fields.String()
+    level2 = fields.String()
+    kind = fields.String()
+    sector = fields.String()
+    sectors = fields.List(fields.String())
+    unit = fields.String()
+    direction = fields.String()
+    operator = fields.String()
+    definition = fields.String()
+    status = fields.String()
+    score = fields.Float()
+    highlight = Fragment("name", metadata={"description": "名称，HTML 转义，命中处以 <mark> 标出"})
+    snippet = Fragment("definition", metadata={"description": "指标解释中命中处附近的一段，转义同上"})
+
+
+class FacetCountSchema(Schema):
+    value = fields.String(required=True)
+    label = fields.String()
+    count = fields.Integer(required=True)
+
+
+class SearchResultSchema(Schema):
+    """A kb.search.SearchResult: one page of hits, with facets and hints."""
+    version = fields.String(required=True)
+    query = fields.String()
+    total = fields.Integer(required=True)
+    page = fields.Integer()
+    per_page = fields.Integer()
+    mode = fields.String()
+    results = fields.List(fields.Nested(SearchHitSchema), attribute="hits", required=True)
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetCountSchema)))
+    did_you_mean = fields.List(fields.String())
+    related = fields.List(fields.String())
+
+
+class CompletionSchema(Schema):
+    text = fields.String(required=True)
+    code = fields.String(required=True)
+    kind = fields.String()
+
+
+class CompletionListSchema(Schema):
+    """{version, query, completions}: what a typeahead shows for what was typed."""
+    version = fields.String(required=True)
+    query = fields.String()
+    completions = fields.List(fields.Nested(CompletionSchema), required=True)
+
+
+# --- quotas and estimates --------------------------------------------------------------------------
+
+class QuotaMatchSchema(Schema):
+    """A kb.quotas.QuotaMatch: the standard it found, flattened, with why it applies."""
+    code = fields.String(attribute="quota.code", required=True)
+    name = fields.String(attribute="quota.name", required=True)
+    category = fields.String(attribute="quota.category")
+    tier = fields.String(attribute="quota.tier")
+    unit = fields.String(attribute="quota.unit")
+    amount = fields.Float(attribute="quota.amount")
+    source = fields.String()
+    reason = fields.String(metadata={"description": "为何适用"})
+    selected = fields.Boolean(metadata={"description": "本项目适用的档次（计入测算）"})
+
+
+class EstimateFactorSchema(Schema):
+    value = fields.Float(required=True)
+    what = fields.String(required=True)
+
+    @pre_dump
+    def _pair(self, data, **kwargs):
+        """kb.quotas keeps a factor as (quantity, what)."""
+        return {"value": data[0], "what": data[1]} if isinstance(data, tuple) else data
+
+
+class EstimateLineSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    amount = fields.Float()
+    unit = fields.String()
+    factors = fields.List(fields.Nested(EstimateFactorSchema))
+    subtotal = fields.Float()
+    formula = fields.String()
+    explanation = fields.String()
+
+
+class EstimateSchema(Schema):
+    """A kb.quotas.Estimate: the cost the project's quantities allow, line by line."""
+    total_yuan = fields.Float(required=True)
+    total_wan_yuan = fields.Float()
+    formula = fields.String()
+    lines = fields.List(fields.Nested(EstimateLineSchema))
+    notes = fields.List(fields.String())
+
+
+class QuantitySchema(Schema):
+    people = fields.Float(allow_none=True)
+    days = fields.Float(allow_none=True)
+    sessions = fields.Float(allow_none=True)
+    person_times = fields.Float(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    population = fields.Float(allow_none=True)
+    students = fields.Float(allow_none=True)
+    meeting_class = fields.String()
+    training_class = fields.String()
+    evidence = fields.List(fields.String())
+
+
+class ProjectEstimateSchema(Schema):
+    """A kb.quota_catalog.ProjectEstimate: the standards that apply to a project and its estimate."""
+    version = fields.String(required=True)
+    quantity = fields.Nested(QuantitySchema)
+    quotas = fields.List(fields.Nested(QuotaMatchSchema), attribute="matches", required=True)
+    estimate = fields.Nested(EstimateSchema, allow_none=True)
+
+
+# --- recommendations -------------------------------------------------------------------------------
+
+class SuggestionSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    level1 = fields.String()
+    level2 = fields.String()
+    kind = fields.String()
+    score = fields.Float()
+    reason = fields.String()
+    operator = fields.String()
+    suggested_value = fields.String()
+    unit = fields.String()
+    basis = fields.String()
+    basis_note = fields.String()
+    cases = fields.List(fields.String(), metadata={"description": "用过此指标的相似案例编码"})
+
+
+class SimilarCaseSchema(Schema):
+    """A kb.cases.SimilarCase: the case, how close it is and why."""
+    code = fields.String(attribute="case.code", required=True)
+    name = fields.String(attribute="case.name")
+    region = fields.String(attribute="case.region")
+    year = fields.Integer(attribute="case.year", allow_none=True)
+    sector = fields.String(attribute="case.sector")
+    score = fields.Float()
+    words = fields.List(fields.String(), metadata={"description": "项目与案例共有的词"})
+    reasons = fields.List(fields.String())
+    source_url = fields.Function(lambda c: (c.case.source or {}).get("url", ""), metadata={"type": "string"})
+
+
+class TypeMatchSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String()
+    reason = fields.String()
+
+
+class SuggestGroupSchema(Schema):
+    """One 一级/二级 of the template and the codes of its suggestions (listed in full under `indicators`)."""
+    level1 = fields.String(required=True)
+    level2 = fields.String(required=True)
+    required = fields.Boolean()
+    codes = fields.Function(lambda g: [s.code for s in g.suggestions],
+                            metadata={"type": "array", "items": {"type": "string"}})
+
+
+class RecommendationSchema(Schema):
+    """A kb.recommend.Recommendation (the DESIGN §9 suggest shape, with groups, explanations and the drafted table)."""
+    version = fields.String(required=True)
+    project = fields.Function(lambda r: r.project.to_dict(), metadata={"type": "object"})
+    project_types = fields.List(fields.Nested(TypeMatchSchema))
+    sector = fields.String(allow_none=True)
+    terms = fields.List(fields.String())
+    indicators = fields.List(fields.Nested(SuggestionSchema), required=True)
+    groups = fields.List(fields.Nested(SuggestGroupSchema))
+    quotas = fields.List(fields.Nested(QuotaMatchSchema))
+    estimate = fields.Nested(EstimateSchema, allow_none=True)
+    similar_cases = fields.List(fields.Nested(SimilarCaseSchema), attribute="similar")
+    warnings = fields.List(fields.String(), metadata={"description": "推荐时搁置的输入（如无法识别的行业）"})
+    table = fields.Function(lambda r: r.table.to_dict(), metadata={
+        "type": "object", "description": "据推荐拟好的绩效目标表（可直接提交审核）"})
+    reasons = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "拟好的目标表中各行（按指标编码）的推荐理由"})
