@@ -89,7 +89,8 @@ def _refuse_bulk_changes_to_published(state):
 def record_data(kind: str, obj: Any) -> dict:
     """The record's fields as JSON-ready data (what a snapshot stores)."""
     model = RECORD_MODELS[kind]
-    return model.model_validate(obj, from_attributes=True).model_dump(mode="json")
+    record = obj if type(obj) is model else model.model_validate(obj, from_attributes=True)
+    return record.model_dump(mode="json")
 
 
 def content_hash(data: dict) -> str:

@@ -271,7 +271,7 @@ def read_draft(session: Session) -> dict[str, list[tuple[object, dict]]]:
         table = DRAFT_MODELS[kind].__table__
         model = RECORD_MODELS[kind]
         rows = session.execute(select(table).order_by(table.c.code)).mappings()
-        out[kind] = [(rec, rec.model_dump(mode="json")) for rec in (model.model_validate(dict(row)) for row in rows)]
+        out[kind] = [(rec, record_data(kind, rec)) for rec in (model.model_validate(dict(row)) for row in rows)]
     return out
 
 
