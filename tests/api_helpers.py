@@ -35,12 +35,18 @@ def assert_error(resp, status: int, error: str | None = None) -> dict:
 
 def publish_job(client, label: str, headers: dict, notes: str = "", timeout: float = 60.0) -> dict:
     """Publish through the API as a client does: 202 and a job to poll until it has finished."""
+    resp = client.post("/api/v1/versions", json={"label": label, "notes": notes}, headers=headers)
+    return finished_job(client, resp, headers, timeout)
+
+
+def finished_job(client, resp, headers: dict, timeout: float = 60.0) -> dict:
+    """The job a 202 answer names (Location: /api/v1/jobs/<id>), polled until it has finished."""
     import time
 
-    resp = client.post("/api/v1/versions", json={"label": label, "notes": notes}, headers=headers)
     assert resp.status_code == 202, resp.get_data(as_text=True)
     location = resp.headers["Location"]
-    assert location.startswith("/api/v1/jobs/") and resp.get_json()["status"] in ("queued", "running", "done", "failed")
+    assert location == f"/api/v1/jobs/{resp.get_json()['id']}"
+    assert resp.get_json()["status"] in ("queued", "running", "done", "failed")
     deadline = time.monotonic() + timeout
     while True:
         job = client.get(location, headers=headers).get_json()

@@ -5,7 +5,7 @@ import pytest
 
 from kb import db as kbdb
 from kb import library
-from tests.api_helpers import assert_error, curator
+from tests.api_helpers import assert_error, curator, finished_job
 
 NEW = {
     "code": "T-010", "kind": "common", "level1": "产出指标", "level2": "时效指标", "name": "项目按期完成率",
@@ -182,18 +182,9 @@ def test_writes_are_logged_under_the_keys_name(app, client, headers):
 
 
 def _job(client, resp, headers, timeout: float = 60.0) -> dict:
-    """A 202's job, polled until it has finished."""
-    import time
-
-    assert resp.status_code == 202, resp.get_data(as_text=True)
-    location = resp.headers["Location"]
-    assert location == f"/api/v1/jobs/{resp.get_json()['id']}" and resp.get_json()["kind"] == "import"
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(location, headers=headers).get_json()
-        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
+    """A 202's import job, polled until it has finished."""
+    assert resp.status_code == 202 and resp.get_json()["kind"] == "import", resp.get_data(as_text=True)
+    return finished_job(client, resp, headers, timeout)
 
 
 def test_import_above_the_job_size_runs_as_a_job_and_changes_the_draft(app, client, headers):
