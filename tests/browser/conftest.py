@@ -32,19 +32,21 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app with the real seeded library (SQLite), served in a thread."""
+def live_server(tmp_path_factory, templates):
+    """The app with the real seeded library (SQLite, published as 2024.1), served in a thread. Its database and
+    index are copies of the run's seeded template (what `zhibiao init` makes, tested in tests/test_cli.py): other
+    tests have usually built it already, and building it again here cost 15 s of the browser worker's time."""
     from werkzeug.serving import make_server
 
-    from api.cli import main
+    from tests.conftest import seeded_library
 
     data_dir = tmp_path_factory.mktemp("live")
+    url = templates.copy("sqlite", seeded_library, data_dir)
+    (data_dir / url.rsplit("/", 1)[-1]).rename(data_dir / "zhibiao.sqlite3")  # where the command line looks
+    templates.copy_index("sqlite", seeded_library, data_dir / "index")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ZHIBIAO_DATA_DIR", str(data_dir))
         mp.delenv("ZHIBIAO_DATABASE_URL", raising=False)
-        with pytest.raises(SystemExit) as done:
-            main(["init", "--label", "2024.1"])
-        assert done.value.code == 0
         from api.app import create_app
 
         app = create_app()
