@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, g, render_template, request
 
 from api.db import get_session, require_schema
-from kb import rounds, versions
+from kb import rounds, snapshot, versions
 from kb.errors import KbError
 from kb.schemas import KIND_LABELS
 from kb.scoring_rules import describe as describe_rule
@@ -96,8 +96,6 @@ def sector_counts(version) -> list[SectorCount]:
     """What the library holds for each 类 of 支出功能分类, largest first: the home page's map of the library."""
     from collections import Counter
 
-    from kb import snapshot
-
     snap = snapshot.load(get_session(), version)
     counts = Counter(top for i in snap.active_indicators if i.kind == "specific" for top in {s[:3] for s in i.sectors})
     return [SectorCount(code, snap.sectors[code].name if code in snap.sectors else code, n)
@@ -109,14 +107,15 @@ def indicator(code: str):
     version = version_ref()
     session = get_session()
     item = versions.record(session, "indicator", code, version)
-    sectors = {s.code: s for s in versions.records(session, "sector", version)}
-    departments = {d.code: d for d in versions.records(session, "department", version)}
-    project_types = {p.code: p for p in versions.records(session, "project_type", version)}
+    # the version's records as the worker keeps them (kb.snapshot): reading every indicator of the version
+    # from the database to pick eight related ones made this page cost 170 ms at 1,600 indicators
+    snap = snapshot.load(session, version)
+    sectors, departments, project_types = snap.sectors, snap.departments, snap.project_types
     systems = [
         (s, leaf) for s in versions.records(session, "system", version)
         for leaf in system_leaves(s.nodes) if leaf["indicator"] == code
     ]
-    related = related_indicators(session, version, item)
+    related = related_indicators(snap.indicators, item)
     history = versions.history(session, code) if not version.is_draft else []
     return render_template(
         "indicator.html", item=item, version=version, sectors=sectors, departments=departments,
@@ -124,11 +123,11 @@ def indicator(code: str):
     )
 
 
-def related_indicators(session, version, item, limit: int = 8):
+def related_indicators(indicators, item, limit: int = 8):
     """Same 二级 and an overlapping scope: what a drafter would also consider."""
     scope = set(item.sectors) | set(item.project_types)
     out = []
-    for other in versions.records(session, "indicator", version):
+    for other in indicators:
         if other.code == item.code or other.status == "retired":
             continue
         if other.target_dims == item.target_dims and (not scope or scope & (set(other.sectors) | set(other.project_types))):
@@ -150,6 +149,6 @@ def system(code: str):
     version = version_ref()
     session = get_session()
     item = versions.record(session, "system", code, version)
-    names = {i.code: i for i in versions.records(session, "indicator", version)}
+    names = snapshot.load(session, version).by_code
     return render_template("system.html", system=item, indicators=names, version=version,
                            rounds=rounds.list_rounds(session, code, limit=20), describe_rule=describe_rule)

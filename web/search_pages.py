@@ -11,7 +11,7 @@ from flask import jsonify, render_template, request, url_for
 from markupsafe import Markup
 
 from api.db import get_session, index_dir
-from kb import search, versions
+from kb import search, snapshot
 from kb.dimensions import level1_families
 from kb.result_schemas import CompletionListSchema, SearchResultSchema
 from kb.search.query import trusted_fragment
@@ -140,7 +140,7 @@ def search_page():
     version = version_ref()
     query, filters, result = run_search(version)
     session = get_session()
-    sectors = versions.records(session, "sector", version)
+    sectors = list(snapshot.load(session, version).sectors.values())  # kept per worker and version
     sector_names = {s.code: s.name for s in sectors}
     facet_names = {name: {f.value: f.label for f in result.facets.get(name, [])} for name in FILTERS}
     facet_names["sector"].update(sector_names)
