@@ -104,7 +104,7 @@ def test_complete_by_characters_pinyin_and_initials(read_client):
 
 
 def test_search_and_typeahead_answers_are_what_their_schemas_document(read_client, shared_app):
-    """The hot path writes these answers without marshmallow (api.v1.common.PlainDump): every key and value is
+    """The hot path writes these answers without marshmallow (kb.result_schemas.PlainDump): every key and value is
     what the documented schema dumps from the same result."""
     from pathlib import Path
 
@@ -134,7 +134,7 @@ def test_search_and_typeahead_answers_are_what_their_schemas_document(read_clien
 def test_plain_dump_refuses_a_field_it_cannot_write_as_marshmallow_would():
     from marshmallow import Schema, fields
 
-    from api.v1.common import PlainDump
+    from kb.result_schemas import PlainDump
 
     class WithDate(Schema):
         code = fields.String()
@@ -148,7 +148,7 @@ def test_plain_dump_checks_highlights_as_marshmallow_does():
     """A highlight is HTML the pages insert: the fast path must not hand out one that kb.search did not make."""
     from dataclasses import dataclass
 
-    from api.v1.common import PlainDump
+    from kb.result_schemas import PlainDump
     from kb.result_schemas import SearchHitSchema
 
     @dataclass

@@ -5,10 +5,10 @@ from flask import jsonify
 from flask.views import MethodView
 
 from api.db import get_session, index_dir
-from api.v1.common import Blueprint, PlainDump, read
+from api.v1.common import Blueprint, read
 from api.v1.schemas import CompleteArgs
 from kb import search
-from kb.result_schemas import CompletionListSchema, CompletionSchema
+from kb.result_schemas import CompletionListSchema, CompletionSchema, PlainDump
 
 blp = Blueprint("complete", __name__, url_prefix="/api/v1/complete", description="指标名称联想（输入提示）")
 
