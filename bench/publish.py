@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, args.code or str(ROOT))
     baseline = _baseline(args.baseline, args.size, args.engine) if args.baseline else None
 
-    from api.app import create_app
+    from server.app import create_app
     from bench.search import generate_library
     from importers import seed
     from kb import auth as kbauth

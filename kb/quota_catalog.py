@@ -1,17 +1,17 @@
 """The quota standards (支出定额标准) of a version: finding them by words,
-category and tier, and the estimate a project's text implies (kb.quotas does
+category and tier, grouping them by category (with what replaced what), and the estimate a project's text implies (kb.quotas does
 the matching and the arithmetic)."""
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
 from kb import snapshot as snapshots
 from kb.models import QuotaRecord
 from kb.project import scope as resolve_scope
-from kb.quotas import Estimate, Quantity, QuotaMatch, applicable, estimate, parse_quantity
+from kb.quotas import CATEGORY_WORDS, Estimate, Quantity, QuotaMatch, applicable, estimate, parse_quantity
 from kb.targets import Project
 from kb.versions import VersionRef
 
@@ -45,6 +45,33 @@ def find(session: Session, version: VersionRef, query: str = "", category: str |
 
 def categories(session: Session, version: VersionRef) -> list[str]:
     return sorted({q.category for q in snapshots.load(session, version).quotas})
+
+
+@dataclass
+class CategoryGroup:
+    name: str
+    quotas: list[QuotaRecord] = field(default_factory=list)
+
+    @property
+    def tiers(self) -> list[str]:
+        return list(dict.fromkeys(q.tier for q in self.quotas if q.tier))
+
+
+def category_order(name: str) -> tuple:
+    known = list(CATEGORY_WORDS)
+    return (known.index(name) if name in known else len(known), name)
+
+
+def group_by_category(quotas: list[QuotaRecord]) -> list[CategoryGroup]:
+    groups: dict[str, CategoryGroup] = {}
+    for q in sorted(quotas, key=lambda q: (q.status != "current", q.code)):
+        groups.setdefault(q.category, CategoryGroup(q.category)).quotas.append(q)
+    return [groups[name] for name in sorted(groups, key=category_order)]
+
+
+def successors(quotas: list[QuotaRecord]) -> dict[str, QuotaRecord]:
+    """code of a replaced standard → the standard that replaced it."""
+    return {q.supersedes: q for q in quotas if q.supersedes}
 
 
 @dataclass

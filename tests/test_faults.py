@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_dropped_database_connection_gives_503_then_recovers(app, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
-    from api.db import get_session
+    from server.db import get_session
 
     admin = kbdb.make_engine(PG_URL)
     dropped = []

@@ -13,7 +13,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from api.app import create_app
+from server.app import create_app
 from kb import db as kbdb
 from kb import library
 from kb.models import ChangeLog, QueryLog

@@ -6,10 +6,10 @@ import zipfile
 
 import pytest
 
-from importers import plan as import_plan
+from importers import dry_run as import_plan
 from importers.files import FileRejected, FileTooLarge, Limits
 from importers.indicator_rows import ImportDefaults
-from importers.plan import apply_import, plan_import
+from importers.dry_run import apply_import, plan_import
 from kb.errors import InvalidInput
 from tests.importer_helpers import csv_bytes, draft_snapshot, health_sheet, one_sheet, workbook_bytes
 

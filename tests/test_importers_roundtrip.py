@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlmodel import SQLModel
 
-from importers.plan import apply_import, plan_import
+from importers.dry_run import apply_import, plan_import
 from importers.writers import export_indicators, export_library
 from kb import db as kbdb
 from kb import library as kblib

@@ -27,7 +27,7 @@ def _text(field: str) -> str:
 
 @pytest.fixture
 def xss_app(tmp_path):
-    from api.app import create_app
+    from server.app import create_app
 
     root = tmp_path / "library"
     shutil.copytree(FIXTURE_LIBRARY, root)

@@ -16,7 +16,7 @@ from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from api import auth
-from api.db import get_session, require_schema
+from server.db import get_session, require_schema
 from kb import untrusted, versions
 from kb.errors import InvalidInput
 from kb.models import ChangeLog

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session, require_schema
+from server.db import get_session, require_schema
 from api.v1.common import Blueprint
 from api.v1.schemas import JobSchema
 from kb import jobs

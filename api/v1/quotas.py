@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session
+from server.db import get_session
 from api.v1.common import Blueprint, json_body, page_links, read, resolve_version
 from api.v1.schemas import (
     ProjectSchema,

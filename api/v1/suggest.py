@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session, index_dir
-from api.limits import costly
+from server.db import get_session, index_dir
+from server.limits import costly
 from api.v1.common import Blueprint, json_body, resolve_version
 from api.v1.schemas import ProjectSchema, VersionArgs
 from kb.recommend import recommend

@@ -6,9 +6,10 @@ from flask.views import MethodView
 
 from api import auth
 from api.auth import requires
-from api.db import get_session, require_schema
-from api.limits import costly
-from api.media import JSON, MULTIPART, accepts, uploaded_file
+from server.db import get_session, require_schema
+from server.limits import costly
+from api.media import JSON, MULTIPART, accepts
+from server.inputs import uploaded_file
 from api.v1.common import Blueprint, json_body, read, resolve_version
 from api.v1.schemas import (
     RoundListSchema,

@@ -6,9 +6,10 @@ from flask import request
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session
-from api.limits import costly
-from api.media import JSON, MULTIPART, accepts, uploaded_table
+from server.db import get_session
+from server.limits import costly
+from api.media import JSON, MULTIPART, accepts
+from server.inputs import uploaded_table
 from api.v1.common import Blueprint, json_body, resolve_version
 from api.v1.schemas import (CheckResultSchema, EvaluationResultSchema, MonitorArgs, MonitorResultSchema, UploadSchema,
                             VersionArgs)
