@@ -26,7 +26,8 @@ from api.error_codes import INVALID_CALLBACK
 from api.media import FORM, MULTIPART, accepts
 from api.v1.common import resolve_version, software_version, version_etag
 from kb import reconcile as kbrec
-from kb import untrusted, versions
+from kb import untrusted
+from kb.library import versions
 from kb.errors import InvalidInput, KbError
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from importers import seed
     from kb import auth as kbauth
     from kb import db as kbdb
-    from kb import library, versions
+    from kb.library import draft as library, versions
 
     with tempfile.TemporaryDirectory(prefix="zb-publish-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'zb.sqlite3'}"

@@ -4,7 +4,7 @@
 
 A workbook or a single target table does not say where it was published:
 the caller gives the source (URL or document, 文号, provenance) and the case's
-code. Everything is validated before anything is written (kb.library.apply_batch
+code. Everything is validated before anything is written (kb.library.draft.apply_batch
 is all or nothing); problems name the file, the case and the row.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from importers.files import FileRejected, file_format
 from kb import untrusted
 from kb.errors import InvalidInput, Problem
-from kb.library import ApplyReport, Batch, apply_batch, build_batch
+from kb.library.draft import ApplyReport, Batch, apply_batch, build_batch
 
 # CSV headers (Chinese or English) → case or row field
 CASE_COLUMNS = {
@@ -132,7 +132,7 @@ def _from_csv(data: bytes, filename: str) -> list[dict]:
 def read_cases(data: bytes, filename: str, source: CaseSource | None = None) -> list[dict]:
     """The raw case records in a file (not yet validated)."""
     from importers.target_xlsx import read_table
-    from kb.target_schema import load_table
+    from kb.targets.schema import load_table
 
     source = source or CaseSource()
     fmt = file_format(data, filename)
@@ -179,7 +179,7 @@ def plan_cases(data: bytes, filename: str, source: CaseSource | None = None, pro
 
 def apply_cases(session, plan: CasePlan, user: str = "", dry_run: bool = False, progress=None) -> ApplyReport:
     """Apply a valid plan to the draft (all or nothing; references are checked as every write checks them);
-    `progress` as kb.library.apply_batch takes it."""
+    `progress` as kb.library.draft.apply_batch takes it."""
     if not plan.ok:
         raise InvalidInput(f"“{plan.filename}”有 {len(plan.errors)} 处错误，未导入任何案例", plan.errors)
     return apply_batch(session, plan.batch, user=user, dry_run=dry_run, action="import", progress=progress)

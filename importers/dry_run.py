@@ -29,7 +29,7 @@ from importers.taxonomy import AXES, AXIS_NAMES, Taxonomy
 from importers.xlsx_reader import read_xlsx
 from kb import untrusted
 from kb.errors import Conflict, InvalidInput, Problem
-from kb.library import (
+from kb.library.draft import (
     DRAFT_MODELS,
     KINDS,
     RECORD_MODELS,
@@ -188,7 +188,7 @@ def _load_json(data: bytes, filename: str):
 
 
 class _Validator:
-    """kb.library.validate_record with one schema instance per kind: building a
+    """kb.library.draft.validate_record with one schema instance per kind: building a
     marshmallow schema costs more than loading a record with it."""
 
     def __init__(self):
@@ -496,7 +496,7 @@ def held_back(plan: ImportPlan, confirmed: Iterable[str] | None) -> set[str]:
 
 def apply_import(session: Session, plan: ImportPlan, user: str = "", skip_codes: Iterable[str] = (),
                  confirmed_duplicates: Iterable[str] | None = (), progress=None) -> ApplyReport:
-    """Apply a plan to the draft in one transaction, all or nothing (`progress` as kb.library.apply_batch takes it).
+    """Apply a plan to the draft in one transaction, all or nothing (`progress` as kb.library.draft.apply_batch takes it).
 
     Refuses a plan with errors, and a plan made before someone else changed
     one of its records in the draft (plan again to see the new differences).

@@ -5,7 +5,7 @@
 The reader finds the header row by its names (importers/header_aliases.yaml,
 the one place that lists the headers of indicator tables; TARGET_COLUMNS says
 which of its columns a target table has), fills merged 一级/二级 cells down, and hands a dict to
-kb.target_schema, so an .xlsx and a JSON table are validated alike. The writer
+kb.targets.schema, so an .xlsx and a JSON table are validated alike. The writer
 produces the 项目支出绩效目标申报表 layout (and a 监控表 sheet), stores numbers as
 numbers, and writes text that a spreadsheet would run as a formula as a
 quote-prefixed text cell.
@@ -26,9 +26,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from importers.aliases import alias_table
 from kb.errors import InvalidInput
 from kb.numerals import fmt
-from kb.project import ProjectLabels
-from kb.target_schema import load_table
-from kb.targets import TargetTable
+from kb.targets.project import ProjectLabels
+from kb.targets.schema import load_table
+from kb.targets.table import TargetTable
 
 # target-table field → the column of the indicator-table alias table that holds it (in a
 # target table the 指标值 column is the target value, in the library a reference value)
@@ -344,7 +344,7 @@ def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None,
                 labels: ProjectLabels | None = None) -> bytes | None:
     """Write the table in the 项目支出绩效目标申报表 layout; returns the bytes when no target is given.
 
-    `labels` names the sector and project type (kb.project.labels); without it their codes are written."""
+    `labels` names the sector and project type (kb.targets.project.labels); without it their codes are written."""
     wb = Workbook()
     ws = wb.active
     ws.title = "绩效目标表"
@@ -438,7 +438,7 @@ def _monitoring_sheet(ws, table: TargetTable) -> None:
     zhibiao's monitoring where the table carries actual values, the budget spent and the date; blank for the
     unit to fill otherwise (and read back by read_table)."""
     from kb.errors import KbError
-    from kb.monitoring import LATE, UNREACHABLE, monitor
+    from kb.targets.monitoring import LATE, UNREACHABLE, monitor
 
     p = table.project
     result = None

@@ -47,7 +47,7 @@ def uploaded_file(missing: KbError | None = None, default_name: str | None = UNN
 
 def uploaded_table(missing: KbError | None = None, default_name: str | None = UNNAMED_FILE):
     """An uploaded .xlsx or .json 绩效目标表 (the drafting page's import, the API's check, monitor and evaluate):
-    (the kb.targets.TargetTable, the file name)."""
+    (the kb.targets.table.TargetTable, the file name)."""
     from importers.target_xlsx import read_target_file
 
     data, filename = uploaded_file(missing, default_name)

@@ -29,18 +29,18 @@ def warm_up(app: Flask) -> threading.Thread | None:
 
 
 def _load_rest(engine, opened) -> None:
-    from kb import snapshot
+    from kb.library import snapshot
 
     if opened is not None:
         opened.completion  # noqa: B018 - the property loads it
     with kbdb.session(engine) as session:
         snap = snapshot.load(session, None)
     # the cases' vectors and their rows tied to library indicators: seconds with thousands of cases
-    from kb.cases import case_index
+    from kb.targets.cases import case_index
 
     case_index(snap)
     # the place names suggest strips from a project's text (jieba's dictionary, read once: 0.8 s)
-    from kb.places import gazetteer
+    from kb.targets.places import gazetteer
 
     gazetteer()
     settle()

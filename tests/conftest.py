@@ -17,7 +17,7 @@ import pytest
 
 from kb import auth as kbauth
 from kb import db as kbdb
-from kb import versions
+from kb.library import versions
 from tests.databases import PG_URL, Templates
 
 FIXTURE_LIBRARY = Path(__file__).parent / "fixtures" / "library"
@@ -104,7 +104,7 @@ def examples_library(url):
     2024.1: what the OpenAPI examples were taken from (tests/openapi_examples.py)."""
     import yaml
 
-    from kb import library as kblibrary
+    from kb.library import draft as kblibrary
 
     case_file = Path(__file__).resolve().parent.parent / "indicators" / "cases" / "210-health.yaml"
     doc = yaml.safe_load(case_file.read_text(encoding="utf-8"))

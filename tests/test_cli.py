@@ -80,7 +80,7 @@ def test_unreadable_database_is_reported(tmp_path, monkeypatch, capsys):
 
 def test_refused_publish_lists_problems_on_stdout_and_one_line_on_stderr(run, monkeypatch):
     assert run("init", "--from", str(FIXTURE_LIBRARY), "--label", "2024.1")[0] == 0
-    from kb import gates
+    from kb.library import gates
     from kb.errors import Problem
 
     monkeypatch.setattr(gates, "check_records", lambda records: [Problem("权重合计为 90，应为 100", "权重")])
@@ -111,7 +111,7 @@ def test_a_bad_setting_is_named_in_one_line(run, monkeypatch):
 
 
 def test_quota_calc_gives_the_calculator_pages_answer(run):
-    """The calculator lives in kb (kb.quota_calculator): the command answers what /quotas/calculator does."""
+    """The calculator lives in kb (kb.targets.quota_calculator): the command answers what /quotas/calculator does."""
     assert run("init", "--from", str(FIXTURE_LIBRARY), "--label", "2024.1")[0] == 0
     code, out, err = run("quota-calc", "Q-T-1", "--people", "一百", "--days", "2", "--json")
     assert code == 0, err

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from kb import auth as kbauth
 from kb import db as kbdb
-from kb import gates, library, plan, versions
+from kb.library import gates, draft as library, versions
+from kb.plan import progress as plan
 from kb.models import ChangeRequest, Indicator, Milestone, QueryLog
 
 PASSWORD = "correct horse 1"
@@ -438,7 +439,7 @@ def test_drafters_propose_without_login_and_the_curator_accepts(cur, web_app):
     page = html(cur.get(f"/curator/proposals/{first.id}"))
     assert f"TY-21002-{first.id:04d}" in page and "预算单位提议（市第一人民医院）" in page
     from web.curator.forms import form_state, indicator_form
-    from kb.proposals import indicator_draft
+    from kb.library.proposals import indicator_draft
 
     accept = {k: v for k, v in indicator_form(indicator_draft(first, "TY-21002-0001")).items()}
     resp = cur.post(f"/curator/proposals/{first.id}/accept", data={**form_state(accept), "note": "已纳入候选"})
@@ -529,7 +530,7 @@ def test_export_draft_and_version(cur):
 
 def follow_publish(cur, web_app, resp):
     """A publish answers with the job's page: wait for the job, then read where it leads."""
-    from kb import jobs
+    from kb.library import jobs
 
     assert resp.status_code == 302 and "/curator/jobs/" in resp.headers["Location"], resp.status_code
     job_id = int(resp.headers["Location"].rsplit("/", 1)[1])
@@ -683,7 +684,7 @@ def test_accepting_a_proposal_carries_every_field_the_unit_gave(cur, web_app):
     page = html(cur.get(f"/curator/proposals/{first.id}"))
     # the acceptance form starts from everything proposed: department and type resolved, the value kept
     assert "D-HOSP-GEN" in page and "PT-PX" in page and "≥90" in page and "提议单位建议值（日间手术中心建设）" in page
-    from kb.proposals import indicator_draft
+    from kb.library.proposals import indicator_draft
     from web.curator.forms import form_state, indicator_form
 
     with db(web_app) as s:
@@ -726,7 +727,7 @@ def test_a_big_import_is_applied_as_a_job_followed_on_its_page(cur, web_app):
 
 
 def test_a_refused_import_job_shows_the_import_form_with_its_reasons(cur, web_app):
-    from kb import import_jobs
+    from kb.library import import_jobs
     from kb.errors import InvalidInput, Problem
 
     def refused(session):

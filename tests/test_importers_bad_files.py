@@ -168,13 +168,13 @@ def test_a_failure_while_applying_leaves_the_draft_unchanged(unchanged, monkeypa
         if len(calls) == 3:
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr("kb.library.log_change", failing_log)
+    monkeypatch.setattr("kb.library.draft.log_change", failing_log)
     with pytest.raises(RuntimeError):
         apply_import(unchanged, plan, user="curator")
 
 
 def test_a_plan_made_before_someone_edited_the_draft_is_refused(library):
-    from kb import library as kblib
+    from kb.library import draft as kblib
     from kb.errors import Conflict
 
     data = one_sheet(["指标编码", "一级指标", "二级指标", "三级指标", "计量单位"], [["T-002", "过程", "资金管理", "预算执行率", "百分比"]])

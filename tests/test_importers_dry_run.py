@@ -83,7 +83,7 @@ def test_doc_numbers_are_parsed_out_of_brackets():
 
 
 def test_a_row_named_like_a_draft_indicator_or_its_synonym_is_held_back_unless_confirmed(library):
-    from kb import library as kblib
+    from kb.library import draft as kblib
     from tests.importer_helpers import one_sheet
 
     synonyms = kblib.draft_record(library, "text", "synonyms")  # the fixture library has the list
@@ -108,7 +108,7 @@ def test_a_row_named_like_a_draft_indicator_or_its_synonym_is_held_back_unless_c
 def test_a_whole_library_document_carrying_the_draft_still_holds_back_a_new_row_named_like_a_draft_indicator(library):
     """An exported library carries every draft indicator; a new row named like one of them repeats the draft (held
     back unless confirmed), not merely another row of the file — and the carried rows are no duplicates of themselves."""
-    from kb import versions
+    from kb.library import versions
 
     doc = versions.export_library(library, versions.resolve(library, "draft"))
     doc["indicators"].append({"code": "T-030", "kind": "common", "level1": "产出指标", "level2": "质量指标",

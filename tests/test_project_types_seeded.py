@@ -7,11 +7,11 @@ from collections import defaultdict
 
 import pytest
 
-from kb import snapshot
-from kb.project import detect_types
-from kb.recommend import recommend_from
-from kb.target_schema import load_project
-from kb.targets import Project
+from kb.library import snapshot
+from kb.targets.project import detect_types
+from kb.targets.recommend import recommend_from
+from kb.targets.schema import load_project
+from kb.targets.table import Project
 
 NEW_TYPES = {
     "PT-KF": {"name": "博物馆纪念馆免费开放补助资金", "description": "保障市博物馆、纪念馆全年免费开放，举办临时展览和社教活动",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from server.warmup import warm_up
 from kb import db as kbdb
-from kb import snapshot
+from kb.library import snapshot
 from kb.search import open_index
 
 

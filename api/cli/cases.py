@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from api.cli.files import format_option, input_file, read_input
 from api.cli.progress import Progress
 from server.db import get_session, require_schema
-from kb import versions
+from kb.library import versions
 from kb.errors import InvalidInput
 from api.cli.output import echo_json
 
@@ -33,7 +33,7 @@ def cases_group() -> None:
 @with_appcontext
 def list_command(query: str, sector: str, province: str, year: int | None, label: str | None, as_json: bool) -> None:
     """列出案例（可按文字、功能分类、省份、年度筛选）。"""
-    from kb.case_catalog import CaseFilters, find
+    from kb.library.case_catalog import CaseFilters, find
 
     require_schema()
     session = get_session()

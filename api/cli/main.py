@@ -25,7 +25,7 @@ from api.cli.files import input_file, is_dash, read_all_input, write_output
 from api.cli.progress import Progress
 from server.db import engine, get_session, index_dir, require_schema, sqlite_path
 from kb import db as kbdb
-from kb import versions
+from kb.library import versions
 from kb.errors import KbError
 
 class ZhibiaoGroup(FlaskGroup):
@@ -250,7 +250,7 @@ def export_command(fmt: str, label: str | None, output: Path, as_json: bool) -> 
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def stats_command(label: str | None, as_json: bool) -> None:
     """统计：按行业、类别、一级指标、来源性质计数，以及案例库。"""
-    from kb.stats import library_stats
+    from kb.library.stats import library_stats
 
     require_schema()
     session = get_session()
@@ -276,7 +276,7 @@ def stats_command(label: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def lint_command(label: str, as_json: bool) -> None:
     """内容检查：指标名称与单位、运算符与方向、维度归属、一指标一度量、同名指标。错误阻止发布。"""
-    from kb.lint import lint
+    from kb.library.lint import lint
 
     require_schema()
     session = get_session()
@@ -304,7 +304,7 @@ def lint_command(label: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def quota_command(query: str, category: str | None, label: str | None, include_old: bool, as_json: bool) -> None:
     """查找支出定额标准：按文字、类别或档次。"""
-    from kb.quota_catalog import find
+    from kb.targets.quota_catalog import find
 
     require_schema()
     session = get_session()
@@ -334,7 +334,7 @@ def quota_command(query: str, category: str | None, label: str | None, include_o
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（与 /quotas/calculator.json 相同）")
 def quota_calc_command(code: str, people, days, hours, sessions, label: str | None, as_json: bool) -> None:
     """按一项支出标准计算金额：如 zhibiao quota-calc Q-PXF-2016-2 --people 300 --days 3。"""
-    from kb.quota_calculator import calculate, quantity
+    from kb.targets.quota_calculator import calculate, quantity
 
     require_schema()
     session = get_session()
@@ -362,7 +362,7 @@ def quota_calc_command(code: str, people, days, hours, sessions, label: str | No
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（FILE 为 - 时不可用）")
 def backup_command(file: Path, as_json: bool) -> None:
     """备份：把整个指标库（全部版本、草稿、规划、修改记录）写入 FILE（.json 或 .json.gz；- 表示标准输出，JSON）。"""
-    from kb.backup import backup, backup_data
+    from kb.library.backup import backup, backup_data
 
     to_stdout = is_dash(file)
     if to_stdout and as_json:
@@ -388,7 +388,7 @@ def backup_command(file: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def restore_command(file: Path, as_json: bool) -> None:
     """从备份 FILE（.json 或 .json.gz；- 表示标准输入）恢复到空数据库。"""
-    from kb.backup import restore
+    from kb.library.backup import restore
 
     data = read_all_input(file)
     with Progress(quiet=as_json) as progress:

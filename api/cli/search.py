@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from api.cli.progress import Progress
 from server.db import get_session, index_dir, require_schema
 from kb import search as kbsearch
-from kb import versions
+from kb.library import versions
 from kb.result_schemas import SearchResultSchema
 from api.cli.output import echo_json
 

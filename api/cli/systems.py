@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from api.cli.files import format_option, input_file, read_input
 from server.db import get_session, require_schema
-from kb import versions
+from kb.library import versions
 from api.cli.output import echo_json
 
 
@@ -27,7 +27,7 @@ def systems_group() -> None:
 @with_appcontext
 def list_command(label: str | None, as_json: bool) -> None:
     """列出指标体系。"""
-    from kb import systems
+    from kb.systems import tree as systems
 
     require_schema()
     session = get_session()
@@ -53,7 +53,7 @@ def list_command(label: str | None, as_json: bool) -> None:
 def score_command(code: str, file: Path, fmt: str | None, label: str | None, as_json: bool) -> None:
     """用指标体系 CODE 给 FILE 中的单位评分（.xlsx：单位名称一列、每个指标一列；或 JSON {"units": [...]}；- 表示标准输入），保存为一轮。"""
     from importers.round_files import read_units_file
-    from kb import rounds
+    from kb.systems import rounds
 
     data, filename = read_input(file, fmt, ("xlsx", "json"))
     units = read_units_file(data, filename)
@@ -75,7 +75,7 @@ def score_command(code: str, file: Path, fmt: str | None, label: str | None, as_
 @with_appcontext
 def rounds_command(code: str, as_json: bool) -> None:
     """列出指标体系 CODE 已保存的评分轮次（新的在前）。"""
-    from kb import rounds
+    from kb.systems import rounds
 
     require_schema()
     found = rounds.list_rounds(get_session(), code)

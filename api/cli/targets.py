@@ -36,8 +36,8 @@ def register(cli: click.Group) -> None:
 def suggest_command(name, description, sector, department, project_type, budget, expenditure_type, label, as_json, table_file):
     """为项目推荐绩效目标表：指标、建议值和适用的支出标准。"""
     from server.db import get_session, index_dir, require_schema
-    from kb.recommend import describe, recommend
-    from kb.target_schema import load_project
+    from kb.targets.recommend import describe, recommend
+    from kb.targets.schema import load_project
 
     if table_file is not None and table_file.suffix.lower() not in (".xlsx", ".json"):
         raise InvalidInput("--table 只能写 .xlsx 或 .json 文件")
@@ -58,8 +58,8 @@ def suggest_command(name, description, sector, department, project_type, budget,
 def _write_table(table, path: Path, session, version: str) -> None:
     if path.suffix.lower() == ".xlsx":
         from importers.target_xlsx import write_table
-        from kb import snapshot
-        from kb.project import labels
+        from kb.library import snapshot
+        from kb.targets.project import labels
 
         write_table(table, path, labels=labels(snapshot.load(session, version), table.project))
     else:
@@ -75,7 +75,7 @@ def _write_table(table, path: Path, session, version: str) -> None:
 def check_command(file: Path, fmt: str | None, label: str | None, as_json: bool):
     """按财政审核的方式审核目标表（.json 或 .xlsx；- 表示标准输入）：逐条意见、修改建议和等级。"""
     from server.db import get_session, require_schema
-    from kb.check import check
+    from kb.targets.check import check
     from kb.errors import KbError
 
     table = read_table_file(file, fmt)
@@ -85,7 +85,7 @@ def check_command(file: Path, fmt: str | None, label: str | None, as_json: bool)
     except KbError:
         session = None  # no library here: the rules that need it are skipped, the others still run
     if session is not None and label is None:
-        from kb import versions
+        from kb.library import versions
 
         if versions.current_version_id(session) is None:
             session = None  # initialised but nothing published yet
@@ -114,7 +114,7 @@ def check_command(file: Path, fmt: str | None, label: str | None, as_json: bool)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def monitor_command(file: Path, fmt: str | None, as_of: str | None, tolerance: float | None, as_json: bool):
     """执行监控（FILE 为 .json 或 .xlsx 目标表；- 表示标准输入）：按实际完成值和已执行资金，计算完成度、预算执行率和时间进度，并提示偏差。"""
-    from kb.monitoring import monitor
+    from kb.targets.monitoring import monitor
 
     result = monitor(read_table_file(file, fmt), as_of=as_of, tolerance=tolerance)
     if as_json:
@@ -139,7 +139,7 @@ def monitor_command(file: Path, fmt: str | None, as_of: str | None, tolerance: f
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def evaluate_command(file: Path, fmt: str | None, as_json: bool):
     """单位自评打分（财预〔2020〕10号；FILE 为 .json 或 .xlsx 目标表，- 表示标准输入）：按实际完成值计分、定等级，并核对自评得分（C15）。"""
-    from kb.self_evaluation import evaluate
+    from kb.targets.self_evaluation import evaluate
 
     result = evaluate(read_table_file(file, fmt))
     if as_json:

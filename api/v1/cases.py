@@ -6,8 +6,8 @@ from flask.views import MethodView
 from server.db import get_session
 from api.v1.common import Blueprint, page_links, read
 from api.v1.schemas import CaseDocSchema, CaseListSchema, CaseSearchArgs, VersionArgs
-from kb import versions
-from kb.case_catalog import CaseFilters, find
+from kb.library import versions
+from kb.library.case_catalog import CaseFilters, find
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案例库：已公开的真实绩效目标表（只读）")
 

@@ -1,4 +1,4 @@
-"""/api/v1/draft: the curators' changes to the draft (curate scope), all through kb.library.
+"""/api/v1/draft: the curators' changes to the draft (curate scope), all through kb.library.draft.
 
 A draft indicator's ETag is its revision. PATCH and retire must send it back
 in If-Match: a missing one gets 428, a stale one 412, and nothing is written.
@@ -22,7 +22,7 @@ from api.v1.schemas import (
     LibraryDocumentSchema,
     RetireSchema,
 )
-from kb import import_jobs, library
+from kb.library import import_jobs, draft as library
 from kb.errors import Conflict, DuplicatesRefused, KbError, Problem, UnknownCode
 
 blp = Blueprint("draft", __name__, url_prefix="/api/v1/draft", description="草稿维护（需 curate 权限）")

@@ -7,7 +7,7 @@ from api.auth import requires
 from server.db import get_session, require_schema
 from api.v1.common import Blueprint
 from api.v1.schemas import JobSchema
-from kb import jobs
+from kb.library import jobs
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="后台任务（发布、大批导入）的进度与结果")
 

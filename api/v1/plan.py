@@ -6,7 +6,7 @@ from flask.views import MethodView
 from server.db import get_session
 from api.v1.common import Blueprint, resolve_version
 from api.v1.schemas import PlanSchema, VersionArgs
-from kb import plan
+from kb.plan import progress as plan
 
 blp = Blueprint("plan", __name__, url_prefix="/api/v1/plan", description="指标库建设三年规划及进度")
 

@@ -20,7 +20,8 @@ from api.v1.schemas import (
     UploadSchema,
     VersionArgs,
 )
-from kb import rounds, systems, versions
+from kb.systems import rounds, tree as systems
+from kb.library import versions
 
 blp = Blueprint("systems", __name__, url_prefix="/api/v1/systems", description="指标体系（带权重的指标树）与用体系评分")
 

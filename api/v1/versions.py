@@ -12,7 +12,7 @@ from server.db import engine, get_session, index_dir, require_schema
 from server.limits import costly
 from api.v1.common import Blueprint
 from api.v1.schemas import DiffSchema, JobSchema, PublishSchema, VersionListSchema, VersionSchema
-from kb import publishing, versions
+from kb.library import publishing, versions
 
 blp = Blueprint("versions", __name__, url_prefix="/api/v1/versions", description="已发布的指标库版本")
 

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, re
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kb import library
+from kb.library import draft as library
 from kb.errors import KbError
 from server.db import get_session, require_schema
 from web.curator import auth as curator_auth

@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from server.db import get_session
-from kb import library, untrusted
-from kb.case_catalog import CaseFilters, find
+from kb.library import draft as library
+from kb import untrusted
+from kb.library.case_catalog import CaseFilters, find
 from kb.errors import Conflict, InvalidInput, Problem
 from web.curator.blueprint import actor, bp
 from web.curator.forms import revision_field

@@ -9,11 +9,12 @@ from flask import flash, redirect, render_template, request, url_for
 
 from server.db import get_session
 from importers.names import identity
-from kb import curation, library, untrusted
+from kb.library import curation, draft as library
+from kb import untrusted
 from kb.dimensions import dimensions
 from kb.errors import Conflict, InvalidInput, KbError
-from kb.gates import system_leaves
-from kb.merge import Merge, three_way
+from kb.library.gates import system_leaves
+from kb.library.merge import Merge, three_way
 from kb.schemas import CERTAINTIES, DIRECTIONS, KINDS, PROVENANCES, STATUSES
 from web.curator.blueprint import actor, bp
 from web.curator.forms import form_label, form_state, indicator_form, indicator_from_form, revision_field

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from kb import auth as kbauth
-from kb import library, proposals, versions
+from kb.library import draft as library, proposals, versions
 from kb.errors import KbError
 from server.db import get_session, require_schema
 from web.curator import auth as curator_auth

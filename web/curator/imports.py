@@ -17,7 +17,7 @@ from importers import writers
 from importers.aliases import alias_table
 from importers.indicator_rows import DEFAULT_PROVENANCE, ImportDefaults
 from importers.dry_run import apply_import, plan_import
-from kb import import_jobs, versions
+from kb.library import import_jobs, versions
 from kb.errors import Conflict, InvalidInput, KbError, Problem
 from web.curator import uploads as curator_uploads
 from web.curator.blueprint import actor, bp

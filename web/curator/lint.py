@@ -1,14 +1,14 @@
 """The content lint on the curator pages: /curator/lint lists the draft's
 findings grouped by rule, each with the indicator's code (a link to its edit
 page), what is wrong and how to fix it, filtered by rule and severity;
-/curator/lint.json is the same data (kb.lint.report) for scripts."""
+/curator/lint.json is the same data (kb.library.lint.report) for scripts."""
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
 
 from server.db import get_session
-from kb import library
-from kb.lint import RULES, SEVERITIES, report
+from kb.library import draft as library
+from kb.library.lint import RULES, SEVERITIES, report
 from web.curator.blueprint import bp
 
 

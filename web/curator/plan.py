@@ -7,7 +7,8 @@ from datetime import date
 from flask import flash, redirect, render_template, request, url_for
 
 from server.db import get_session
-from kb import library, plan, plan_edit, versions
+from kb.library import draft as library, versions
+from kb.plan import progress as plan, edit as plan_edit
 from kb.errors import Conflict, KbError
 from web import plan_dashboard
 from web.curator.blueprint import actor, admin_required, bp
@@ -103,7 +104,8 @@ def delete_milestone(code: str):
 def dashboard():
     session = get_session()
     version = versions.resolve(session, request.args.get("version") or versions.DRAFT)
-    from kb import cases, snapshot
+    from kb.targets import cases
+    from kb.library import snapshot
 
     snap = snapshot.load(session, version)
     return render_template("curator/dashboard.html", board=plan_dashboard.build(session, version),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from server.db import get_session
-from kb import proposals
+from kb.library import proposals
 from kb.errors import InvalidInput, KbError
 from web.curator.blueprint import actor, bp
 from web.curator.draft import form_options

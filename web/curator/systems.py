@@ -1,6 +1,6 @@
 """Curator pages of indicator systems: the structured scoring rule of every
 leaf, edited beside its text (issue 18 part 4). A rule is written as the JSON
-object kb.scoring_rules reads ({"kind": "ceiling", "target": 100, "per_point":
+object kb.systems.scoring_rules reads ({"kind": "ceiling", "target": 100, "per_point":
 0.3}); an empty box means judged by the evaluator. The save is revision-checked
 and validated like every write (SystemSchema), so a bad rule is refused with
 the leaf it belongs to and nothing is changed."""
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 
 from server.db import get_session
-from kb import library
+from kb.library import draft as library
 from kb.errors import Conflict, InvalidInput, Problem
-from kb.scoring_rules import KIND_NAMES, describe
+from kb.systems.scoring_rules import KIND_NAMES, describe
 from web.curator.blueprint import actor, bp
 from web.curator.forms import revision_field
 

@@ -9,7 +9,7 @@ from datetime import date
 from flask import flash, redirect, render_template, request, url_for
 
 from server.db import engine, get_session, index_dir
-from kb import gates, jobs, library, publishing, versions
+from kb.library import gates, jobs, draft as library, publishing, versions
 from kb.errors import KbError, Problem
 from web.curator.blueprint import actor, bp
 
@@ -57,7 +57,7 @@ def publish_form():
 
 @bp.route("/publish", methods=["POST"])
 def publish():
-    """Publishing runs as a job (kb.jobs): a bad label is refused here, the rest is followed on the job's page."""
+    """Publishing runs as a job (kb.library.jobs): a bad label is refused here, the rest is followed on the job's page."""
     session = get_session()
     label = (request.form.get("label") or "").strip()
     notes = (request.form.get("notes") or "").strip()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 
-from kb import versions
+from kb.library import versions
 from kb.errors import KbError
 from kb.schemas import KIND_LABELS
 from server.db import get_session, require_schema

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from flask import g, render_template
 
 from server.db import get_session
-from kb import rounds, snapshot, versions
-from kb.scoring_rules import describe as describe_rule
-from kb.gates import system_leaves
+from kb.systems import rounds
+from kb.library import snapshot, versions
+from kb.systems.scoring_rules import describe as describe_rule
+from kb.library.gates import system_leaves
 from web.public.blueprint import bp, version_ref
 
 @bp.route("/favicon.ico")
@@ -45,7 +46,7 @@ def indicator(code: str):
     version = version_ref()
     session = get_session()
     item = versions.record(session, "indicator", code, version)
-    # the version's records as the worker keeps them (kb.snapshot): reading every indicator of the version
+    # the version's records as the worker keeps them (kb.library.snapshot): reading every indicator of the version
     # from the database to pick eight related ones made this page cost 170 ms at 1,600 indicators
     snap = snapshot.load(session, version)
     sectors, departments, project_types = snap.sectors, snap.departments, snap.project_types

@@ -14,16 +14,18 @@ from flask import jsonify, render_template, request, send_file
 from server.db import get_session, index_dir
 from server.limits import costly
 from server.inputs import uploaded_table
-from kb import quota_catalog, taxonomy, versions
-from kb.check import check
+from kb.targets import quota_catalog
+from kb import taxonomy
+from kb.library import versions
+from kb.targets.check import check
 from kb.dimensions import dimensions
-from kb.monitoring import monitor
-from kb.quotas import stated
-from kb.recommend import recommend
+from kb.targets.monitoring import monitor
+from kb.targets.quotas import stated
+from kb.targets.recommend import recommend
 from kb.result_schemas import ProjectEstimateSchema
-from kb.self_evaluation import evaluate
-from kb.target_schema import load_project, load_table
-from kb.values import row_for, suggest
+from kb.targets.self_evaluation import evaluate
+from kb.targets.schema import load_project, load_table
+from kb.targets.values import row_for, suggest
 from kb.errors import BadParameter
 from web.public.blueprint import bp, version_ref
 
@@ -157,8 +159,8 @@ def draft_export():
     """Table (JSON) → the .xlsx 绩效目标表 in the usual layout."""
     from importers.target_xlsx import write_table
 
-    from kb import snapshot
-    from kb.project import labels
+    from kb.library import snapshot
+    from kb.targets.project import labels
 
     version = version_ref()
     table = load_table(json_body())

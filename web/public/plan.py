@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from server.db import get_session
-from kb import plan as kbplan
+from kb.plan import progress as kbplan
 from web import plan_dashboard
 from web.public.blueprint import bp, version_ref
 

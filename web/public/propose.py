@@ -8,7 +8,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from server.db import get_session, require_schema
-from kb import library, proposals
+from kb.library import draft as library, proposals
 from kb.dimensions import dimensions
 from kb.errors import InvalidInput, KbError
 from web.public.blueprint import bp

@@ -1,16 +1,17 @@
 """Quota standards (支出定额标准): browse by category and tier with their
 documents, and the calculator (standard, people, days → amount and breakdown,
-kb.quota_calculator)."""
+kb.targets.quota_calculator)."""
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
 
-from kb import quota_catalog, versions
+from kb.targets import quota_catalog
+from kb.library import versions
 from kb.errors import BadParameter
 from kb.models import QuotaRecord
 from kb.numerals import fmt
-from kb.quota_calculator import Calculation, calculate, quantity, source_text
-from kb.quota_catalog import group_by_category, successors
+from kb.targets.quota_calculator import Calculation, calculate, quantity, source_text
+from kb.targets.quota_catalog import group_by_category, successors
 from server.db import get_session
 from web.public.blueprint import bp, version_ref
 

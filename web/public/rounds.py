@@ -10,7 +10,8 @@ import re
 from flask import g, render_template, send_file
 
 from server.db import get_session, require_schema
-from kb import rounds, versions
+from kb.systems import rounds
+from kb.library import versions
 from kb.dimensions import dimensions
 from web.charts import bar_chart
 from web.public.blueprint import rounds_bp

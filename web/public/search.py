@@ -11,7 +11,8 @@ from flask import jsonify, render_template, request, url_for
 from markupsafe import Markup
 
 from server.db import get_session, index_dir
-from kb import search, snapshot
+from kb import search
+from kb.library import snapshot
 from kb.dimensions import level1_families
 from kb.result_schemas import CompletionListSchema, SearchResultSchema
 from kb.search.query import trusted_fragment
