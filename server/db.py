@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from kb import db as kbdb
 from kb.errors import KbError
+from kb.library import versions
 
 
 class DatabaseMissing(KbError):
@@ -53,6 +54,21 @@ def index_dir(app: Flask | None = None) -> Path:
     """Where the app's search indexes live (DATA_DIR/index: one per version and engine). The one place
     that says so, for the API, the pages, the command line and the warm-up alike."""
     return Path((app or current_app).config["DATA_DIR"]) / "index"
+
+
+def version_cache() -> versions.VersionCache:
+    """This app's resolved versions, kept for a second (kb.library.versions.VersionCache): a read, through the
+    API or a public page, costs no query to find "current", and a version published on another node is still
+    served within MAX_AGE."""
+    cache = current_app.extensions.get("zhibiao.versions")
+    if cache is None:
+        cache = current_app.extensions.setdefault("zhibiao.versions", versions.VersionCache())
+    return cache
+
+
+def resolve_version(label: str | None = None) -> versions.VersionRef:
+    """A version by label ("current" when None; "draft"), through the app's VersionCache."""
+    return version_cache().resolve(get_session(), label)
 
 
 def require_schema() -> None:

@@ -121,7 +121,13 @@ class VersionCache:
     def resolve(self, session: Session, label: str | None = None) -> VersionRef:
         if label == DRAFT:
             return VersionRef(DRAFT, None)
-        key = label or CURRENT
+        return self._remembered(session, label or CURRENT, lambda: resolve(session, label))
+
+    def list_versions(self, session: Session) -> list[VersionRef]:
+        """Every published version, newest first (the pages' version switcher), remembered like `resolve`."""
+        return list(self._remembered(session, ("list",), lambda: list_versions(session)))  # no label is a tuple
+
+    def _remembered(self, session: Session, key, read):
         bind = session.get_bind()
         entries = self._entries.get(bind)
         if entries is None:
@@ -131,11 +137,11 @@ class VersionCache:
         if found is not None and found[2] == _generation and now - found[1] < self.max_age:
             return found[0]
         generation = _generation  # read before the query: a publish committed meanwhile makes this entry stale
-        ref = resolve(session, label)  # an unknown label raises, and is not remembered
+        value = read()  # an unknown label raises, and is not remembered
         if len(entries) > 256:  # labels come from clients: keep the table small
             entries.clear()
-        entries[key] = (ref, now, generation)
-        return ref
+        entries[key] = (value, now, generation)
+        return value
 
 
 def list_versions(session: Session) -> list[VersionRef]:

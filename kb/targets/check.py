@@ -24,6 +24,7 @@ from kb.numerals import fmt
 from kb.targets.project import Scope, scope as resolve_scope
 from kb.targets.quotas import Quantity, QuotaMatch, applicable, estimate, parse_quantity
 from kb.library.snapshot import Snapshot, name_key, sectors_related
+from kb.library.versions import VersionRef
 from kb.targets.table import TargetRow, TargetTable, normalise_row, numeric_value
 from kb.targets.tokens import GENERIC_WORDS, words
 from kb.targets.values import (
@@ -747,7 +748,7 @@ def grade(findings: list[Finding]) -> tuple[str, str, int]:
     return name, meaning, score
 
 
-def check(table: TargetTable, session: Session | None = None, version: str | None = None) -> CheckResult:
+def check(table: TargetTable, session: Session | None = None, version: str | VersionRef | None = None) -> CheckResult:
     """Review a target table; with a session, also against the library version (default: current)."""
     rows = [normalise_row(r) for r in table.indicators]
     p = table.project

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 from kb.library import versions
 from kb.errors import KbError
 from kb.schemas import KIND_LABELS
-from server.db import get_session, require_schema
+from server.db import get_session, require_schema, resolve_version, version_cache
 from web.errors import error_response, init_blueprint as init_errors
 from web.field_names import FIELD_NAMES
 from web.security import protect_blueprint
@@ -51,7 +51,7 @@ def footer_version() -> str:
     if ref is not None and not ref.is_draft:
         return ref.label
     try:
-        ref = versions.resolve(get_session(), None)
+        ref = resolve_version(None)
     except Exception:  # an error page must still render when the database cannot answer
         return ""
     return "" if ref.is_draft else ref.label
@@ -72,11 +72,11 @@ def version_ref() -> versions.VersionRef:
     require_schema()
     session = get_session()
     label = request.args.get("version") or None
-    ref = versions.resolve(session, label)
+    ref = resolve_version(label)
     if ref.is_draft:
         abort(404)  # the draft is for curators, through their workspace
     g.version = ref
-    g.all_versions = versions.list_versions(session)
+    g.all_versions = version_cache().list_versions(session)
     return ref
 
 

@@ -90,7 +90,7 @@ def draft_suggest():
     body = json_body()
     project = load_project(body.get("project", body))
     # the API's answer (kb.result_schemas.RecommendationSchema): the page reads the table, its reasons and the groups
-    return jsonify(recommend(get_session(), index_dir(), project, version.label).to_dict())
+    return jsonify(recommend(get_session(), index_dir(), project, version).to_dict())
 
 
 @bp.route("/draft/quotas.json", methods=["POST"])
@@ -124,7 +124,7 @@ def draft_check():
     """Table → findings by rule and row, each with its fix where the library has one, and a grade."""
     version = version_ref()
     table = load_table(json_body())
-    return jsonify(check(table, get_session(), version.label).to_dict())
+    return jsonify(check(table, get_session(), version).to_dict())
 
 
 @bp.route("/draft/monitor.json", methods=["POST"])
@@ -164,7 +164,7 @@ def draft_export():
 
     version = version_ref()
     table = load_table(json_body())
-    data = write_table(table, labels=labels(snapshot.load(get_session(), version.label), table.project))
+    data = write_table(table, labels=labels(snapshot.load(get_session(), version), table.project))
     name = re.sub(r'[\\/:*?"<>|\s]+', "", table.project.name)[:60] or "项目"
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"绩效目标表-{name}.xlsx")
 

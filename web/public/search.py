@@ -108,17 +108,17 @@ def run_search(version) -> tuple[str, search.SearchFilters, search.SearchResult]
     query = request.args.get("q", "")
     filters = filters_arg()
     page = page_arg()
-    result = search.search(get_session(), index_dir(), query, filters, version.label, page=page, per_page=PER_PAGE,
+    result = search.search(get_session(), index_dir(), query, filters, version, page=page, per_page=PER_PAGE,
                            source="web")
     return query, filters, result
 
 
-def nearest_names(query: str, version_label: str) -> list[str]:
+def nearest_names(query: str, version) -> list[str]:
     """For a query that found nothing: indicator names starting like it, from ever shorter beginnings."""
     text = "".join(query.split())
     shortest = 1 if text and "\u4e00" <= text[0] <= "\u9fff" else 2  # one Chinese character already says something
     for n in range(min(len(text), 4), shortest - 1, -1):
-        found = search.complete(get_session(), index_dir(), text[:n], version_label, limit=6)
+        found = search.complete(get_session(), index_dir(), text[:n], version, limit=6)
         if found:
             return [c.text for c in found]
     return []
@@ -147,7 +147,7 @@ def search_page():
     facet_names["sector"].update(sector_names)
     facet_names["kind"].update(KINDS)
     pages = max(1, min(math.ceil(result.total / PER_PAGE), MAX_PAGE))
-    nearest = nearest_names(query, version.label) if result.total == 0 and query.strip() else []
+    nearest = nearest_names(query, version) if result.total == 0 and query.strip() else []
     hits = [(hit, safe_fragment(hit.highlight, hit.name), safe_fragment(hit.snippet, hit.definition)) for hit in result.hits]
     return render_template(
         "search.html", version=version, query=query, filters=filters, result=result, hits=hits, pages=pages,
@@ -170,5 +170,5 @@ def complete_json():
     """The typeahead: indicator names by characters, full pinyin or initials."""
     version = version_ref()
     prefix = (request.args.get("q") or "")[:40]
-    found = search.complete(get_session(), index_dir(), prefix, version.label, limit=COMPLETIONS) if prefix.strip() else []
+    found = search.complete(get_session(), index_dir(), prefix, version, limit=COMPLETIONS) if prefix.strip() else []
     return jsonify(CompletionListSchema().dump({"version": version.label, "query": prefix, "completions": found}))
