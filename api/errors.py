@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from api.error_codes import DATABASE_UNAVAILABLE, UNSTORABLE_VALUE, http_error
+from server.error_codes import DATABASE_UNAVAILABLE, UNSTORABLE_VALUE, http_error
 from server.paths import is_api_path
 from kb.errors import KbError
 from kb.schemas import flatten_messages

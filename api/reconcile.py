@@ -22,7 +22,7 @@ from markupsafe import escape
 
 from api.auth import requires
 from server.db import get_session, index_dir
-from api.error_codes import INVALID_CALLBACK
+from server.error_codes import INVALID_CALLBACK
 from api.media import FORM, MULTIPART, accepts
 from api.v1.common import resolve_version, software_version, version_etag
 from kb import reconcile as kbrec

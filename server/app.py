@@ -61,6 +61,6 @@ def _errors(app: Flask, api_errors) -> None:
     def _kb_error(exc: KbError):
         if is_api_path():
             return api_errors.kb_error_response(exc)
-        return error_response(exc.status, exc.message, exc.problems)
+        return error_response(exc.status, exc.message, exc.problems, exc.error)
 
     api_errors.init_app(app)

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gunicorn.workers import gthread
 
-from api.error_codes import http_error
+from server.error_codes import http_error
 from importers.files import env_number
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -14,7 +14,7 @@ from kb.library import draft as library
 from kb.errors import KbError
 from server.db import get_session, require_schema
 from web.curator import auth as curator_auth
-from web.errors import wants_json
+from web.errors import error_response, wants_json
 from web.field_names import field_label
 from web.public.blueprint import WEB_ROOT
 from web.security import protect_blueprint
@@ -97,8 +97,7 @@ def field_value(value) -> str:
 @bp.errorhandler(KbError)
 def _kb_error(exc: KbError):
     if wants_json():  # a .json twin (/curator/lint.json) answers in JSON, as the public pages' twins do
-        return jsonify({"status": exc.status, "error": exc.error, "message": exc.message,
-                        "errors": [str(p) for p in exc.problems or []]}), exc.status
+        return error_response(exc.status, exc.message, exc.problems, exc.error)
     return render_template("curator/error.html", message=exc.message, problems=exc.problems), exc.status
 
 

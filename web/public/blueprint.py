@@ -64,7 +64,7 @@ def _not_found(_exc):
 
 @bp.errorhandler(KbError)
 def _kb_error(exc: KbError):
-    return error_response(exc.status, exc.message, exc.problems)  # JSON for a page's .json twin
+    return error_response(exc.status, exc.message, exc.problems, exc.error)  # JSON for a page's .json twin
 
 
 def version_ref() -> versions.VersionRef:
@@ -87,4 +87,4 @@ init_errors(rounds_bp)
 
 @rounds_bp.errorhandler(KbError)
 def _round_kb_error(exc: KbError):
-    return error_response(exc.status, exc.message, exc.problems)
+    return error_response(exc.status, exc.message, exc.problems, exc.error)
