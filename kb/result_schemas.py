@@ -1,5 +1,6 @@
 """What an answer looks like: one marshmallow schema per result type that kb/ hands out (search hits and
-results, completions, recommendations, quota matches, cost estimates).
+results, completions, recommendations, quota matches, cost estimates, the check, monitoring and self-evaluation
+of a target table).
 
 kb.schemas says what a valid record is (records in); these say how a result is written out. Each is
 defined once and dumped by all three interfaces: the REST API uses them as its response schemas (so the
@@ -222,6 +223,119 @@ def _text_list(values):
 # marshmallow field → what its dump does to a value (None stays None)
 _PLAIN_FIELDS = {fields.String: str, fields.Integer: int, fields.Float: float}
 _MISSING = object()
+
+
+# --- a 绩效目标表 checked, monitored, self-evaluated -------------------------------------------------
+
+class TargetRowOutSchema(Schema):
+    """A 绩效目标表 row as a fix proposes it (kb.targets.table.TargetRow, every field)."""
+    level1 = fields.String()
+    level2 = fields.String()
+    name = fields.String()
+    operator = fields.String()
+    value = fields.String()
+    unit = fields.String()
+    code = fields.String()
+    basis = fields.String()
+    actual = fields.String(metadata={"description": "实际完成值（监控、自评时）"})
+    self_score = fields.Float(allow_none=True, metadata={"description": "单位自评得分"})
+
+
+class FixSchema(Schema):
+    message = fields.String(required=True)
+    row = fields.Nested(TargetRowOutSchema, allow_none=True)
+    text = fields.String()
+    source = fields.String()
+
+
+class FindingSchema(Schema):
+    rule = fields.String(required=True)
+    severity = fields.String(required=True, metadata={"enum": ["error", "warning", "info"]})
+    message = fields.String(required=True)
+    row = fields.Integer(allow_none=True, metadata={"description": "指标在表中的位置（从1起）"})
+    fix = fields.Nested(FixSchema)
+
+
+class _ToDict(Schema):
+    """Results whose data class writes its own figures (rounded rates, computed completion) with to_dict; the
+    schema says which of them an answer carries, and documents them."""
+
+    @pre_dump
+    def _data(self, result, **kwargs):
+        return result.to_dict() if hasattr(result, "to_dict") else result
+
+
+class CheckResultSchema(_ToDict):
+    """kb.targets.check.CheckResult: the review of a 绩效目标表."""
+    version = fields.String(allow_none=True)
+    grade = fields.String(required=True, metadata={"enum": ["优", "良", "中", "差"]})
+    meaning = fields.String()
+    score = fields.Integer()
+    findings = fields.List(fields.Nested(FindingSchema), required=True)
+
+
+class MonitorRowSchema(Schema):
+    row = fields.Integer(required=True)
+    name = fields.String(required=True)
+    level1 = fields.String()
+    level2 = fields.String()
+    target = fields.String()
+    actual = fields.String()
+    kind = fields.String(metadata={"enum": ["定量", "时效", "定性"]})
+    completion = fields.Float(allow_none=True, metadata={"description": "0–1；未填报为 null"})
+    projected = fields.Float(allow_none=True, metadata={"description": "累计数量按目前进度推算的全年值"})
+    reason = fields.String()
+
+
+class AlertSchema(Schema):
+    kind = fields.String(required=True, metadata={"enum": ["spending_ahead", "results_ahead", "execution_behind",
+                                                          "late", "unreachable"]})
+    title = fields.String()
+    message = fields.String(required=True)
+    explain = fields.String(metadata={"description": "要求单位说明的内容"})
+    rows = fields.List(fields.Integer(), required=True)
+
+
+class MonitorResultSchema(_ToDict):
+    """kb.targets.monitoring.MonitorResult: 执行监控 of a table with its values so far."""
+    as_of = fields.String(required=True)
+    budget_wan_yuan = fields.Float()
+    executed_wan_yuan = fields.Float()
+    execution_rate = fields.Float(required=True)
+    time_share = fields.Float(required=True)
+    completion = fields.Float(allow_none=True, required=True)
+    tolerance = fields.Float()
+    rows = fields.List(fields.Nested(MonitorRowSchema), required=True)
+    warnings = fields.List(fields.Nested(AlertSchema), required=True)
+
+
+class ScoredRowSchema(Schema):
+    row = fields.Integer(required=True)
+    name = fields.String(required=True)
+    level1 = fields.String()
+    score = fields.Float(required=True)
+    max = fields.Float(required=True)
+    reason = fields.String()
+    self_score = fields.Float(allow_none=True)
+
+
+class SelfEvaluationFindingSchema(Schema):
+    id = fields.String(required=True, metadata={"enum": ["C15"]})
+    row = fields.Integer(allow_none=True, metadata={"description": "null 为全表合计"})
+    message = fields.String(required=True)
+    excess = fields.Float(required=True, metadata={"description": "多计的分数"})
+
+
+class EvaluationResultSchema(_ToDict):
+    """kb.targets.self_evaluation.Evaluation: 单位自评 scoring."""
+    total = fields.Float(required=True)
+    grade = fields.String(required=True, metadata={"enum": ["优", "良", "中", "差"]})
+    execution_rate = fields.Float()
+    weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    by_level1 = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    rows = fields.List(fields.Nested(ScoredRowSchema), required=True)
+    findings = fields.List(fields.Nested(SelfEvaluationFindingSchema), required=True)
+    notes = fields.List(fields.String())
 
 
 class PlainDump:

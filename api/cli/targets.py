@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from api.cli.files import format_option, input_file, is_dash, read_input
 from kb.errors import InvalidInput
 from api.cli.output import echo_json
+from kb.result_schemas import CheckResultSchema, EvaluationResultSchema, MonitorResultSchema
 
 
 def register(cli: click.Group) -> None:
@@ -91,7 +92,7 @@ def check_command(file: Path, fmt: str | None, label: str | None, as_json: bool)
             session = None  # initialised but nothing published yet
     result = check(table, session, label) if session is not None else check(table)
     if as_json:
-        echo_json(result.to_dict())
+        echo_json(CheckResultSchema().dump(result))
         return
     click.echo(f"审核等级：{result.grade}（{result.meaning}），得分 {result.score}"
                + ("" if result.version else "；未连接指标库，未做与指标库和支出标准相关的检查"))
@@ -118,7 +119,7 @@ def monitor_command(file: Path, fmt: str | None, as_of: str | None, tolerance: f
 
     result = monitor(read_table_file(file, fmt), as_of=as_of, tolerance=tolerance)
     if as_json:
-        echo_json(result.to_dict())
+        echo_json(MonitorResultSchema().dump(result))
         return
     d = result.to_dict()
     done = "—" if d["completion"] is None else f"{d['completion'] * 100:.1f}%"
@@ -143,7 +144,7 @@ def evaluate_command(file: Path, fmt: str | None, as_json: bool):
 
     result = evaluate(read_table_file(file, fmt))
     if as_json:
-        echo_json(result.to_dict())
+        echo_json(EvaluationResultSchema().dump(result))
         return
     d = result.to_dict()
     click.echo(f"自评得分：{d['total']}分（{d['grade']}）；" + "，".join(f"{k}{v}分" for k, v in d["by_level1"].items()))

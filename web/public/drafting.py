@@ -27,6 +27,7 @@ from kb.targets.self_evaluation import evaluate
 from kb.targets.schema import load_project, load_table
 from kb.targets.values import row_for, suggest
 from kb.errors import BadParameter
+from kb.result_schemas import CheckResultSchema, EvaluationResultSchema, MonitorResultSchema
 from web.public.blueprint import bp, version_ref
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -124,19 +125,19 @@ def draft_check():
     """Table → findings by rule and row, each with its fix where the library has one, and a grade."""
     version = version_ref()
     table = load_table(json_body())
-    return jsonify(check(table, get_session(), version).to_dict())
+    return jsonify(CheckResultSchema().dump(check(table, get_session(), version)))
 
 
 @bp.route("/draft/monitor.json", methods=["POST"])
 def draft_monitor():
     """Table with actual values, the budget spent and the date → completion, execution, time and warnings."""
-    return jsonify(monitor(load_table(json_body())).to_dict())
+    return jsonify(MonitorResultSchema().dump(monitor(load_table(json_body()))))
 
 
 @bp.route("/draft/evaluate.json", methods=["POST"])
 def draft_evaluate():
     """Table with year-end actual values (and the unit's own scores) → points, grade and C15 findings."""
-    return jsonify(evaluate(load_table(json_body())).to_dict())
+    return jsonify(EvaluationResultSchema().dump(evaluate(load_table(json_body()))))
 
 
 @bp.route("/draft/row.json")
