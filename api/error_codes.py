@@ -1,6 +1,6 @@
 """The identifiers (`error`) of refusals that come from HTTP itself rather than from the library: an
 unknown path, a wrong method, a body too large, a rate limit … Kept apart from api.errors, without
-Flask, so that the gunicorn worker (api.workers), which answers some of them before the app runs,
+Flask, so that the gunicorn worker (server.workers), which answers some of them before the app runs,
 uses the same ones. Registered in kb.errors.CODES with the library's own, where the OpenAPI document
 reads them all."""
 from __future__ import annotations

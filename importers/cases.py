@@ -7,7 +7,7 @@ A workbook or a single target table does not say where it was published: the cal
 the source (URL or document, 文号, provenance) and the case's code; a workbook of several
 tables (a sheet of 重庆 一般性项目绩效目标表, a 四川 横表) gives cases CODE-01, CODE-02 … in
 the order of the sheet. Everything is validated before anything is written
-(kb.library.apply_batch is all or nothing); problems name the file, the case and the row
+(kb.library.draft.apply_batch is all or nothing); problems name the file, the case and the row
 (a workbook's sheet and sheet row).
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importers.files import FileRejected, file_format
 from kb import untrusted
 from kb.errors import InvalidInput, Problem
-from kb.library import ApplyReport, Batch, apply_batch, build_batch
+from kb.library.draft import ApplyReport, Batch, apply_batch, build_batch
 
 # CSV headers (Chinese or English) → case or row field
 CASE_COLUMNS = {
@@ -182,7 +182,7 @@ def read_cases(data: bytes, filename: str, source: CaseSource | None = None) -> 
 
 
 def _read(data: bytes, filename: str, source: CaseSource) -> list[tuple[dict, _Origin | None]]:
-    from kb.target_schema import load_table
+    from kb.targets.schema import load_table
 
     fmt = file_format(data, filename)
     if fmt == "xlsx":
@@ -243,7 +243,7 @@ def plan_cases(data: bytes, filename: str, source: CaseSource | None = None, pro
 
 def apply_cases(session, plan: CasePlan, user: str = "", dry_run: bool = False, progress=None) -> ApplyReport:
     """Apply a valid plan to the draft (all or nothing; references are checked as every write checks them);
-    `progress` as kb.library.apply_batch takes it."""
+    `progress` as kb.library.draft.apply_batch takes it."""
     if not plan.ok:
         raise InvalidInput(f"“{plan.filename}”有 {len(plan.errors)} 处错误，未导入任何案例", plan.errors)
     return apply_batch(session, plan.batch, user=user, dry_run=dry_run, action="import", progress=progress)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from kb import untrusted
 from kb.errors import InvalidInput
-from kb.library import Batch, build_batch
-from kb.versions import EXPORT_FORMAT, EXPORT_KEYS
+from kb.library.draft import Batch, build_batch
+from kb.library.versions import EXPORT_FORMAT, EXPORT_KEYS
 
 
 def read_document(doc: dict, location: str = "JSON") -> Batch:

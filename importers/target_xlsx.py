@@ -13,7 +13,7 @@ merged goal text is read wherever the layout puts it. A sheet may hold several t
 every table of a workbook with the sheet rows of its indicator rows; `read_table` (the check, the
 monitor, the drafting page) takes a workbook of exactly one.
 
-Each table is handed to kb.target_schema as a dict, so an .xlsx and a JSON table are validated
+Each table is handed to kb.targets.schema as a dict, so an .xlsx and a JSON table are validated
 alike, and its problems name the sheet row. The writer produces the 项目支出绩效目标申报表 layout
 (and a 监控表 sheet), stores numbers as numbers, and writes text that a spreadsheet would run as a
 formula as a quote-prefixed text cell.
@@ -38,9 +38,9 @@ from importers.aliases import alias_table
 from importers.xlsx_reader import _MERGE_REF
 from kb.errors import InvalidInput, Problem
 from kb.numerals import fmt, to_number
-from kb.project import ProjectLabels
-from kb.target_schema import load_table
-from kb.targets import TargetTable, normalise_operator
+from kb.targets.project import ProjectLabels
+from kb.targets.schema import load_table
+from kb.targets.table import TargetTable, normalise_operator
 
 # target-table field → the column of the indicator-table alias table that holds it (in a
 # target table the 指标值 column is the target value, in the library a reference value)
@@ -820,7 +820,7 @@ def write_table(table: TargetTable, target: str | Path | BinaryIO | None = None,
                 labels: ProjectLabels | None = None) -> bytes | None:
     """Write the table in the 项目支出绩效目标申报表 layout; returns the bytes when no target is given.
 
-    `labels` names the sector and project type (kb.project.labels); without it their codes are written."""
+    `labels` names the sector and project type (kb.targets.project.labels); without it their codes are written."""
     wb = Workbook()
     ws = wb.active
     ws.title = "绩效目标表"
@@ -914,7 +914,7 @@ def _monitoring_sheet(ws, table: TargetTable) -> None:
     zhibiao's monitoring where the table carries actual values, the budget spent and the date; blank for the
     unit to fill otherwise (and read back by read_table)."""
     from kb.errors import KbError
-    from kb.monitoring import LATE, UNREACHABLE, monitor
+    from kb.targets.monitoring import LATE, UNREACHABLE, monitor
 
     p = table.project
     result = None

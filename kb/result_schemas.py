@@ -6,7 +6,7 @@ defined once and dumped by all three interfaces: the REST API uses them as its r
 OpenAPI document describes exactly what is sent), the pages' JSON twins and the command line's --json dump
 them too, so a hit or a suggestion has the same keys and values wherever it is read.
 
-They dump kb's own data classes (kb.search.SearchHit, kb.recommend.Recommendation, kb.quotas.QuotaMatch …),
+They dump kb's own data classes (kb.search.SearchHit, kb.targets.recommend.Recommendation, kb.targets.quotas.QuotaMatch …),
 not dicts made by hand. PlainDump (at the end) writes the same JSON as a schema's dump for the API's hottest
 answers (search hits, facets, completions) without marshmallow's per-field cost.
 """
@@ -85,7 +85,7 @@ class CompletionListSchema(Schema):
 # --- quotas and estimates --------------------------------------------------------------------------
 
 class QuotaMatchSchema(Schema):
-    """A kb.quotas.QuotaMatch: the standard it found, flattened, with why it applies."""
+    """A kb.targets.quotas.QuotaMatch: the standard it found, flattened, with why it applies."""
     code = fields.String(attribute="quota.code", required=True)
     name = fields.String(attribute="quota.name", required=True)
     category = fields.String(attribute="quota.category")
@@ -103,7 +103,7 @@ class EstimateFactorSchema(Schema):
 
     @pre_dump
     def _pair(self, data, **kwargs):
-        """kb.quotas keeps a factor as (quantity, what)."""
+        """kb.targets.quotas keeps a factor as (quantity, what)."""
         return {"value": data[0], "what": data[1]} if isinstance(data, tuple) else data
 
 
@@ -119,7 +119,7 @@ class EstimateLineSchema(Schema):
 
 
 class EstimateSchema(Schema):
-    """A kb.quotas.Estimate: the cost the project's quantities allow, line by line."""
+    """A kb.targets.quotas.Estimate: the cost the project's quantities allow, line by line."""
     total_yuan = fields.Float(required=True)
     total_wan_yuan = fields.Float()
     formula = fields.String()
@@ -141,7 +141,7 @@ class QuantitySchema(Schema):
 
 
 class ProjectEstimateSchema(Schema):
-    """A kb.quota_catalog.ProjectEstimate: the standards that apply to a project and its estimate."""
+    """A kb.targets.quota_catalog.ProjectEstimate: the standards that apply to a project and its estimate."""
     version = fields.String(required=True)
     quantity = fields.Nested(QuantitySchema)
     quotas = fields.List(fields.Nested(QuotaMatchSchema), attribute="matches", required=True)
@@ -167,7 +167,7 @@ class SuggestionSchema(Schema):
 
 
 class SimilarCaseSchema(Schema):
-    """A kb.cases.SimilarCase: the case, how close it is and why."""
+    """A kb.targets.cases.SimilarCase: the case, how close it is and why."""
     code = fields.String(attribute="case.code", required=True)
     name = fields.String(attribute="case.name")
     region = fields.String(attribute="case.region")
@@ -195,7 +195,7 @@ class SuggestGroupSchema(Schema):
 
 
 class RecommendationSchema(Schema):
-    """A kb.recommend.Recommendation (the DESIGN §9 suggest shape, with groups, explanations and the drafted table)."""
+    """A kb.targets.recommend.Recommendation (the DESIGN §9 suggest shape, with groups, explanations and the drafted table)."""
     version = fields.String(required=True)
     project = fields.Function(lambda r: r.project.to_dict(), metadata={"type": "object"})
     project_types = fields.List(fields.Nested(TypeMatchSchema))

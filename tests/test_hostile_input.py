@@ -13,9 +13,9 @@ import re
 import pytest
 from sqlmodel import select
 
-from api.app import create_app
+from server.app import create_app
 from kb import db as kbdb
-from kb import library
+from kb.library import draft as library
 from kb.models import ChangeLog, QueryLog
 from tests.api_helpers import bearer, make_key
 from tests.test_curator import PASSWORD, login, make_user

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from importers.target_xlsx import read_table, write_table
-from kb.target_schema import load_table
+from kb.targets.schema import load_table
 from tests.page_helpers import csrf_token, targets_app, targets_client, text_of  # noqa: F401
 
 HOSPITAL = {"name": "市中心医院购置CT设备", "description": "为市中心医院购置CT设备1台，年内完成安装验收并投入使用。",

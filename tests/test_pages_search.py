@@ -6,7 +6,7 @@ import re
 from markupsafe import Markup
 
 from tests.page_helpers import targets_app, targets_client, text_of  # noqa: F401
-from web.search_pages import safe_fragment
+from web.public.search import safe_fragment
 
 
 @pytest.fixture(scope="module")

@@ -675,8 +675,8 @@ def _assert_case(case: dict, want: dict, url: str) -> None:
 @pytest.mark.parametrize("layout", LAYOUTS, ids=[layout.id for layout in LAYOUTS])
 def test_imports_a_published_layout_as_cases(layout, library):
     from importers.cases import CaseSource, apply_cases, plan_cases
-    from kb import library as lib
     from kb.errors import InvalidInput
+    from kb.library import draft as lib
 
     def draft() -> dict[str, dict]:
         return {c.code: c.model_dump(mode="json") for c in lib.draft_records(library, "case")}

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from importers.aliases import alias_table
 from importers.target_xlsx import TARGET_COLUMNS, read_table, write_table
 from kb.errors import KbError
-from kb.target_schema import load_table
+from kb.targets.schema import load_table
 from tests.target_helpers import good_table
 
 
@@ -59,7 +59,7 @@ def _declaration() -> dict:
 def test_the_declaration_form_layout():
     """The 项目支出绩效目标申报表: title with the year, the project block with its labels, funds split, sector
     and type by name, merged 一级/二级 cells, numbers as numbers, "=" as typed, A4 print setup; read back whole."""
-    from kb.project import ProjectLabels
+    from kb.targets.project import ProjectLabels
 
     table = load_table(_declaration())
     data = write_table(table, labels=ProjectLabels("21004 公共卫生", "培训类"))
@@ -97,7 +97,7 @@ def test_the_declaration_form_layout():
 
 
 def test_funds_that_do_not_add_up_are_a_finding():
-    from kb.check import check
+    from kb.targets.check import check
 
     raw = _declaration()
     raw["project"]["other_wan_yuan"] = 8

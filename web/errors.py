@@ -7,14 +7,6 @@ from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kb.errors import KbError
-
-
-class BadParameter(KbError):
-    """A query parameter a page cannot use (a page number that is not one …)."""
-    status = 400
-    error = "bad_parameter"
-    meaning = "查询参数无法使用"
 
 
 def wants_json() -> bool:

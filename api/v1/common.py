@@ -16,11 +16,12 @@ from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from api import auth
-from api.db import get_session, require_schema
-from kb import untrusted, versions
+from server.db import get_session, require_schema
+from kb import untrusted
+from kb.library import versions
 from kb.errors import InvalidInput
 from kb.models import ChangeLog
-from kb.versions import VersionRef
+from kb.library.versions import VersionRef
 
 
 class Parser(FlaskParser):
@@ -48,7 +49,7 @@ def software_version() -> str:
 
 
 def version_cache() -> versions.VersionCache:
-    """This app's resolved versions, kept for a second (kb.versions.VersionCache): a read costs no query to
+    """This app's resolved versions, kept for a second (kb.library.versions.VersionCache): a read costs no query to
     find "current", and a version published on another node is still served within MAX_AGE."""
     cache = current_app.extensions.get("zhibiao.versions")
     if cache is None:

@@ -7,7 +7,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, missing, post_lo
 # the API answers with them, as the pages and the command line do
 from kb import result_schemas
 from kb.schemas import CaseSchema, DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema
-from kb.target_schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
+from kb.targets.schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
 
 
 class VersionSchema(Schema):

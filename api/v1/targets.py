@@ -6,16 +6,17 @@ from flask import request
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session
-from api.limits import costly
-from api.media import JSON, MULTIPART, accepts, uploaded_table
+from server.db import get_session
+from server.limits import costly
+from api.media import JSON, MULTIPART, accepts
+from server.inputs import uploaded_table
 from api.v1.common import Blueprint, json_body, resolve_version
 from api.v1.schemas import (CheckResultSchema, EvaluationResultSchema, MonitorArgs, MonitorResultSchema, UploadSchema,
                             VersionArgs)
-from kb.check import check
-from kb.monitoring import monitor
-from kb.self_evaluation import evaluate
-from kb.target_schema import TargetTableSchema, load_table
+from kb.targets.check import check
+from kb.targets.monitoring import monitor
+from kb.targets.self_evaluation import evaluate
+from kb.targets.schema import TargetTableSchema, load_table
 
 blp = Blueprint("targets", __name__, url_prefix="/api/v1/targets", description="绩效目标表审核、执行监控和自评打分")
 
