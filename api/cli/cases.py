@@ -92,21 +92,25 @@ def show_command(code: str, label: str | None, as_json: bool) -> None:
 @click.option("--region", default="", help="地区，如 湖南省衡阳市")
 @click.option("--province", default="", help="省份，如 湖南")
 @click.option("--year", type=int, default=None, help="年度")
-@click.option("--table-kind", type=click.Choice(["目标表", "自评表", "监控表"]), default="目标表", help="表别")
+@click.option("--table-kind", type=click.Choice(["目标表", "自评表", "监控表"]), default=None,
+              help="表别（默认按表题和列判断：有“自评”或实际完成值的为自评表）")
 @click.option("--provenance", type=click.Choice(["verbatim", "adapted", "local"]), default="verbatim",
               help="来源性质：verbatim 原文照录，adapted 改写，local 本地编制")
 @click.option("--certainty", type=click.Choice(["verified", "likely", "uncertain"]), default="verified",
               help="可靠程度：verified 已核对原文，likely 较可靠，uncertain 待核实")
 @with_appcontext
 def import_command(file: Path, fmt: str | None, dry_run: bool, as_json: bool, code: str, url: str, document: str,
-                   doc_number: str, issuer: str, region: str, province: str, year: int | None, table_kind: str,
+                   doc_number: str, issuer: str, region: str, province: str, year: int | None, table_kind: str | None,
                    provenance: str, certainty: str) -> None:
-    """把案例（.xlsx 目标表、.csv、.json；- 表示标准输入）导入草稿：全部成功或全部不导入。"""
+    """把案例（.xlsx 目标表或自评表、.csv、.json；- 表示标准输入）导入草稿：全部成功或全部不导入。
+
+    一个工作簿有多张目标表（如重庆一般性项目绩效目标表、四川横表）时，案例编码为 CODE-01、CODE-02 ……"""
     from importers.cases import CaseSource, apply_cases, plan_cases
 
     require_schema()
     session = get_session()
-    source = CaseSource(code, url, document, doc_number, issuer, provenance, certainty, region, province, year, table_kind)
+    source = CaseSource(code, url, document, doc_number, issuer, provenance, certainty, region, province, year,
+                        table_kind or "")
     data, name = read_input(file, fmt, ("xlsx", "csv", "json"))
     report = None
     with Progress(quiet=as_json) as progress:

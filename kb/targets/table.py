@@ -116,7 +116,9 @@ def normalise_operator(text: str) -> str:
 
 
 # a date is not a number with a unit: "2024年5月31日前" is not 2024 of "年5月31日前"
-_DATE_START_RE = re.compile(r"^\d{2,4}\s*年\s*\d{1,2}\s*月|^\d{1,2}\s*月\s*\d{0,2}|^\d{4}[-/.]\d{1,2}")
+# ("2021年底", "2025年内" too: a year's end is a date, not 2021 of "年底")
+_DATE_START_RE = re.compile(r"^\d{2,4}\s*年\s*\d{1,2}\s*月|^\d{1,2}\s*月\s*\d{0,2}|^\d{4}[-/.]\d{1,2}"
+                            r"|^(?:19|20)\d{2}\s*年\s*(?:底|末|内|前|初|中)")
 _VALUE_RE = re.compile(r"^(-?\d[\d,]*(?:\.\d+)?)\s*([万亿]?)\s*(.*)$")
 
 
