@@ -5,7 +5,7 @@ Every route needs a signed-in account (made by `zhibiao user create`); admin-onl
 @admin_required. Every form carries a CSRF token. The blueprint is web.curator.blueprint.bp; each module below
 adds its routes to it, and the app factory registers it (server.app).
 """
-from web.curator import (cases, draft, home, imports, lint, plan, proposals, systems,  # noqa: F401  (routes)
+from web.curator import (case_imports, cases, draft, home, imports, lint, plan, proposals, systems,  # noqa: F401
                          versions)
 from web.curator.blueprint import bp
 
