@@ -149,6 +149,68 @@ class ProjectEstimateSchema(Schema):
     estimate = fields.Nested(EstimateSchema, allow_none=True)
 
 
+# --- the hot path's writer -------------------------------------------------------------------------
+
+def _text_list(values):
+    return [v if v is None or type(v) is str else str(v) for v in values]
+
+
+# marshmallow field → what its dump does to a value (None stays None)
+_PLAIN_FIELDS = {fields.String: str, fields.Integer: int, fields.Float: float}
+_MISSING = object()
+
+
+
+class PlainDump:
+    """What `schema_cls().dump(obj)` gives for an object of plain fields (text, numbers, lists of text), at a
+    fraction of the cost: the search and typeahead answers dump twenty of them per request, and marshmallow's
+    per-field machinery took longer than the search. The schema stays the documentation (OpenAPI); the field
+    list and keys are read from it, and a schema field that needs more than a type conversion is refused when
+    the module is imported, so the two cannot drift apart silently. A highlight (kb.result_schemas.Fragment)
+    goes through the same check marshmallow gives it: it is HTML the pages insert."""
+
+    def __init__(self, schema_cls):
+        spec = []
+        for name, field in schema_cls().dump_fields.items():
+            key, attr = field.data_key or name, field.attribute or name
+            if isinstance(field, Fragment):
+                spec.append((key, attr, None, field.source))
+                continue
+            convert = _PLAIN_FIELDS.get(type(field))
+            if convert is None and type(field) is fields.List and type(field.inner) is fields.String:
+                convert = _text_list
+            if convert is None:
+                raise TypeError(f"{schema_cls.__name__}.{name}: {type(field).__name__} is not a plain field")
+            spec.append((key, attr, convert, None))
+        self.spec = tuple(spec)
+
+    def __call__(self, obj) -> dict:
+        out = {}
+        for key, attr, convert, source in self.spec:
+            value = getattr(obj, attr, _MISSING)
+            if value is _MISSING:  # marshmallow leaves a missing attribute out
+                continue
+            if source is not None:
+                out[key] = trusted_fragment(value or "", getattr(obj, source, "") or "")
+            else:
+                out[key] = value if value is None or type(value) is convert else convert(value)
+        return out
+
+
+
+class PlainList(fields.List):
+    """A list of plain objects (a recommendation's ~100 suggestions), written by PlainDump: the same JSON as
+    List(Nested(schema)), which is what the OpenAPI document says, without marshmallow's per-field cost
+    (a third of a suggest request went to dumping them)."""
+
+    def __init__(self, schema_cls, **kwargs):
+        super().__init__(fields.Nested(schema_cls), **kwargs)
+        self._plain = PlainDump(schema_cls)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else [self._plain(item) for item in value]
+
+
 # --- recommendations -------------------------------------------------------------------------------
 
 class SuggestionSchema(Schema):
@@ -202,7 +264,7 @@ class RecommendationSchema(Schema):
     project_types = fields.List(fields.Nested(TypeMatchSchema))
     sector = fields.String(allow_none=True)
     terms = fields.List(fields.String())
-    indicators = fields.List(fields.Nested(SuggestionSchema), required=True)
+    indicators = PlainList(SuggestionSchema, required=True)
     groups = fields.List(fields.Nested(SuggestGroupSchema))
     quotas = fields.List(fields.Nested(QuotaMatchSchema))
     estimate = fields.Nested(EstimateSchema, allow_none=True)
@@ -212,17 +274,6 @@ class RecommendationSchema(Schema):
         "type": "object", "description": "据推荐拟好的绩效目标表（可直接提交审核）"})
     reasons = fields.Dict(keys=fields.String(), values=fields.String(),
                           metadata={"description": "拟好的目标表中各行（按指标编码）的推荐理由"})
-
-
-# --- the hot path's writer -------------------------------------------------------------------------
-
-def _text_list(values):
-    return [v if v is None or type(v) is str else str(v) for v in values]
-
-
-# marshmallow field → what its dump does to a value (None stays None)
-_PLAIN_FIELDS = {fields.String: str, fields.Integer: int, fields.Float: float}
-_MISSING = object()
 
 
 # --- a 绩效目标表 checked, monitored, self-evaluated -------------------------------------------------
@@ -336,39 +387,3 @@ class EvaluationResultSchema(_ToDict):
     rows = fields.List(fields.Nested(ScoredRowSchema), required=True)
     findings = fields.List(fields.Nested(SelfEvaluationFindingSchema), required=True)
     notes = fields.List(fields.String())
-
-
-class PlainDump:
-    """What `schema_cls().dump(obj)` gives for an object of plain fields (text, numbers, lists of text), at a
-    fraction of the cost: the search and typeahead answers dump twenty of them per request, and marshmallow's
-    per-field machinery took longer than the search. The schema stays the documentation (OpenAPI); the field
-    list and keys are read from it, and a schema field that needs more than a type conversion is refused when
-    the module is imported, so the two cannot drift apart silently. A highlight (kb.result_schemas.Fragment)
-    goes through the same check marshmallow gives it: it is HTML the pages insert."""
-
-    def __init__(self, schema_cls):
-        spec = []
-        for name, field in schema_cls().dump_fields.items():
-            key, attr = field.data_key or name, field.attribute or name
-            if isinstance(field, Fragment):
-                spec.append((key, attr, None, field.source))
-                continue
-            convert = _PLAIN_FIELDS.get(type(field))
-            if convert is None and type(field) is fields.List and type(field.inner) is fields.String:
-                convert = _text_list
-            if convert is None:
-                raise TypeError(f"{schema_cls.__name__}.{name}: {type(field).__name__} is not a plain field")
-            spec.append((key, attr, convert, None))
-        self.spec = tuple(spec)
-
-    def __call__(self, obj) -> dict:
-        out = {}
-        for key, attr, convert, source in self.spec:
-            value = getattr(obj, attr, _MISSING)
-            if value is _MISSING:  # marshmallow leaves a missing attribute out
-                continue
-            if source is not None:
-                out[key] = trusted_fragment(value or "", getattr(obj, source, "") or "")
-            else:
-                out[key] = value if value is None or type(value) is convert else convert(value)
-        return out

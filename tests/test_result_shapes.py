@@ -114,3 +114,24 @@ def test_a_check_a_monitoring_and_a_self_evaluation_are_the_same_through_the_api
 
 def api_check(client, table):
     return client.post("/api/v1/targets/check", json=table).get_json()
+
+
+def test_the_suggestions_fast_writer_gives_what_marshmallow_gives(targets_app):  # noqa: F811
+    """A recommendation's suggestions are written by PlainDump (kb.result_schemas.PlainList); the answer must be
+    the one List(Nested(SuggestionSchema)) gives, which is what the OpenAPI document describes."""
+    from marshmallow import Schema, fields
+
+    from kb import db as kbdb
+    from kb.result_schemas import SuggestionSchema
+    from kb.targets.recommend import recommend
+    from server.db import index_dir
+
+    class Slow(Schema):
+        indicators = fields.List(fields.Nested(SuggestionSchema))
+
+    with targets_app.app_context(), kbdb.session(targets_app.extensions["zhibiao.engine"]) as s:
+        rec = recommend(s, index_dir(), TRAINING)
+    assert len(rec.indicators) >= 10 and any(i.cases for i in rec.indicators) or rec.indicators
+    assert RecommendationSchema().dump(rec)["indicators"] == Slow().dump(rec)["indicators"]
+    spec = targets_app.extensions["zhibiao.api"].spec.to_dict()["components"]["schemas"]["Recommendation"]
+    assert spec["properties"]["indicators"]["items"] == {"$ref": "#/components/schemas/Suggestion"}

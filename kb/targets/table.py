@@ -6,7 +6,7 @@ classes and importers/target_xlsx.py reads and writes the same columns.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from kb.dimensions import dimensions
 from kb.numerals import to_number
@@ -15,6 +15,12 @@ EXPENDITURE_TYPES = ("项目", "部门整体")
 # left out of the JSON when empty, so a plain target table keeps its DESIGN §9 shape
 OPTIONAL_ROW_FIELDS = ("code", "basis", "actual", "self_score")
 OPTIONAL_PROJECT_FIELDS = ("implementing_unit", "year", "fiscal_wan_yuan", "other_wan_yuan", "budget_executed_wan_yuan", "as_of")
+
+
+def _fields(obj) -> dict:
+    """A flat data class's fields (text and numbers only) as a dict: what dataclasses.asdict gives it, without
+    its deep copy (a recommendation writes its drafted table on every suggest)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 @dataclass
@@ -36,7 +42,7 @@ class Project:
     as_of: str = ""
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = _fields(self)
         for key in OPTIONAL_PROJECT_FIELDS:
             if d[key] in ("", None):
                 d.pop(key)
@@ -81,7 +87,7 @@ class TargetTable:
         """The DESIGN §9 JSON shape (empty optional fields left out of rows)."""
         rows = []
         for r in self.indicators:
-            d = asdict(r)
+            d = _fields(r)
             for key in OPTIONAL_ROW_FIELDS:
                 if d[key] in ("", None):
                     d.pop(key)
