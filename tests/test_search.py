@@ -580,6 +580,15 @@ def test_whoosh_index_reads_back_as_whoosh_own_writer_would_write_it(search_db, 
     # a word twice in a body, names shared by two documents: counts and remembered values
     docs.append(dataclasses.replace(docs[0], ord=len(docs), code="ZZ-001", stored={**docs[0].stored, "code": "ZZ-001"},
                                     text_tokens=docs[0].text_tokens * 2))
+    # enough documents for terms of several posting blocks (128 each), compressed and not; an empty ID value,
+    # a word repeated in a name (positions), a word 70 times in a body (a count past the packed-count table)
+    for i in range(300):
+        base = docs[i % len(docs)]
+        code = f"ZZ-{i + 2:03d}"
+        docs.append(dataclasses.replace(
+            base, ord=len(docs), code=code, stored={**base.stored, "code": code}, level2="" if i % 7 == 0 else base.level2,
+            name_tokens=base.name_tokens + base.name_tokens[:1] if i % 5 == 0 else base.name_tokens,
+            text_tokens=base.text_tokens + ["满意度"] * (70 if i == 3 else i % 3)))
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     ours.mkdir()
     theirs.mkdir()
@@ -607,8 +616,9 @@ def test_whoosh_index_reads_back_as_whoosh_own_writer_would_write_it(search_db, 
     for field, term in terms:
         assert postings(a, field, term) == postings(b, field, term), (field, term)
         assert stats(a.term_info(field, term)) == stats(b.term_info(field, term)), (field, term)
-    twice = [p for t in {t for f, t in terms if f == "body"} for p in postings(a, "body", t) if p[0] == len(docs) - 1]
+    twice = [p for t in {t for f, t in terms if f == "body"} for p in postings(a, "body", t) if p[0] == len(docs) - 301]
     assert twice and all(weight >= 2 for _, weight, _ in twice)
+    assert max(a.doc_frequency(f, t) for f, t in terms) > 2 * 128 and ("level2", b"") in terms
     for field in ("name", "body"):
         assert a.field_length(field) == b.field_length(field)
         assert [a.doc_field_length(d, field) for d in range(len(docs))] == [b.doc_field_length(d, field) for d in range(len(docs))]
