@@ -625,6 +625,38 @@ def test_whoosh_index_reads_back_as_whoosh_own_writer_would_write_it(search_db, 
     assert [a.stored_fields(d) for d in range(len(docs))] == [b.stored_fields(d) for d in range(len(docs))]
 
 
+def test_index_docs_cut_part_by_part_as_the_whole_body_at_once(search_db, tmp_path):
+    """index_docs cuts each distinct part of a body once per build (kb.text.CachedTokens) instead of the
+    body joined by new lines: the tokens must be the same, parts that normalisation or the run pattern could
+    join across a line included (full-width text, ">" then "=", Latin runs, Greek final sigma, a traditional
+    character, stop words), and a name's tokens those of the name alone."""
+    from kb.schemas import KIND_LABELS
+    from kb.search.documents import index_docs, read_library, user_words
+    from kb.text import analyzer, normalize
+
+    library = read_library(search_db, versions.resolve(search_db))
+    first = library.indicators[0]
+    library.indicators.append(first.model_copy(update={
+        "code": "ZZ-9", "name": "门诊患者满意度的提高率", "definition": "ＡＢＣ资金到位率（％）>", "formula": "=100%ΣΑΣ",
+        "level1": "Σ", "level2": "yy3-054 2.5", "keywords": ["資金", "的"], "data_source": "\u3000医院 统计", "scoring_rule": "<",
+        "source": {"document": "=>ΟΔΟΣ", "doc_number": "财预〔2020〕10号"}}))
+    an = analyzer(tmp_path)
+    an.add_words(user_words(library))
+    tax = library.taxonomy
+    docs = list(index_docs(library, an))
+    assert len(docs) == len(library.indicators) > 10
+    for doc, ind in zip(docs, sorted(library.indicators, key=lambda r: r.code)):
+        parts = [ind.definition, ind.formula, ind.level1, ind.level2, ind.target_level1, ind.target_level2,
+                 " ".join(ind.keywords or []), ind.data_source, ind.scoring_rule, KIND_LABELS.get(ind.kind, ""),
+                 " ".join(tax.sectors.get(c, "") for c in ind.sectors or []),
+                 " ".join(tax.departments.get(c, "") for c in ind.departments or []),
+                 " ".join(tax.project_types.get(c, "") for c in ind.project_types or []),
+                 (ind.source or {}).get("document", ""), (ind.source or {}).get("doc_number", "")]
+        assert doc.text_tokens == an.tokens("\n".join(p for p in parts if p)) + [normalize(ind.code)], ind.code
+        assert doc.name_tokens == an.tokens(ind.name), ind.code
+    assert {"abc", "资金到位率", "100", "yy3-054", "资金", "2020"} <= set(docs[-1].text_tokens)
+
+
 def test_completion_pinyin_is_pypinyin_lazy_pinyin(search_db):
     """kb.search.completion converts each word once and remembers it; what it answers for any run of
     characters (names and the inner parts the completion table keys) must be pypinyin's own answer."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.search.model import Completion
-from kb.text import Analyzer, normalize
+from kb.text import Analyzer, CachedTokens, normalize
 
 COMPLETION_FILE = "zb-completion.json"
 WHOLE, PINYIN, INITIALS, INNER, INNER_PINYIN, CODE = range(6)
@@ -99,7 +99,7 @@ def pinyin_keys(name: str, cache: dict | None = None) -> tuple[str, str]:
     return "".join(full), "".join(initials)
 
 
-def build_keys(entries: list[NameEntry], analyzer: Analyzer, cache: dict | None = None,
+def build_keys(entries: list[NameEntry], analyzer: Analyzer | CachedTokens, cache: dict | None = None,
                codes: list[NameEntry] = ()) -> list[tuple[str, int]]:
     """(key, entry number × KEY_TYPES + key type), sorted. `entries` are reached by name; `codes` (numbered
     after them) only by code: indicators whose name an entry already has keep their own code."""
@@ -147,7 +147,7 @@ def char_readings(cache: dict) -> dict[str, str]:
     return readings
 
 
-def write(path: Path, entries: list[NameEntry], analyzer: Analyzer, codes: list[NameEntry] = ()) -> None:
+def write(path: Path, entries: list[NameEntry], analyzer: Analyzer | CachedTokens, codes: list[NameEntry] = ()) -> None:
     cache: dict = {}
     keys = build_keys(entries, analyzer, cache, codes)
     doc = {"names": [[e.name, e.code, e.kind] for e in [*entries, *codes]], "keys": [k for k, _ in keys],
