@@ -135,9 +135,10 @@ class _Postings:
     term and posting for posting, with the same statistics, field lengths
     and stored fields (tests/test_search.py compares it with what Whoosh's
     own writer makes), but:
-    - postings go to plain per-term lists keyed by the term's text (encoded
-      once per term, not once per posting), appended to by C-level loops
-      (`map(list.append, …)`), with fast paths for the three kinds of field
+    - postings go to per-term arrays keyed by the term's text (encoded once
+      per term, not once per posting; arrays, unlike lists, are nothing for
+      the garbage collector to walk), appended to by C-level loops
+      (`map(array.append, …)`), with fast paths for the three kinds of field
       our schema has: whole-value IDs, counted words (Frequency) and words
       with positions; any other field goes through its own `index`;
     - the stored fields and field lengths go to their columns once every
@@ -197,16 +198,16 @@ class _Postings:
                 if len(counts) > 4:
                     # new terms first (a C-level filter: the `-` of dict views walks the whole dict)
                     for word in filterfalse(ids_of.__contains__, counts):
-                        ids_of[word] = []
-                        counts_of[word] = []
-                    _consume(map(list.append, map(ids_of.__getitem__, counts), repeat(docnum)))
-                    _consume(map(list.append, map(counts_of.__getitem__, counts), counts.values()))
+                        ids_of[word] = array("l")
+                        counts_of[word] = array("l")
+                    _consume(map(array.append, map(ids_of.__getitem__, counts), repeat(docnum)))
+                    _consume(map(array.append, map(counts_of.__getitem__, counts), counts.values()))
                 else:  # a few facet values: a plain loop costs less than setting up the C-level ones
                     for word, n in counts.items():
                         ids = ids_of.get(word)
                         if ids is None:
-                            ids_of[word] = [docnum]
-                            counts_of[word] = [n]
+                            ids_of[word] = array("l", (docnum,))
+                            counts_of[word] = array("l", (n,))
                         else:
                             ids.append(docnum)
                             counts_of[word].append(n)
@@ -214,7 +215,7 @@ class _Postings:
             elif mode == _ID:  # the whole value is the one term; weight 1.0, no value
                 ids = self._ids[name].get(value)
                 if ids is None:
-                    self._ids[name][value] = [docnum]
+                    self._ids[name][value] = array("l", (docnum,))
                 else:
                     ids.append(docnum)
                 length = 1
@@ -230,8 +231,8 @@ class _Postings:
                         at.append(pos)
                 ids_of, weights_of, values_of = self._ids[name], self._weights[name], self._values[name]
                 for word in filterfalse(ids_of.__contains__, poses):
-                    ids_of[word] = []
-                    weights_of[word] = []
+                    ids_of[word] = array("l")
+                    weights_of[word] = array("d")
                     values_of[word] = []
                 encoded = self._positions
                 vbytes = []
@@ -241,8 +242,8 @@ class _Postings:
                     if v is None:
                         v = encoded[key] = field.format.encode(at)
                     vbytes.append(v)
-                _consume(map(list.append, map(ids_of.__getitem__, poses), repeat(docnum)))
-                _consume(map(list.append, map(weights_of.__getitem__, poses), [float(len(at)) for at in poses.values()]))
+                _consume(map(array.append, map(ids_of.__getitem__, poses), repeat(docnum)))
+                _consume(map(array.append, map(weights_of.__getitem__, poses), [float(len(at)) for at in poses.values()]))
                 _consume(map(list.append, map(values_of.__getitem__, poses), vbytes))
             elif mode == _GENERAL:  # keyed by the term's bytes
                 ids_of, weights_of, values_of = self._ids[name], self._weights[name], self._values[name]
