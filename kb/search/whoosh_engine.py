@@ -309,79 +309,31 @@ class _Postings:
             counts_of, weights_of, values_of = self._counts[name], self._weights[name], self._values[name]
             for term in sorted(ids_of):
                 ids = ids_of.pop(term)
-                if mode == _ID:
-                    weights = values = None
-                elif mode == _COUNTED:
-                    weights = counts_of.pop(term)
-                    values = list(map(_PACKED.__getitem__, weights)) if max(weights) < len(_PACKED) else list(map(_packed, weights))
+                if len(ids) == 1 and mode != _GENERAL:
+                    # most terms (a code, a rare word): one posting, written as _blocks would write it
+                    d = ids[0]
+                    if mode == _ID:
+                        weight, values = 1.0, None
+                    elif mode == _COUNTED:
+                        count = counts_of.pop(term)[0]
+                        weight, values = float(count), _packed(count)  # a fixed size: the values joined
+                    else:
+                        weight, v = weights_of.pop(term)[0], values_of.pop(term)[0]
+                        values = (v,) if v else ()
+                    length = (doclen[d] or None) if doclen is not None else None
+                    block, stats = _one_posting(d, weight, values, length, level)
                 else:
-                    weights, values = weights_of.pop(term), values_of.pop(term)
-                start = post_base + len(post)
-                total = len(ids)
-                # the term's statistics, summed block by block as W3TermInfo.add_block does
-                t_weight, t_minlength, t_maxlength, t_maxweight = 0, None, 0, 0
-                for at in range(0, total, limit):
-                    if total > limit:
-                        block_ids = ids[at:at + limit]
-                        block_weights = weights[at:at + limit] if weights is not None else None
-                        block_values = values[at:at + limit] if values is not None else None
+                    if mode == _ID:
+                        weights = values = None
+                    elif mode == _COUNTED:
+                        weights = counts_of.pop(term)
+                        values = (list(map(_PACKED.__getitem__, weights)) if max(weights) < len(_PACKED)
+                                  else list(map(_packed, weights)))
                     else:
-                        block_ids, block_weights, block_values = ids, weights, values
-                    n = len(block_ids)
-                    if block_weights is None:  # IDs: every weight 1.0
-                        wsum, top, mini_weights = float(n), 1.0, None
-                    else:
-                        f32 = array("f", block_weights)  # as the posting writer keeps them
-                        wsum = sum(f32)
-                        top = max(block_weights)
-                        if mode == _COUNTED:
-                            top = float(top)
-                        if not top > 0:
-                            top = 0
-                        first = f32[0]
-                        if f32.count(first) == n:
-                            mini_weights = None if first == 1.0 else first
-                        else:
-                            mini_weights = tuple(f32)
-                    if block_values is None or fixed == 0:
-                        mini_values = None
-                    else:
-                        kept = [v for v in block_values if v]
-                        mini_values = tuple(kept) if fixed is None or fixed < 0 else b"".join(kept)
-                    if doclen is None:
-                        minlength, maxlength = None, 0
-                    elif n == 1:
-                        minlength = doclen[block_ids[0]] or None
-                        maxlength = minlength or 0
-                    else:
-                        found = [doclen[d] for d in block_ids]
-                        if 0 in found:
-                            found = [x for x in found if x]
-                        minlength = min(found) if found else None
-                        maxlength = max(found) if found else 0
-                    if n == 1:
-                        mini_ids = (block_ids[0],)
-                    else:
-                        mini_ids = (block_ids[0], *[b - a for a, b in zip(block_ids, block_ids[1:])])
-                    data = dumps((mini_ids, mini_weights, mini_values), 2)
-                    comp = level if level and len(data) >= COMPRESS_FROM else 0
-                    if comp:
-                        data = zlib.compress(data, comp)
-                    head = dumps((n, block_ids[-1], top, comp, length_to_byte(minlength), length_to_byte(maxlength)), 2)
-                    size = len(head) + len(data)
-                    if at == 0:
-                        post += WHOOSH3_HEADER_MAGIC
-                    post += pack_int(-size if at + limit >= total else size)
-                    post += head
-                    post += data
-                    t_weight += wsum
-                    if minlength is not None:
-                        t_minlength = minlength if t_minlength is None else min(t_minlength, minlength)
-                    t_maxlength = max(t_maxlength, maxlength)
-                    t_maxweight = max(t_maxweight, top)
-                info = _TERMINFO.pack(0, t_weight, total, 0 if t_minlength is None else length_to_byte(t_minlength),
-                                      length_to_byte(t_maxlength), t_maxweight, ids[0], ids[-1])
-                info += pack_long(start) + pack_int(post_base + len(post) - start)
+                        weights, values = weights_of.pop(term), values_of.pop(term)
+                    block, stats = _blocks(ids, weights, values, mode == _COUNTED, fixed, doclen, limit, level)
+                info = _TERMINFO.pack(0, *stats) + pack_long(post_base + len(post)) + pack_int(len(block))
+                post += block
                 key = prefix + (term if mode == _GENERAL else term.encode("utf-8"))
                 if key <= last_key:
                     raise ValueError(f"Keys must increase: {last_key!r}..{key!r}")
@@ -425,6 +377,83 @@ class _Postings:
             writer._close_segment()
         writer._commit_toc(segments)
         writer._finish()
+
+
+def _one_posting(d: int, weight: float, values, length: int | None, level: int) -> tuple[bytes, tuple]:
+    """`_blocks` for a posting list of one posting whose weight a float32 holds exactly (a count): its bytes,
+    and the term's statistics as W3TermInfo packs them."""
+    data = dumps(((d,), None if weight == 1.0 else weight, values), 2)
+    comp = level if level and len(data) >= COMPRESS_FROM else 0
+    if comp:
+        data = zlib.compress(data, comp)
+    lb = length_to_byte(length)
+    head = dumps((1, d, weight, comp, lb, lb), 2)
+    return (WHOOSH3_HEADER_MAGIC + pack_int(-(len(head) + len(data))) + head + data,
+            (weight, 1, lb, lb, weight, d, d))
+
+
+def _blocks(ids, weights, values, counted: bool, fixed: int | None, doclen: list[int] | None, limit: int,
+            level: int) -> tuple[bytes, tuple]:
+    """A term's postings as W3PostingsWriter writes them, `limit` to a block (`weights` None: every weight 1.0;
+    `values` None: none), and the term's statistics, summed block by block as W3TermInfo.add_block does, in
+    the order W3TermInfo packs them: (weight, doc frequency, shortest and longest field length as bytes,
+    highest weight, first and last document)."""
+    out = bytearray(WHOOSH3_HEADER_MAGIC)
+    total = len(ids)
+    t_weight, t_minlength, t_maxlength, t_maxweight = 0, None, 0, 0
+    for at in range(0, total, limit):
+        if total > limit:
+            block_ids = ids[at:at + limit]
+            block_weights = weights[at:at + limit] if weights is not None else None
+            block_values = values[at:at + limit] if values is not None else None
+        else:
+            block_ids, block_weights, block_values = ids, weights, values
+        n = len(block_ids)
+        if block_weights is None:
+            wsum, top, mini_weights = float(n), 1.0, None
+        else:
+            f32 = array("f", block_weights)  # as the posting writer keeps them
+            wsum = sum(f32)
+            top = max(block_weights)
+            if counted:
+                top = float(top)
+            if not top > 0:
+                top = 0
+            first = f32[0]
+            if f32.count(first) == n:
+                mini_weights = None if first == 1.0 else first
+            else:
+                mini_weights = tuple(f32)
+        if block_values is None or fixed == 0:
+            mini_values = None
+        else:
+            kept = [v for v in block_values if v]
+            mini_values = tuple(kept) if fixed is None or fixed < 0 else b"".join(kept)
+        if doclen is None:
+            minlength, maxlength = None, 0
+        else:
+            found = [doclen[d] for d in block_ids]
+            if 0 in found:
+                found = [x for x in found if x]
+            minlength = min(found) if found else None
+            maxlength = max(found) if found else 0
+        mini_ids = (block_ids[0], *[b - a for a, b in zip(block_ids, block_ids[1:])])
+        data = dumps((mini_ids, mini_weights, mini_values), 2)
+        comp = level if level and len(data) >= COMPRESS_FROM else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        head = dumps((n, block_ids[-1], top, comp, length_to_byte(minlength), length_to_byte(maxlength)), 2)
+        size = len(head) + len(data)
+        out += pack_int(-size if at + limit >= total else size)
+        out += head
+        out += data
+        t_weight += wsum
+        if minlength is not None:
+            t_minlength = minlength if t_minlength is None else min(t_minlength, minlength)
+        t_maxlength = max(t_maxlength, maxlength)
+        t_maxweight = max(t_maxweight, top)
+    return bytes(out), (t_weight, total, 0 if t_minlength is None else length_to_byte(t_minlength),
+                        length_to_byte(t_maxlength), t_maxweight, ids[0], ids[-1])
 
 
 def _consume(iterator) -> None:
