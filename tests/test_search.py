@@ -625,6 +625,34 @@ def test_whoosh_index_reads_back_as_whoosh_own_writer_would_write_it(search_db, 
     assert [a.stored_fields(d) for d in range(len(docs))] == [b.stored_fields(d) for d in range(len(docs))]
 
 
+def test_whoosh_build_leaves_no_reference_cycle_holding_its_caller(tmp_path):
+    """Whoosh's FileStorage.create keeps the error of a folder that exists in a local, a reference cycle through
+    every frame above it; a writer made its temporary folder twice, so a publish's frame, with the whole draft,
+    stayed alive until the garbage collector found it. What the caller holds must go by reference counting."""
+    import gc
+    import weakref
+
+    from kb.search.model import IndexDoc
+    from kb.search.whoosh_engine import WhooshEngine
+
+    class Held:
+        pass
+
+    def build() -> weakref.ref:
+        held = Held()
+        doc = IndexDoc(0, "GX-1", ["资金"], ["到位率"], {"code": "GX-1"}, [], [], [], [], "产出指标", "数量指标",
+                       "common", "standard")
+        assert WhooshEngine().build(tmp_path / "ix", [doc]) == 1
+        return weakref.ref(held)
+
+    (tmp_path / "ix").mkdir()
+    gc.disable()
+    try:
+        assert build()() is None
+    finally:
+        gc.enable()
+
+
 def test_index_docs_cut_part_by_part_as_the_whole_body_at_once(search_db, tmp_path):
     """index_docs cuts each distinct part of a body once per build (kb.text.CachedTokens) instead of the
     body joined by new lines: the tokens must be the same, parts that normalisation or the run pattern could
