@@ -105,6 +105,7 @@ def build_keys(entries: list[NameEntry], analyzer: Analyzer | CachedTokens, cach
     after them) only by code: indicators whose name an entry already has keep their own code."""
     keys: list[tuple[str, int]] = []
     cache = {} if cache is None else cache
+    inner_pinyin: dict[str, str] = {}  # the same inner parts recur across names (50,000 names: 167,000, 34,000 distinct)
     for i, entry in enumerate(entries):
         ref = i * KEY_TYPES
         code = key_text(entry.code)
@@ -124,7 +125,9 @@ def build_keys(entries: list[NameEntry], analyzer: Analyzer | CachedTokens, cach
             if 0 < at and len(whole) - at >= 2:
                 keys.append((whole[at:], ref + INNER))
                 # "manyidu" should reach 服务对象满意度 as "满意" does, not only the name that starts with it
-                inner_full = pinyin_keys(whole[at:], cache)[0]
+                inner_full = inner_pinyin.get(whole[at:])
+                if inner_full is None:
+                    inner_full = inner_pinyin[whole[at:]] = pinyin_keys(whole[at:], cache)[0]
                 if inner_full and inner_full != whole[at:]:
                     keys.append((inner_full, ref + INNER_PINYIN))
     for i, entry in enumerate(codes, start=len(entries)):
