@@ -287,28 +287,34 @@ class Analyzer:
 
 class CachedTokens:
     """`Analyzer.tokens` for one index build, remembering the tokens of each
-    distinct text and of each run of Chinese characters: a library repeats its
-    levels, taxonomy names and phrases thousands of times (50,000 indicators:
-    390,000 texts, 93,000 distinct; 650,000 runs, 78,000 distinct). Valid only
-    while no word is added to the dictionary; every call returns a new list."""
+    distinct short text and of each run of Chinese characters: a library
+    repeats its levels, taxonomy names and phrases thousands of times (50,000
+    indicators: 390,000 texts, 93,000 distinct; 650,000 runs, 78,000
+    distinct). Longer texts (definitions) are rarely repeated whole: only
+    their runs are remembered. Valid only while no word is added to the
+    dictionary; every call returns a new list."""
+
+    SHORT = 40  # characters: names, levels, keyword lists, taxonomy names
 
     def __init__(self, analyzer: Analyzer):
         self.analyzer = analyzer
         self._texts: dict[str, list[str]] = {}
         self._runs: dict[str, list[str]] = {}
 
-    def tokens(self, text: str) -> list[str]:
+    def _tokens(self, text: str) -> list[str]:
         found = self._texts.get(text)
         if found is None:
-            found = self._texts[text] = self.analyzer.tokens(text, runs=self._runs)
-        return list(found)
+            found = self.analyzer.tokens(text, runs=self._runs)
+            if len(text) <= self.SHORT:
+                self._texts[text] = found
+        return found
+
+    def tokens(self, text: str) -> list[str]:
+        return list(self._tokens(text))
 
     def extend(self, out: list[str], text: str) -> None:
         """`out.extend(self.tokens(text))` without the copy."""
-        found = self._texts.get(text)
-        if found is None:
-            found = self._texts[text] = self.analyzer.tokens(text, runs=self._runs)
-        out.extend(found)
+        out.extend(self._tokens(text))
 
 
 def _latin_tokens(run: str) -> list[str]:

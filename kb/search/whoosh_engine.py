@@ -104,7 +104,7 @@ class WhooshEngine:
     def build(self, path: Path, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None = None) -> int:
         ix = index.FileIndex.create(_Storage(str(path)), _schema(), index._DEF_INDEX_NAME)  # index.create_in
         writer = ix.writer(procs=1)
-        postings = _Postings(writer.schema)
+        postings = _Postings(writer.schema, writer.perdocwriter)
         facet_rows = []
         facet_codes = []
         n = 0
@@ -162,9 +162,9 @@ class _Postings:
       (`map(array.append, …)`), with fast paths for the three kinds of field
       our schema has: whole-value IDs, counted words (Frequency) and words
       with positions; any other field goes through its own `index`;
-    - the stored fields and field lengths go to their columns once every
-      document is in, not one call per document and field; the stored
-      fields are not deflated (zlib level 0, which every reader reads: a
+    - the field lengths go to their columns once every document is in, not
+      one call per document and field; the stored fields go to theirs one
+      call per document, not deflated (zlib level 0, which every reader reads: a
       deflate stream set up per document cost a second at 50,000 documents,
       to save a fifth of a column only `fetch` reads, a page of hits at a time);
     - posting blocks and the term table are encoded here, into buffers
@@ -174,7 +174,7 @@ class _Postings:
       the reader decompresses only what is compressed): deflating a 60-byte
       pickle saved nothing and cost a zlib stream per term."""
 
-    def __init__(self, schema: fields.Schema):
+    def __init__(self, schema: fields.Schema, pdw):
         for name in schema.names():
             field = schema[name]
             # what this writer leaves out: none of it is in our schema
@@ -192,7 +192,9 @@ class _Postings:
         # per scorable field: each document's length as Whoosh stores it (a byte), and the total
         self._lengths: dict[str, array] = {name: array("B") for name in self._names if schema[name].scorable}
         self._totals: dict[str, int] = dict.fromkeys(self._lengths, 0)
-        self._stored: list[dict] = []  # per document: its stored fields
+        # the stored fields go to their column document by document, as finish_doc writes them
+        self._stored_column = pdw._get_column("_stored")
+        self._stored_column._child._level = 0  # see the class's notes
         self._plan = [(name, self._modes[name], schema[name], schema[name].scorable, schema[name].stored)
                       for name in self._names]
         self._positions: dict[tuple, bytes] = {}  # positions → the field format's encoding of them
@@ -280,17 +282,13 @@ class _Postings:
                 self._totals[name] += length
             if is_stored:
                 stored[name] = value
-        self._stored.append(stored)
+        if stored:
+            self._stored_column.add(docnum, stored)
 
     def _write_columns(self, pdw, count: int) -> None:
-        """The stored fields and the field lengths, as the per-document writer's
-        `add_field` and `finish_doc` would have added them document by document."""
+        """The field lengths, as the per-document writer's `add_field` would have
+        added them document by document, and its count of documents."""
         pdw._doccount = count
-        column = pdw._get_column("_stored")
-        column._child._level = 0  # see the class's notes
-        for docnum, stored in enumerate(self._stored):
-            if stored:
-                column.add(docnum, stored)
         for name in self._names:
             lengths = self._lengths.get(name)
             if lengths is None or not self._totals[name]:
