@@ -3,11 +3,15 @@ synthetic indicators (bench/search.py's generator) up to --size, published
 with POST /api/v1/versions and followed at its job until done.
 
     python bench/publish.py [--size 50000] [--engine whoosh|tantivy] [--baseline REV]
+                            [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Reports the time to import the synthetic indicators into the draft, and the
-publish job's time (gates, snapshot, search index) on SQLite, as wall time
-and as the process's CPU time (the job is a thread of this process; on a
-machine shared with other work the CPU time is the steadier figure).
+publish job's time (gates, snapshot, search index) on SQLite in a temporary
+folder, or with `--database-url` on that PostgreSQL server (in a scratch
+database made for the run and dropped after it), as wall time and as the
+process's CPU time (the job is a thread of this process; on a machine shared
+with other work the CPU time is the steadier figure; the load average is
+taken before and after).
 `--baseline REV` runs the same measurement, in a fresh process, on the code
 of git revision REV (extracted with `git archive`), so the old path and the
 new are measured in the same run. Writes bench/results/publish.json; the
@@ -18,23 +22,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "publish.json"
 
 
-def _baseline(rev: str, size: int, engine: str) -> dict:
+def _baseline(rev: str, size: int, engine: str, database_url: str | None) -> dict:
     """The same measurement on the code of `rev`, in a fresh process."""
     with tempfile.TemporaryDirectory(prefix="zb-publish-base-") as tree:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
         out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--size", str(size), "--engine", engine,
-                              "--code", tree, "--no-save"], capture_output=True, text=True)
+                              "--code", tree, "--no-save", *(["--database-url", database_url] if database_url else [])],
+                             capture_output=True, text=True)
         if out.returncode not in (0, 1) or not out.stdout.strip():
             raise SystemExit(f"baseline {rev} failed: {out.stderr[-2000:]}")
         row = json.loads(out.stdout.strip().splitlines()[-1])
@@ -42,16 +49,43 @@ def _baseline(rev: str, size: int, engine: str) -> dict:
     return row
 
 
+@contextmanager
+def _database(tmp: str, server: str | None):
+    """The database URL to measure on: SQLite in `tmp`, or a scratch database on the PostgreSQL `server`."""
+    if not server:
+        yield f"sqlite:///{Path(tmp) / 'zb.sqlite3'}"
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from kb import db as kbdb
+
+    name = f"zb_bench_publish_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = kbdb.make_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=50000)
     parser.add_argument("--engine", default="whoosh")
     parser.add_argument("--baseline", help="also measure the code of this git revision (e.g. main)")
+    parser.add_argument("--database-url", help="a PostgreSQL server to measure on, e.g. "
+                        "postgresql://postgres@127.0.0.1:5432/postgres (a scratch database is made there and dropped); "
+                        "default: SQLite in a temporary folder")
     parser.add_argument("--code", help=argparse.SUPPRESS)  # the tree whose code is measured (for --baseline)
     parser.add_argument("--no-save", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.path.insert(0, args.code or str(ROOT))
-    baseline = _baseline(args.baseline, args.size, args.engine) if args.baseline else None
+    baseline = _baseline(args.baseline, args.size, args.engine, args.database_url) if args.baseline else None
+    load_before = os.getloadavg()[0]
 
     from server.app import create_app
     from bench.search import generate_library
@@ -60,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb import db as kbdb
     from kb.library import draft as library, versions
 
-    with tempfile.TemporaryDirectory(prefix="zb-publish-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'zb.sqlite3'}"
+    with tempfile.TemporaryDirectory(prefix="zb-publish-") as tmp, _database(tmp, args.database_url) as url:
         os.environ["ZHIBIAO_SEARCH_ENGINE"] = args.engine
         engine = kbdb.make_engine(url)
         kbdb.upgrade(engine)
@@ -100,13 +133,18 @@ def main(argv: list[str] | None = None) -> int:
                 break
             time.sleep(0.2)
         publish_s, publish_cpu = time.perf_counter() - t, time.process_time() - cpu
-    row = {"indicators": total, "engine": args.engine, "import_s": round(import_s, 1), "accepted_ms": round(accepted_ms, 1),
+        app_engine = app.extensions.get("zhibiao.engine")
+        if app_engine is not None:  # its connections go before the scratch database does
+            app_engine.dispose()
+    database = "postgresql" if args.database_url else "sqlite"
+    row = {"indicators": total, "engine": args.engine, "database": database, "import_s": round(import_s, 1), "accepted_ms": round(accepted_ms, 1),
            "publish_job_s": round(publish_s, 1), "publish_cpu_s": round(publish_cpu, 1), "status": job["status"],
-           "error": job.get("error", ""), "cores": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 1),
+           "error": job.get("error", ""), "cores": os.cpu_count(),
+           "load_1min_before": round(load_before, 1), "load_1min": round(os.getloadavg()[0], 1),
            "measured_at": time.strftime("%Y-%m-%d %H:%M")}
-    print(f"{total} indicators ({args.engine}): import {row['import_s']} s; POST answered 202 in {row['accepted_ms']} ms; "
+    print(f"{total} indicators ({args.engine}, {database}): import {row['import_s']} s; POST answered 202 in {row['accepted_ms']} ms; "
           f"publish job {job['status']} after {row['publish_job_s']} s ({row['publish_cpu_s']} s of CPU; "
-          f"load average {row['load_1min']} on {row['cores']} cores)")
+          f"load average {row['load_1min_before']} before, {row['load_1min']} after, on {row['cores']} cores)")
     if baseline is not None:
         row["baseline"] = baseline
         print(f"  baseline {baseline['code']}: publish job {baseline['status']} after {baseline['publish_job_s']} s"
@@ -115,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(row, ensure_ascii=False))
         return 0 if job["status"] == "done" else 1
     previous = json.loads(RESULTS.read_text(encoding="utf-8")).get("results", []) if RESULTS.exists() else []
-    kept = [r for r in previous if (r.get("indicators"), r.get("engine")) != (total, args.engine)]
+    kept = [r for r in previous
+            if (r.get("indicators"), r.get("engine"), r.get("database", "sqlite")) != (total, args.engine, database)]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"results": kept + [row]}, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(row, ensure_ascii=False))

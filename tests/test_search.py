@@ -580,6 +580,15 @@ def test_whoosh_index_reads_back_as_whoosh_own_writer_would_write_it(search_db, 
     # a word twice in a body, names shared by two documents: counts and remembered values
     docs.append(dataclasses.replace(docs[0], ord=len(docs), code="ZZ-001", stored={**docs[0].stored, "code": "ZZ-001"},
                                     text_tokens=docs[0].text_tokens * 2))
+    # enough documents for terms of several posting blocks (128 each), compressed and not; an empty ID value,
+    # a word repeated in a name (positions), a word 70 times in a body (a count past the packed-count table)
+    for i in range(300):
+        base = docs[i % len(docs)]
+        code = f"ZZ-{i + 2:03d}"
+        docs.append(dataclasses.replace(
+            base, ord=len(docs), code=code, stored={**base.stored, "code": code}, level2="" if i % 7 == 0 else base.level2,
+            name_tokens=base.name_tokens + base.name_tokens[:1] if i % 5 == 0 else base.name_tokens,
+            text_tokens=base.text_tokens + ["满意度"] * (70 if i == 3 else i % 3)))
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     ours.mkdir()
     theirs.mkdir()
@@ -607,12 +616,73 @@ def test_whoosh_index_reads_back_as_whoosh_own_writer_would_write_it(search_db, 
     for field, term in terms:
         assert postings(a, field, term) == postings(b, field, term), (field, term)
         assert stats(a.term_info(field, term)) == stats(b.term_info(field, term)), (field, term)
-    twice = [p for t in {t for f, t in terms if f == "body"} for p in postings(a, "body", t) if p[0] == len(docs) - 1]
+    twice = [p for t in {t for f, t in terms if f == "body"} for p in postings(a, "body", t) if p[0] == len(docs) - 301]
     assert twice and all(weight >= 2 for _, weight, _ in twice)
+    assert max(a.doc_frequency(f, t) for f, t in terms) > 2 * 128 and ("level2", b"") in terms
     for field in ("name", "body"):
         assert a.field_length(field) == b.field_length(field)
         assert [a.doc_field_length(d, field) for d in range(len(docs))] == [b.doc_field_length(d, field) for d in range(len(docs))]
     assert [a.stored_fields(d) for d in range(len(docs))] == [b.stored_fields(d) for d in range(len(docs))]
+
+
+def test_whoosh_build_leaves_no_reference_cycle_holding_its_caller(tmp_path):
+    """Whoosh's FileStorage.create keeps the error of a folder that exists in a local, a reference cycle through
+    every frame above it; a writer made its temporary folder twice, so a publish's frame, with the whole draft,
+    stayed alive until the garbage collector found it. What the caller holds must go by reference counting."""
+    import gc
+    import weakref
+
+    from kb.search.model import IndexDoc
+    from kb.search.whoosh_engine import WhooshEngine
+
+    class Held:
+        pass
+
+    def build() -> weakref.ref:
+        held = Held()
+        doc = IndexDoc(0, "GX-1", ["资金"], ["到位率"], {"code": "GX-1"}, [], [], [], [], "产出指标", "数量指标",
+                       "common", "standard")
+        assert WhooshEngine().build(tmp_path / "ix", [doc]) == 1
+        return weakref.ref(held)
+
+    (tmp_path / "ix").mkdir()
+    gc.disable()
+    try:
+        assert build()() is None
+    finally:
+        gc.enable()
+
+
+def test_index_docs_cut_part_by_part_as_the_whole_body_at_once(search_db, tmp_path):
+    """index_docs cuts each distinct part of a body once per build (kb.text.CachedTokens) instead of the
+    body joined by new lines: the tokens must be the same, parts that normalisation or the run pattern could
+    join across a line included (full-width text, ">" then "=", Latin runs, Greek final sigma, a traditional
+    character, stop words), and a name's tokens those of the name alone."""
+    from kb.schemas import KIND_LABELS
+    from kb.search.documents import index_docs, read_library, user_words
+    from kb.text import analyzer, normalize
+
+    library = read_library(search_db, versions.resolve(search_db))
+    first = library.indicators[0]
+    library.indicators.append(first.model_copy(update={
+        "code": "ZZ-9", "name": "门诊患者满意度的提高率", "definition": "ＡＢＣ资金到位率（％）>", "formula": "=100%ΣΑΣ",
+        "level1": "Σ", "level2": "yy3-054 2.5", "keywords": ["資金", "的"], "data_source": "\u3000医院 统计", "scoring_rule": "<",
+        "source": {"document": "=>ΟΔΟΣ", "doc_number": "财预〔2020〕10号"}}))
+    an = analyzer(tmp_path)
+    an.add_words(user_words(library))
+    tax = library.taxonomy
+    docs = list(index_docs(library, an))
+    assert len(docs) == len(library.indicators) > 10
+    for doc, ind in zip(docs, sorted(library.indicators, key=lambda r: r.code)):
+        parts = [ind.definition, ind.formula, ind.level1, ind.level2, ind.target_level1, ind.target_level2,
+                 " ".join(ind.keywords or []), ind.data_source, ind.scoring_rule, KIND_LABELS.get(ind.kind, ""),
+                 " ".join(tax.sectors.get(c, "") for c in ind.sectors or []),
+                 " ".join(tax.departments.get(c, "") for c in ind.departments or []),
+                 " ".join(tax.project_types.get(c, "") for c in ind.project_types or []),
+                 (ind.source or {}).get("document", ""), (ind.source or {}).get("doc_number", "")]
+        assert doc.text_tokens == an.tokens("\n".join(p for p in parts if p)) + [normalize(ind.code)], ind.code
+        assert doc.name_tokens == an.tokens(ind.name), ind.code
+    assert {"abc", "资金到位率", "100", "yy3-054", "资金", "2020"} <= set(docs[-1].text_tokens)
 
 
 def test_completion_pinyin_is_pypinyin_lazy_pinyin(search_db):

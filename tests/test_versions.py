@@ -259,6 +259,39 @@ def test_failed_publish_midway_leaves_previous_version(library, monkeypatch):
     assert versions.publish(library, "2024.2").label == "2024.2"
 
 
+def test_publish_pauses_the_garbage_collector_and_restores_it(library):
+    """The cyclic collector is off while a publish runs (it walked the live records over and over), on again
+    after it, whether it succeeded or failed, and left off when it was off before."""
+    import gc
+
+    seen = []
+    ind = library.get(Indicator, "T-001")
+    library_update(library, "indicator", "T-001", {"definition": "改了"}, ind.revision)
+    assert gc.isenabled()
+
+    def boom(session, ref):
+        seen.append(gc.isenabled())
+        raise RuntimeError("index build failed")
+
+    with pytest.raises(RuntimeError):
+        versions.publish(library, "2024.2", after_snapshot=boom)
+    assert seen == [False] and gc.isenabled()
+    with versions.collector_paused():
+        with versions.collector_paused():  # publishes running at once share the pause
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    versions.publish(library, "2024.2", after_snapshot=lambda session, ref: seen.append(gc.isenabled()))
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        with versions.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_retire_and_supersede(library):
     ind = library.get(Indicator, "T-004")
     kblib.retire_indicator(library, "T-004", ind.revision, user="t")

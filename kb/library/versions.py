@@ -7,10 +7,12 @@ revision numbers.
 """
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -207,6 +209,42 @@ def publish(session: Session, label: str, notes: str = "", user: str = "",
     (afterwards SQLite holds its write lock, and a job's progress row could
     not be written).
     """
+    with collector_paused():
+        return _publish(session, label, notes, user, after_snapshot, progress)
+
+
+_collector_lock = threading.Lock()
+_collector_pausers = 0
+_collector_was_on = True
+
+
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off while a publish allocates. A
+    publish holds every record of the draft, its data and then the index's
+    postings, all live until it ends; the collector walked them again and
+    again as they grew (a 50,000-indicator publish: 13 full collections,
+    3 s of CPU) and found nothing to free. Reference counting still frees
+    everything else. The switch is one for the whole process: publishes
+    running at once share the pause, and the last one to end restores it."""
+    global _collector_pausers, _collector_was_on
+    with _collector_lock:
+        if _collector_pausers == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _collector_pausers += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pausers -= 1
+            if _collector_pausers == 0 and _collector_was_on:
+                gc.enable()
+
+
+def _publish(session: Session, label: str, notes: str, user: str,
+             after_snapshot: Callable[[Session, VersionRef], None] | None,
+             progress: Callable[[str], None] | None) -> VersionRef:
     validate_label(session, label)
     step = progress or (lambda text: None)
     step("读取草稿")
@@ -276,7 +314,10 @@ def read_draft(session: Session) -> dict[str, list[tuple[object, dict]]]:
     for kind in KINDS:
         table = DRAFT_MODELS[kind].__table__
         model = RECORD_MODELS[kind]
-        rows = session.execute(select(table).order_by(table.c.code)).mappings()
+        # only the record's own columns: the row's revision and time of change are not part of it (and parsing
+        # 50,000 timestamps was a tenth of the read)
+        columns = [column for column in table.c if column.name in model.model_fields]
+        rows = session.execute(select(*columns).order_by(table.c.code)).mappings()
         out[kind] = [(rec, record_data(kind, rec)) for rec in (model.model_validate(dict(row)) for row in rows)]
     return out
 

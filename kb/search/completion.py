@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.search.model import Completion
-from kb.text import Analyzer, normalize
+from kb.text import Analyzer, CachedTokens, normalize
 
 COMPLETION_FILE = "zb-completion.json"
 WHOLE, PINYIN, INITIALS, INNER, INNER_PINYIN, CODE = range(6)
@@ -99,12 +99,13 @@ def pinyin_keys(name: str, cache: dict | None = None) -> tuple[str, str]:
     return "".join(full), "".join(initials)
 
 
-def build_keys(entries: list[NameEntry], analyzer: Analyzer, cache: dict | None = None,
+def build_keys(entries: list[NameEntry], analyzer: Analyzer | CachedTokens, cache: dict | None = None,
                codes: list[NameEntry] = ()) -> list[tuple[str, int]]:
     """(key, entry number × KEY_TYPES + key type), sorted. `entries` are reached by name; `codes` (numbered
     after them) only by code: indicators whose name an entry already has keep their own code."""
     keys: list[tuple[str, int]] = []
     cache = {} if cache is None else cache
+    inner_pinyin: dict[str, str] = {}  # the same inner parts recur across names (50,000 names: 167,000, 34,000 distinct)
     for i, entry in enumerate(entries):
         ref = i * KEY_TYPES
         code = key_text(entry.code)
@@ -124,7 +125,9 @@ def build_keys(entries: list[NameEntry], analyzer: Analyzer, cache: dict | None 
             if 0 < at and len(whole) - at >= 2:
                 keys.append((whole[at:], ref + INNER))
                 # "manyidu" should reach 服务对象满意度 as "满意" does, not only the name that starts with it
-                inner_full = pinyin_keys(whole[at:], cache)[0]
+                inner_full = inner_pinyin.get(whole[at:])
+                if inner_full is None:
+                    inner_full = inner_pinyin[whole[at:]] = pinyin_keys(whole[at:], cache)[0]
                 if inner_full and inner_full != whole[at:]:
                     keys.append((inner_full, ref + INNER_PINYIN))
     for i, entry in enumerate(codes, start=len(entries)):
@@ -147,7 +150,7 @@ def char_readings(cache: dict) -> dict[str, str]:
     return readings
 
 
-def write(path: Path, entries: list[NameEntry], analyzer: Analyzer, codes: list[NameEntry] = ()) -> None:
+def write(path: Path, entries: list[NameEntry], analyzer: Analyzer | CachedTokens, codes: list[NameEntry] = ()) -> None:
     cache: dict = {}
     keys = build_keys(entries, analyzer, cache, codes)
     doc = {"names": [[e.name, e.code, e.kind] for e in [*entries, *codes]], "keys": [k for k, _ in keys],

@@ -11,7 +11,7 @@ from kb.models import IndicatorRecord
 from kb.schemas import KIND_LABELS
 from kb.search.completion import NameEntry
 from kb.search.model import IndexDoc
-from kb.text import Analyzer, normalize
+from kb.text import Analyzer, CachedTokens, normalize
 
 DEFINITION_CHARS = 300  # a hit list shows the start of a definition, no more
 
@@ -86,24 +86,35 @@ def stored_fields(ind: IndicatorRecord) -> dict:
     }
 
 
-def index_docs(library: LibraryText, analyzer: Analyzer) -> Iterator[IndexDoc]:
+def index_docs(library: LibraryText, analyzer: Analyzer | CachedTokens) -> Iterator[IndexDoc]:
+    """The library's indicators as the engines index them, in code order.
+
+    The body's tokens are those of its parts joined by new lines; they are
+    made part by part, which gives the same tokens (no run of characters,
+    and nothing normalisation looks at, spans a new line) while a part that
+    recurs across the library (a level, a sector's name, a keyword list) is
+    cut once (kb.text.CachedTokens)."""
+    cached = analyzer if isinstance(analyzer, CachedTokens) else CachedTokens(analyzer)
+    extend = cached.extend
     tax = library.taxonomy
-    tokens = analyzer.tokens
     for n, ind in enumerate(sorted(library.indicators, key=lambda r: r.code)):
-        body_parts = [
+        source = ind.source or {}
+        body: list[str] = []
+        for part in (
             ind.definition, ind.formula, ind.level1, ind.level2, ind.target_level1, ind.target_level2,
-            " ".join(ind.keywords or []), ind.data_source, ind.scoring_rule, KIND_LABELS.get(ind.kind, ""),
-            " ".join(tax.sectors.get(c, "") for c in ind.sectors or []),
-            " ".join(tax.departments.get(c, "") for c in ind.departments or []),
-            " ".join(tax.project_types.get(c, "") for c in ind.project_types or []),
-            (ind.source or {}).get("document", ""), (ind.source or {}).get("doc_number", ""),
-        ]
-        body = tokens("\n".join(p for p in body_parts if p))
+            " ".join(ind.keywords) if ind.keywords else "", ind.data_source, ind.scoring_rule, KIND_LABELS.get(ind.kind, ""),
+            " ".join(tax.sectors.get(c, "") for c in ind.sectors) if ind.sectors else "",
+            " ".join(tax.departments.get(c, "") for c in ind.departments) if ind.departments else "",
+            " ".join(tax.project_types.get(c, "") for c in ind.project_types) if ind.project_types else "",
+            source.get("document", ""), source.get("doc_number", ""),
+        ):
+            if part:
+                extend(body, part)
         body.append(normalize(ind.code))
         yield IndexDoc(
             ord=n,
             code=ind.code,
-            name_tokens=tokens(ind.name),
+            name_tokens=cached.tokens(ind.name),
             text_tokens=body,
             stored=stored_fields(ind),
             sector_path=tax.sector_path(list(ind.sectors or [])),

@@ -41,7 +41,7 @@ from kb.search.documents import LibraryText, code_entries, facet_labels, index_d
 from kb.search.engine import engine_name, get_engine
 from kb.search.model import IndexInfo
 from kb.search.reader import LABELS_FILE, META_FILE, SYNONYMS_FILE, USERDICT_FILE, OpenIndex
-from kb.text import analyzer, analyzer_fingerprint
+from kb.text import CachedTokens, analyzer, analyzer_fingerprint
 
 FORMATS = {"whoosh": "w2", "tantivy": "t2"}  # w2/t2: completion by code and inner pinyin, sector_path facet
 STALE_BUILD_SECONDS = 3600
@@ -184,18 +184,19 @@ def _build_locked(name: str, root: Path, label: str, key: str, content_hash: str
     started = time.perf_counter()
     an = analyzer(root.parent.parent)
     an.add_words(user_words(library))
+    tokens = CachedTokens(an)  # the documents and the completion table cut each distinct text once
     tmp = root / f".build-{label}-{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir(parents=True)
     total = len(library.indicators)
     try:
-        count = get_engine(name).build(tmp, index_docs(library, an), (lambda n: progress(n, total)) if progress else None)
+        count = get_engine(name).build(tmp, index_docs(library, tokens), (lambda n: progress(n, total)) if progress else None)
         meta = {"engine": name, "label": label, "key": key, "content_hash": content_hash, "count": count,
                 "analyzer": analyzer_fingerprint(), "built_at": time.time()}
         (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         (tmp / LABELS_FILE).write_text(json.dumps(facet_labels(library), ensure_ascii=False), encoding="utf-8")
         (tmp / SYNONYMS_FILE).write_text(json.dumps(library.synonyms, ensure_ascii=False), encoding="utf-8")
         (tmp / USERDICT_FILE).write_text("\n".join(user_words(library)), encoding="utf-8")
-        completion.write(tmp, name_entries(library), an, code_entries(library))
+        completion.write(tmp, name_entries(library), tokens, code_entries(library))
         final = root / f"{label}-{key}-{time.time_ns():x}"
         os.rename(tmp, final)
     except BaseException:

@@ -21,19 +21,29 @@ process builds, into a fresh folder, and readers never write.
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 import math
+import os
 import threading
+import zlib
 from array import array
-from collections import Counter, OrderedDict
+from collections import OrderedDict, _count_elements, deque
+from itertools import filterfalse, repeat
 from pathlib import Path
 from typing import Callable, Iterable
 
 from whoosh import fields, formats, index
-from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.analysis import IDTokenizer, SpaceSeparatedTokenizer
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.compat import dumps
+from whoosh.filedb.filetables import _lengths as _KEY_LENGTHS
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import md5_hash
 from whoosh.scoring import BM25F
-from whoosh.system import pack_uint
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kb.search.engine import NAME_BOOST, EngineFilter, EngineHits, QueryPlan
@@ -43,7 +53,10 @@ FACETS_FILE = "zb-facets.json"
 K1, B = 1.2, 0.75  # BM25, as Whoosh's BM25F defaults
 MAX_CACHED_POSTINGS = 1_500_000  # token scores kept in memory (about 100 MB at most)
 _SPACE = SpaceSeparatedTokenizer()
-_UNIQUE_FIELDS = {"code"}  # a value per document: nothing to remember
+_TERMINFO = W3TermInfo._struct
+_ID, _COUNTED, _POSITIONS, _GENERAL = range(4)  # how _Postings indexes a field
+COMPRESS_FROM = 256  # a posting block's pickle shorter than this is stored uncompressed
+_FLUSH_BYTES = 8 << 20  # postings and term table are written in pieces of this size
 _PACKED = [pack_uint(n) for n in range(64)]
 
 
@@ -89,17 +102,15 @@ class WhooshEngine:
     name = "whoosh"
 
     def build(self, path: Path, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None = None) -> int:
-        ix = index.create_in(str(path), _schema())
+        ix = index.FileIndex.create(_Storage(str(path)), _schema(), index._DEF_INDEX_NAME)  # index.create_in
         writer = ix.writer(procs=1)
-        schema = writer.schema
-        pdw = writer.perdocwriter
-        postings = _Postings(schema)
+        postings = _Postings(writer.schema, writer.perdocwriter)
         facet_rows = []
         facet_codes = []
         n = 0
         try:
             for doc in docs:
-                postings.add_document(pdw, n, field_values(doc))
+                postings.add_document(n, field_values(doc))
                 facet_rows.append([doc.sectors, doc.sector_path, doc.level1, doc.kind, doc.departments,
                                    doc.project_types, len(doc.name_tokens), len(doc.text_tokens)])
                 facet_codes.append(doc.code)
@@ -119,18 +130,51 @@ class WhooshEngine:
         return WhooshReader(path)
 
 
+class _Storage(FileStorage):
+    """Whoosh's FileStorage, making its folders with `exist_ok`. Whoosh's own
+    `create` catches the error of a folder that is there and keeps it in a
+    local (`e = sys.exc_info()[1]`): a reference cycle through the frames
+    above it. A writer makes its temporary folder twice, so every build left
+    one, holding the frame of whoever built (a publish: the whole draft, the
+    postings, 1.5 million objects at 50,000 indicators) until the garbage
+    collector walked it all: 1.3 s of CPU after every big publish, and the
+    memory until then."""
+
+    def create(self) -> "_Storage":
+        os.makedirs(os.path.abspath(self.folder), exist_ok=True)  # a file in the way still raises
+        return self
+
+    def temp_storage(self, name: str | None = None) -> "_Storage":
+        return _Storage(os.path.join(self.folder, name or f"{random_name()}.tmp")).create()
+
+
 class _Postings:
     """What Whoosh's `add_document` and `commit` do for our schema, written
     for one fresh segment of many documents (publishing 50,000 indicators
-    spent most of its time in them, 61 s of CPU): the same terms, weights and
-    encoded values per field, but postings go to compact per-term arrays in
-    memory instead of Whoosh's pool of tuples (which pickled runs of 256 MB to
-    disk and merged them back), and are handed to the posting writer a block
-    at a time with field lengths from those arrays, instead of one call and
-    one column look-up per posting. The index read back is the same, posting
-    for posting (tests/test_search.py compares the two writers)."""
+    spent 61 s of CPU in Whoosh's writer, then 11 s feeding its posting
+    writer a block at a time). The index read back is the same, term for
+    term and posting for posting, with the same statistics, field lengths
+    and stored fields (tests/test_search.py compares it with what Whoosh's
+    own writer makes), but:
+    - postings go to per-term arrays keyed by the term's text (encoded once
+      per term, not once per posting; arrays, unlike lists, are nothing for
+      the garbage collector to walk), appended to by C-level loops
+      (`map(array.append, …)`), with fast paths for the three kinds of field
+      our schema has: whole-value IDs, counted words (Frequency) and words
+      with positions; any other field goes through its own `index`;
+    - the field lengths go to their columns once every document is in, not
+      one call per document and field; the stored fields go to theirs one
+      call per document, not deflated (zlib level 0, which every reader reads: a
+      deflate stream set up per document cost a second at 50,000 documents,
+      to save a fifth of a column only `fetch` reads, a page of hits at a time);
+    - posting blocks and the term table are encoded here, into buffers
+      written in large pieces, as Whoosh's W3PostingsWriter, W3TermInfo and
+      OrderedHashWriter would encode them one method call at a time. A block
+      whose pickle is short is stored uncompressed (its header says so, and
+      the reader decompresses only what is compressed): deflating a 60-byte
+      pickle saved nothing and cost a zlib stream per term."""
 
-    def __init__(self, schema: fields.Schema):
+    def __init__(self, schema: fields.Schema, pdw):
         for name in schema.names():
             field = schema[name]
             # what this writer leaves out: none of it is in our schema
@@ -138,114 +182,210 @@ class _Postings:
                 raise RuntimeError(f"whoosh field {name} needs the general writer")
         self._schema = schema
         self._names = sorted(schema.names())
-        self._terms: dict[str, dict[bytes, tuple[array, array, list]]] = {name: {} for name in self._names}
-        self._lengths: dict[str, array] = {name: array("B") for name in self._names if schema[name].scorable}
-        self._values: dict[bytes, bytes] = {}  # one object per distinct encoded value
         self._split = _SPACE.expression.findall
-        self._plan = []
-        for name in self._names:
-            field = schema[name]
-            counted = (type(field.format) is formats.Frequency and field.format.field_boost == 1.0
-                       and getattr(field, "analyzer", None) == _SPACE)
-            cache = None if counted or name in _UNIQUE_FIELDS else {}
-            self._plan.append((name, field, field.indexed, field.scorable, field.stored, counted, cache))
-        self._counted = {name: counted for name, _, _, _, _, counted, _ in self._plan}
+        self._modes = {name: _mode(schema[name]) for name in self._names}
+        # per field, per term: the documents, and per mode the counts, or the weights and values
+        self._ids: dict[str, dict] = {name: {} for name in self._names}
+        self._counts: dict[str, dict] = {name: {} for name in self._names}
+        self._weights: dict[str, dict] = {name: {} for name in self._names}
+        self._values: dict[str, dict] = {name: {} for name in self._names}
+        # per scorable field: each document's length as Whoosh stores it (a byte), and the total
+        self._lengths: dict[str, array] = {name: array("B") for name in self._names if schema[name].scorable}
+        self._totals: dict[str, int] = dict.fromkeys(self._lengths, 0)
+        # the stored fields go to their column document by document, as finish_doc writes them
+        self._stored_column = pdw._get_column("_stored")
+        self._stored_column._child._level = 0  # see the class's notes
+        self._plan = [(name, self._modes[name], schema[name], schema[name].scorable, schema[name].stored)
+                      for name in self._names]
+        self._positions: dict[tuple, bytes] = {}  # positions → the field format's encoding of them
+        self._count = 0
 
-    def add_document(self, pdw, docnum: int, values: dict) -> None:
-        pdw.start_doc(docnum)
-        intern = self._values.setdefault
-        for name, field, indexed, scorable, stored, counted, cache in self._plan:  # sorted by name, as Whoosh does
+    def add_document(self, docnum: int, values: dict) -> None:
+        if docnum != self._count:
+            raise RuntimeError(f"documents must come in order: {docnum}, expected {self._count}")
+        self._count += 1
+        stored = {}
+        for name, mode, field, scorable, is_stored in self._plan:  # sorted by name, as Whoosh does
             value = values.get(name)
             if value is None:
                 if scorable:
                     self._lengths[name].append(0)
                 continue
             length = 0
-            if indexed:
-                terms = self._terms[name]
-                if counted:
-                    # Frequency over space-separated words: only each word's count is kept (its weight is the
-                    # count, its value the packed count: made when the block is written)
-                    for word, n in Counter(self._split(value)).items():
-                        tbytes = word.encode("utf-8")
-                        slot = terms.get(tbytes)
-                        if slot is None:
-                            slot = terms[tbytes] = (array("l"), array("l"))
-                        slot[0].append(docnum)
-                        slot[1].append(n)
-                        length += n
+            if mode == _COUNTED:
+                # Frequency over space-separated words: weight = count, value = packed count (made when written)
+                words = self._split(value)
+                counts: dict[str, int] = {}
+                _count_elements(counts, words)
+                ids_of, counts_of = self._ids[name], self._counts[name]
+                if len(counts) > 4:
+                    # new terms first (a C-level filter: the `-` of dict views walks the whole dict)
+                    for word in filterfalse(ids_of.__contains__, counts):
+                        ids_of[word] = array("l")
+                        counts_of[word] = array("l")
+                    _consume(map(array.append, map(ids_of.__getitem__, counts), repeat(docnum)))
+                    _consume(map(array.append, map(counts_of.__getitem__, counts), counts.values()))
+                else:  # a few facet values: a plain loop costs less than setting up the C-level ones
+                    for word, n in counts.items():
+                        ids = ids_of.get(word)
+                        if ids is None:
+                            ids_of[word] = array("l", (docnum,))
+                            counts_of[word] = array("l", (n,))
+                        else:
+                            ids.append(docnum)
+                            counts_of[word].append(n)
+                length = len(words)
+            elif mode == _ID:  # the whole value is the one term; weight 1.0, no value
+                ids = self._ids[name].get(value)
+                if ids is None:
+                    self._ids[name][value] = array("l", (docnum,))
                 else:
-                    if cache is not None:  # values that repeat (levels, kinds, names)
-                        items = cache.get(value)
-                        if items is None:
-                            items = cache[value] = list(field.index(value))
+                    ids.append(docnum)
+                length = 1
+            elif mode == _POSITIONS:  # weight = count, value = the positions encoded
+                words = self._split(value)
+                length = len(words)
+                poses: dict[str, list[int]] = {}
+                for pos, word in enumerate(words):
+                    at = poses.get(word)
+                    if at is None:
+                        poses[word] = [pos]
                     else:
-                        items = field.index(value)
-                    for tbytes, freq, weight, vbytes in items:
-                        length += freq
-                        slot = terms.get(tbytes)
-                        if slot is None:
-                            slot = terms[tbytes] = (array("l"), array("d"), [])
-                        slot[0].append(docnum)
-                        slot[1].append(weight)
-                        slot[2].append(intern(vbytes, vbytes))
-                if not scorable:
-                    length = 0
+                        at.append(pos)
+                ids_of, weights_of, values_of = self._ids[name], self._weights[name], self._values[name]
+                for word in filterfalse(ids_of.__contains__, poses):
+                    ids_of[word] = array("l")
+                    weights_of[word] = array("d")
+                    values_of[word] = []
+                encoded = self._positions
+                vbytes = []
+                for at in poses.values():
+                    key = tuple(at)
+                    v = encoded.get(key)
+                    if v is None:
+                        v = encoded[key] = field.format.encode(at)
+                    vbytes.append(v)
+                _consume(map(array.append, map(ids_of.__getitem__, poses), repeat(docnum)))
+                _consume(map(array.append, map(weights_of.__getitem__, poses), [float(len(at)) for at in poses.values()]))
+                _consume(map(list.append, map(values_of.__getitem__, poses), vbytes))
+            elif mode == _GENERAL:  # keyed by the term's bytes
+                ids_of, weights_of, values_of = self._ids[name], self._weights[name], self._values[name]
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    length += freq
+                    if tbytes not in ids_of:
+                        ids_of[tbytes], weights_of[tbytes], values_of[tbytes] = [], [], []
+                    ids_of[tbytes].append(docnum)
+                    weights_of[tbytes].append(weight)
+                    values_of[tbytes].append(vbytes)
             if scorable:
                 self._lengths[name].append(length_to_byte(length) if length else 0)
-            if stored or length:  # add_field does nothing else
-                pdw.add_field(name, field, value if stored else None, length)
-        pdw.finish_doc()
+                self._totals[name] += length
+            if is_stored:
+                stored[name] = value
+        if stored:
+            self._stored_column.add(docnum, stored)
+
+    def _write_columns(self, pdw, count: int) -> None:
+        """The field lengths, as the per-document writer's `add_field` would have
+        added them document by document, and its count of documents."""
+        pdw._doccount = count
+        for name in self._names:
+            lengths = self._lengths.get(name)
+            if lengths is None or not self._totals[name]:
+                continue
+            pdw._fieldlengths[name] += self._totals[name]
+            lenfield = f"_{name}_len"
+            if not pdw._has_column(lenfield):
+                pdw._create_column(lenfield, LENGTHS_COLUMN)
+            add = pdw._get_column(lenfield).add
+            for docnum, b in enumerate(lengths):
+                if b:
+                    add(docnum, b)
 
     def _write_postings(self, fw) -> None:
-        """What FieldWriter.add_postings does with the sorted postings, a block at a
-        time: the posting writer's block buffer and statistics are filled as its
-        `add_posting` would fill them one posting after another (ids, float32
-        weights, non-empty values, the highest weight, the shortest and longest
-        non-zero field length), and each full block is written when the next
-        posting arrives, the last one by `finish_postings` (or inlined)."""
+        """Every field's terms in order, each posting list in blocks, and the term table: what
+        FieldWriter.add_postings writes through W3PostingsWriter and the OrderedHashWriter."""
+        proto = fw._codec.postings_writer(fw._postfile)
+        limit, level = proto._blocklimit, proto._compression
+        if proto._inlinelimit > 1:
+            raise RuntimeError("whoosh codec inlines postings: needs the general writer")
+        postfile, tindex = fw._postfile, fw._tindex
+        post, post_base = bytearray(), postfile.tell()
+        table, table_base = bytearray(), tindex.dbfile.tell()
+        index_append, buckets, last_key = tindex.index.append, tindex.buckets, tindex.lastkey
+        hashfn = _md5_low32 if tindex.hashfn is md5_hash else tindex.hashfn
         for name in self._names:
-            terms = self._terms[name]
-            if not terms:
+            ids_of = self._ids[name]
+            if not ids_of:
                 continue
-            fw.start_field(name, self._schema[name])
+            field = self._schema[name]
+            fw.start_field(name, field)
+            prefix = pack_ushort(fw._fieldid)
+            mode = self._modes[name]
+            fixed = field.format.fixed_value_size()
             lengths = self._lengths.get(name)
-            counted = self._counted[name]
-            for tbytes in sorted(terms):
-                slot = terms.pop(tbytes)
-                ids = slot[0]
-                fw.start_term(tbytes)
-                pw = fw._postwriter
-                limit = pw._blocklimit
-                for at in range(0, len(ids), limit):
-                    if at:
-                        pw._write_block()
-                    block_ids = ids[at:at + limit]
-                    pw._ids = array("I", block_ids)
-                    if counted:  # weight = count, value = packed count
-                        freqs = slot[1][at:at + limit]
-                        pw._weights = array("f", freqs)
-                        pw._values = [_packed(n) for n in freqs]
-                        top = float(max(freqs))
+            doclen = [byte_to_length(b) if b else 0 for b in lengths] if lengths is not None else None
+            counts_of, weights_of, values_of = self._counts[name], self._weights[name], self._values[name]
+            for term in sorted(ids_of):
+                ids = ids_of.pop(term)
+                if len(ids) == 1 and mode != _GENERAL:
+                    # most terms (a code, a rare word): one posting, written as _blocks would write it
+                    d = ids[0]
+                    if mode == _ID:
+                        weight, values = 1.0, None
+                    elif mode == _COUNTED:
+                        count = counts_of.pop(term)[0]
+                        weight, values = float(count), _packed(count)  # a fixed size: the values joined
                     else:
-                        block_weights = slot[1][at:at + limit]
-                        pw._weights = array("f", block_weights)
-                        pw._values = [v for v in slot[2][at:at + limit] if v]
-                        top = max(block_weights)
-                    pw._maxweight = top if top > 0 else 0
-                    if lengths is not None:
-                        found = [byte_to_length(b) for b in (lengths[d] for d in block_ids) if b]
-                        pw._minlength = min(found) if found else None
-                        pw._maxlength = max(found) if found else 0
-                fw.finish_term()
+                        weight, v = weights_of.pop(term)[0], values_of.pop(term)[0]
+                        values = (v,) if v else ()
+                    length = (doclen[d] or None) if doclen is not None else None
+                    block, stats = _one_posting(d, weight, values, length, level)
+                else:
+                    if mode == _ID:
+                        weights = values = None
+                    elif mode == _COUNTED:
+                        weights = counts_of.pop(term)
+                        values = (list(map(_PACKED.__getitem__, weights)) if max(weights) < len(_PACKED)
+                                  else list(map(_packed, weights)))
+                    else:
+                        weights, values = weights_of.pop(term), values_of.pop(term)
+                    block, stats = _blocks(ids, weights, values, mode == _COUNTED, fixed, doclen, limit, level)
+                info = _TERMINFO.pack(0, *stats) + pack_long(post_base + len(post)) + pack_int(len(block))
+                post += block
+                key = prefix + (term if mode == _GENERAL else term.encode("utf-8"))
+                if key <= last_key:
+                    raise ValueError(f"Keys must increase: {last_key!r}..{key!r}")
+                last_key = key
+                pos = table_base + len(table)
+                index_append(pos)
+                table += _KEY_LENGTHS.pack(len(key), len(info))
+                table += key
+                table += info
+                h = hashfn(key)
+                buckets[h & 255].append((h, pos))
+                if len(post) > _FLUSH_BYTES:
+                    postfile.write(bytes(post))
+                    post_base += len(post)
+                    post.clear()
+                if len(table) > _FLUSH_BYTES:
+                    tindex.dbfile.write(bytes(table))
+                    table_base += len(table)
+                    table.clear()
             fw.finish_field()
+        postfile.write(bytes(post))
+        tindex.dbfile.write(bytes(table))
+        tindex.lastkey = last_key
 
     def commit(self, writer, count: int) -> None:
         """SegmentWriter.commit(optimize=True) of a new index, with our postings."""
+        if count != self._count:
+            raise RuntimeError("whoosh commit: document count differs from the documents added")
         writer.docnum = count
         writer._added = count > 0
         segments = writer._merge_segments(None, True, None)
         if writer._added:
+            self._write_columns(writer.perdocwriter, count)
             writer.perdocwriter.close()
             self._write_postings(writer.fieldwriter)
             writer.fieldwriter.close()
@@ -256,6 +396,109 @@ class _Postings:
             writer._close_segment()
         writer._commit_toc(segments)
         writer._finish()
+
+
+def _one_posting(d: int, weight: float, values, length: int | None, level: int) -> tuple[bytes, tuple]:
+    """`_blocks` for a posting list of one posting whose weight a float32 holds exactly (a count): its bytes,
+    and the term's statistics as W3TermInfo packs them."""
+    data = dumps(((d,), None if weight == 1.0 else weight, values), 2)
+    comp = level if level and len(data) >= COMPRESS_FROM else 0
+    if comp:
+        data = zlib.compress(data, comp)
+    lb = length_to_byte(length)
+    head = dumps((1, d, weight, comp, lb, lb), 2)
+    return (WHOOSH3_HEADER_MAGIC + pack_int(-(len(head) + len(data))) + head + data,
+            (weight, 1, lb, lb, weight, d, d))
+
+
+def _blocks(ids, weights, values, counted: bool, fixed: int | None, doclen: list[int] | None, limit: int,
+            level: int) -> tuple[bytes, tuple]:
+    """A term's postings as W3PostingsWriter writes them, `limit` to a block (`weights` None: every weight 1.0;
+    `values` None: none), and the term's statistics, summed block by block as W3TermInfo.add_block does, in
+    the order W3TermInfo packs them: (weight, doc frequency, shortest and longest field length as bytes,
+    highest weight, first and last document)."""
+    out = bytearray(WHOOSH3_HEADER_MAGIC)
+    total = len(ids)
+    t_weight, t_minlength, t_maxlength, t_maxweight = 0, None, 0, 0
+    for at in range(0, total, limit):
+        if total > limit:
+            block_ids = ids[at:at + limit]
+            block_weights = weights[at:at + limit] if weights is not None else None
+            block_values = values[at:at + limit] if values is not None else None
+        else:
+            block_ids, block_weights, block_values = ids, weights, values
+        n = len(block_ids)
+        if block_weights is None:
+            wsum, top, mini_weights = float(n), 1.0, None
+        else:
+            f32 = array("f", block_weights)  # as the posting writer keeps them
+            wsum = sum(f32)
+            top = max(block_weights)
+            if counted:
+                top = float(top)
+            if not top > 0:
+                top = 0
+            first = f32[0]
+            if f32.count(first) == n:
+                mini_weights = None if first == 1.0 else first
+            else:
+                mini_weights = tuple(f32)
+        if block_values is None or fixed == 0:
+            mini_values = None
+        else:
+            kept = [v for v in block_values if v]
+            mini_values = tuple(kept) if fixed is None or fixed < 0 else b"".join(kept)
+        if doclen is None:
+            minlength, maxlength = None, 0
+        else:
+            found = [doclen[d] for d in block_ids]
+            if 0 in found:
+                found = [x for x in found if x]
+            minlength = min(found) if found else None
+            maxlength = max(found) if found else 0
+        mini_ids = (block_ids[0], *[b - a for a, b in zip(block_ids, block_ids[1:])])
+        data = dumps((mini_ids, mini_weights, mini_values), 2)
+        comp = level if level and len(data) >= COMPRESS_FROM else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        head = dumps((n, block_ids[-1], top, comp, length_to_byte(minlength), length_to_byte(maxlength)), 2)
+        size = len(head) + len(data)
+        out += pack_int(-size if at + limit >= total else size)
+        out += head
+        out += data
+        t_weight += wsum
+        if minlength is not None:
+            t_minlength = minlength if t_minlength is None else min(t_minlength, minlength)
+        t_maxlength = max(t_maxlength, maxlength)
+        t_maxweight = max(t_maxweight, top)
+    return bytes(out), (t_weight, total, 0 if t_minlength is None else length_to_byte(t_minlength),
+                        length_to_byte(t_maxlength), t_maxweight, ids[0], ids[-1])
+
+
+def _consume(iterator) -> None:
+    """Run an iterator of calls to the end, in C."""
+    deque(iterator, maxlen=0)
+
+
+def _md5_low32(key: bytes) -> int:
+    """whoosh.filedb.filetables.md5_hash without the hex round trip: the digest's last four bytes."""
+    return int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[-4:], "big")
+
+
+def _mode(field) -> int | None:
+    """How `_Postings` indexes a field: a fast path that gives what `field.index` gives, or the general one."""
+    if not field.indexed:
+        return None
+    fmt, analyzer = field.format, getattr(field, "analyzer", None)
+    if fmt.field_boost != 1.0:
+        return _GENERAL
+    if type(fmt) is formats.Existence and analyzer == IDTokenizer():
+        return _ID
+    if analyzer == _SPACE and type(fmt) is formats.Frequency:
+        return _COUNTED
+    if analyzer == _SPACE and type(fmt) is formats.Positions:
+        return _POSITIONS
+    return _GENERAL
 
 
 def _check_order(ix, codes: list[str]) -> None:
