@@ -24,6 +24,14 @@ def read_document(doc: dict, location: str = "JSON") -> Batch:
     return batch
 
 
+def document_rows(doc: dict) -> int:
+    """How many records a whole-library document carries, without checking any (what decides whether its
+    import runs as a job: checking 50,000 of them is itself too long for a request)."""
+    if not isinstance(doc, dict):
+        return 0
+    return sum(len(items) for key in EXPORT_KEYS.values() if isinstance(items := doc.get(key), list))
+
+
 def read_file(path: Path) -> Batch:
     try:
         doc = untrusted.loads(Path(path).read_bytes())

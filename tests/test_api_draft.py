@@ -215,3 +215,33 @@ def test_a_refused_import_job_leaves_the_draft_unchanged_and_says_why(app, clien
     assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
     assert_error(client.get("/api/v1/indicators/T-011?version=draft", headers=headers), 404)
     assert _stored_revision(app, "T-001") == 1
+
+
+def test_a_big_import_is_checked_in_its_job_row_by_row_and_leaves_the_draft_unchanged(app, client, headers):
+    """Above IMPORT_JOB_ROWS the request only counts the rows: even a document with bad rows gets its 202 at
+    once, and the job carries each row's problem in Chinese, as the 422 of a small import would."""
+    app.config["IMPORT_JOB_ROWS"] = 2
+    doc = {"format": "zhibiao-library", "indicators": [
+        {**NEW},
+        {**NEW, "code": "T-011", "name": "项目按期验收率", "kind": "其他"},
+        {**NEW, "code": "T-012", "name": "项目资料归档率", "level2": "不存在的二级"},
+    ]}
+    small = assert_error(client.post("/api/v1/draft/import", json={**doc, "indicators": doc["indicators"][1:2]},
+                                     headers=headers), 422, "invalid_input")
+    job = _job(client, client.post("/api/v1/draft/import", json=doc, headers=headers), headers)
+    assert job["status"] == "failed" and "未导入任何内容" in job["error"], job
+    assert {(p["row"], p["field"]) for p in job["problems"]} == {(2, "kind"), (3, "level2")}
+    assert [p["message"] for p in job["problems"] if p["row"] == 2] == [p["message"] for p in small["errors"]["problems"]]
+    assert all(p["location"] == "请求 indicators" for p in job["problems"])
+    for code in ("T-010", "T-011", "T-012"):
+        assert_error(client.get(f"/api/v1/indicators/{code}?version=draft", headers=headers), 404)
+    # a duplicate of a draft indicator refuses the whole import in the job as the 409 would
+    doc = {"format": "zhibiao-library", "indicators": [
+        {**NEW}, {**NEW, "code": "T-011", "name": "资金到位率"}, {**NEW, "code": "T-012", "name": "项目资料归档率"}]}
+    job = _job(client, client.post("/api/v1/draft/import", json=doc, headers=headers), headers)
+    assert job["status"] == "failed" and "allow_duplicates=true" in job["error"], job
+    assert any("T-011" in p["location"] and "T-001“资金到位率”同名" in p["message"] for p in job["problems"]), job
+    assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
+    job = _job(client, client.post("/api/v1/draft/import?allow_duplicates=true", json=doc, headers=headers), headers)
+    assert job["status"] == "done" and job["result"]["totals"]["added"] == 3, job
+    assert [(d["code"], d["refused"]) for d in job["result"]["duplicates"]] == [("T-011", True)]

@@ -118,8 +118,9 @@ class Import(MethodView):
     @blp.arguments(ImportArgs, location="query")
     @blp.arguments(LibraryDocumentSchema)
     @blp.response(200, ImportReportSchema)
-    @blp.alt_response(202, schema=JobSchema, description="记录多于 IMPORT_JOB_ROWS（默认 2000）条时在后台导入：已检查的内容"
-                      "在任务中写入草稿，全部成功或全部不写；轮询 Location 所指的任务，完成后 result 为导入报告，失败时 error 和 problems 说明原因",
+    @blp.alt_response(202, schema=JobSchema, description="记录多于 IMPORT_JOB_ROWS（默认 2000）条时在后台检查并导入，"
+                      "全部成功或全部不写；轮询 Location 所指的任务，完成后 result 为导入报告（含 duplicates），"
+                      "被拒时任务失败，error 和 problems 逐行说明原因（与同步导入的 422、409 相同），草稿不变",
                       headers={"Location": {"description": "任务状态：/api/v1/jobs/{id}", "schema": {"type": "string"}}})
     @blp.alt_response(409, description="新指标与草稿中已有指标同名或同义（error: import_duplicates），未导入任何内容；"
                                         "确属不同指标的，加 allow_duplicates=true 再导入")
@@ -129,27 +130,35 @@ class Import(MethodView):
         New indicators named like a draft indicator (the same name, or a synonym in the library's list) are
         duplicates, as in `zhibiao import --dry-run`: the dry run lists them, and the import is refused
         (409 import_duplicates) unless allow_duplicates=true confirms them. A document of more records than
-        IMPORT_JOB_ROWS is checked now and applied as a job (202)."""
-        from importers.library_json import read_document
-        from importers.plan import batch_duplicates
+        IMPORT_JOB_ROWS is only counted on the request: it is checked and applied as a job (202), whose
+        failure carries the same problems a 422 or 409 would."""
+        from importers.library_json import document_rows
 
         require_schema()
-        session = get_session()
-        batch = read_document(doc, "请求")
-        duplicates, refused = batch_duplicates(session, batch)
-        if refused and not args["dry_run"] and not args["allow_duplicates"]:
-            raise DuplicatesRefused(
-                f"{len(refused)} 条新指标与草稿中已有指标同名或同义，未导入任何内容；确属不同指标的，加 allow_duplicates=true 再导入",
-                [Problem(f"与草稿中的 {d.other_code}“{d.other_name}”{d.reason}", f"{d.code}“{d.name}”")
-                 for d in duplicates if d.code in refused and d.in_draft])
-        listed = [{**vars(d), "in_draft": d.in_draft, "refused": d.in_draft and d.code in refused} for d in duplicates]
-        if not args["dry_run"] and import_jobs.runs_as_job(batch.count(), current_app.config.get("IMPORT_JOB_ROWS")):
-            user = auth.actor()
-            job = import_jobs.start_import(engine(), batch.count(), lambda s: library.apply_batch(s, batch, user=user), user,
-                                           extra={"duplicates": listed})
+        if not args["dry_run"] and import_jobs.runs_as_job(document_rows(doc), current_app.config.get("IMPORT_JOB_ROWS")):
+            # a big document is only counted here: checking it is itself too long for a request
+            user, allow = auth.actor(), args["allow_duplicates"]
+            job = import_jobs.start_import(engine(), document_rows(doc), lambda s: _import(s, doc, user, allow), user)
             resp = jsonify(JobSchema().dump(job.to_dict()))
             resp.status_code = 202
             resp.headers["Location"] = url_for("jobs.OneJob", job_id=job.id)
             return resp
-        report = library.apply_batch(session, batch, user=auth.actor(), dry_run=args["dry_run"])
-        return {**vars(report), "duplicates": listed}
+        report, found = _import(get_session(), doc, auth.actor(), args["allow_duplicates"], dry_run=args["dry_run"])
+        return {**vars(report), **found}
+
+
+def _import(session, doc: dict, user: str, allow_duplicates: bool, dry_run: bool = False):
+    """Check a whole-library document and apply it (on the request, or in an import job): (report, {"duplicates"});
+    refused whole (InvalidInput with each row's problems, or DuplicatesRefused) before anything is written."""
+    from importers.library_json import read_document
+    from importers.plan import batch_duplicates
+
+    batch = read_document(doc, "请求")
+    duplicates, refused = batch_duplicates(session, batch)
+    if refused and not dry_run and not allow_duplicates:
+        raise DuplicatesRefused(
+            f"{len(refused)} 条新指标与草稿中已有指标同名或同义，未导入任何内容；确属不同指标的，加 allow_duplicates=true 再导入",
+            [Problem(f"与草稿中的 {d.other_code}“{d.other_name}”{d.reason}", f"{d.code}“{d.name}”")
+             for d in duplicates if d.code in refused and d.in_draft])
+    listed = [{**vars(d), "in_draft": d.in_draft, "refused": d.in_draft and d.code in refused} for d in duplicates]
+    return library.apply_batch(session, batch, user=user, dry_run=dry_run), {"duplicates": listed}
