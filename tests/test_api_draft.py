@@ -86,6 +86,14 @@ def test_if_match_star_means_it_exists(app, client, headers):
 def test_if_match_is_required(app, client, headers):
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"name": "资金到位率X"}, headers=headers), 428)
     assert_error(client.post("/api/v1/draft/indicators/T-001/retire", headers=headers), 428)
+    for sent in (" ", "1", "abc", '"1'):  # empty, or no entity tag (a revision must be quoted, as the ETag is)
+        assert_error(client.post("/api/v1/draft/indicators/T-001/retire", headers={**headers, "If-Match": sent}), 428)
+    # an If-Match that is there but names no current revision is a failed precondition, not a missing one:
+    # weak tags never match (strong comparison), even the current revision's
+    for sent in ('W/"1"', 'W/"Ro", W/"x"', '""', '"9"'):
+        body = assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"name": "资金到位率X"},
+                                         headers={**headers, "If-Match": sent}), 412, "stale_revision")
+        assert "未保存" in body["message"]
     assert _stored_revision(app, "T-001") == 1
 
 
@@ -172,6 +180,13 @@ def test_import_refuses_bad_documents_whole(app, client, headers):
     assert body["errors"]["problems"][0]["row"] == 2
     assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
     assert_error(client.post("/api/v1/draft/import", json={"format": "zhibiao-library", "indicators": "x"}, headers=headers), 422)
+    # a misspelt key would import nothing and say nothing: refused, naming it (at once, also above IMPORT_JOB_ROWS)
+    app.config["IMPORT_JOB_ROWS"] = 1
+    body = assert_error(client.post("/api/v1/draft/import", json={"format": "zhibiao-library", "indicator": [NEW, NEW]},
+                                    headers=headers), 422, "invalid_input")
+    assert "“indicator”" in body["message"] and "indicators" in body["message"]
+    assert_error(client.post("/api/v1/draft/import", json={"format": "zhibiao-library", "format_version": "1"},
+                             headers=headers), 422, "invalid_input")
 
 
 def test_writes_are_logged_under_the_keys_name(app, client, headers):
