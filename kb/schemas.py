@@ -36,6 +36,16 @@ class Flag(fields.Boolean):
         return value
 
 
+class Whole(fields.Integer):
+    """A whole number. marshmallow's Integer truncates 2020.7 (and 2.5e-42) to an integer, which the document
+    (type integer) does not promise; digits as text ("2020", from a CSV cell) are still read."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def _one_of(choices, default=None, required=False):
     kw = {"required": True} if required else {"load_default": default}
     return fields.String(validate=validate.OneOf(choices, error="取值须为：" + "、".join(choices)), **kw)
@@ -51,7 +61,7 @@ class SourceSchema(Base):
     doc_number = fields.String(load_default="", allow_none=True)
     issuer = fields.String(load_default="", allow_none=True)
     url = fields.String(load_default="", allow_none=True)
-    year = fields.Integer(load_default=None, allow_none=True)
+    year = Whole(load_default=None, allow_none=True)
     page = fields.String(load_default="", allow_none=True)
 
 
@@ -66,7 +76,7 @@ class ReferenceValueSchema(Base):
     value = fields.String(required=True)
     basis = fields.String(required=True)
     note = fields.String(load_default="")
-    year = fields.Integer(load_default=None, allow_none=True)
+    year = Whole(load_default=None, allow_none=True)
 
     @validates_schema
     def _basis(self, data, **kwargs):
@@ -283,7 +293,7 @@ class CaseSchema(ProvenancedSchema):
     unit = fields.String(load_default="", validate=validate.Length(max=120))
     region = fields.String(load_default="", validate=validate.Length(max=80))
     province = fields.String(load_default="", validate=validate.Length(max=20))
-    year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2000, max=2100, error="年度应在2000–2100之间"))
+    year = Whole(load_default=None, allow_none=True, validate=validate.Range(min=2000, max=2100, error="年度应在2000–2100之间"))
     budget_wan_yuan = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1e8, error="预算应为0–1亿万元之间的数"))
     project_type = fields.String(load_default="", allow_none=True)
     expenditure_type = _one_of(EXPENDITURE_TYPES, default="项目")
@@ -333,20 +343,20 @@ class TextListSchema(Base):
 
 class MilestoneSchema(Base):
     code = _code
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = Whole(required=True, validate=validate.Range(min=2000, max=2100))
     title = fields.String(required=True, validate=validate.Length(min=2, max=200))
     sector = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(SECTOR_CODE_RE))
     department = fields.String(load_default=None, allow_none=True)
     project_type = fields.String(load_default=None, allow_none=True)
     measure = _one_of(("specific", "common", "quota", "task"), default="specific")
-    target_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    target_count = Whole(load_default=0, validate=validate.Range(min=0, max=100000))
     due_date = fields.Date(load_default=None, allow_none=True)
     owner = fields.String(load_default="")
     note = fields.String(load_default="")
 
 
 class PlanYearSchema(Base):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = Whole(required=True, validate=validate.Range(min=2000, max=2100))
     theme = fields.String(load_default="")
     plan_name = fields.String(load_default="")
 

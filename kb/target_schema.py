@@ -7,6 +7,8 @@ check's business, so rows accept empty cells.
 """
 from __future__ import annotations
 
+import copy
+
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from kb.errors import InvalidInput, Problem
@@ -45,29 +47,38 @@ FIELD_NAMES = {
 }
 
 
-class Text(fields.String):
-    """A cell: text, or a number written as one (120000 → "120000"), or nothing."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        if isinstance(value, (int, float)):
-            return str(int(value)) if float(value).is_integer() else str(value)
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
 def _documented(kwargs: dict, doc: dict) -> dict:
     """A field's keyword arguments with `doc` as its metadata: what the OpenAPI document says the field takes
     (apispec copies these JSON Schema keywords as they are), beside the code that decides it."""
-    return {**kwargs, "metadata": {**doc, **kwargs.get("metadata", {})}}
+    return {**kwargs, "metadata": {**copy.deepcopy(doc), **kwargs.get("metadata", {})}}
 
 
 # The amounts, years and points the document states: the forms a program writes. Written text is read more
 # leniently still (八百万, 2025年度 …); what fits these is always taken.
 AMOUNT_PATTERN = "^[0-9][0-9,]*(\\.[0-9]+)?(亿元|万元|千元|元|亿|万)?$"
 EMPTY = {"type": "string", "maxLength": 0}
+
+
+class Text(fields.Field):
+    """A cell: text, or a number written as one (120000 → "120000"; workbooks hold numbers), or nothing.
+    `numbers=False` takes text only (a name)."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def __init__(self, numbers: bool = True, **kwargs):
+        doc = {"anyOf": [{"type": "string"}, {"type": "number"}]} if numbers else {"type": "string"}
+        # null is read as an empty cell; a required one is then refused by its length
+        super().__init__(**_documented(kwargs, {**doc, "nullable": not kwargs.get("required", False)}))
+        self.numbers = numbers
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None:
+            return ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and self.numbers:
+            return str(int(value)) if float(value).is_integer() else str(value)
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return value.strip()
 
 
 class WanYuan(fields.Field):
@@ -160,13 +171,13 @@ class ProjectSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = Text(required=True, validate=validate.Length(min=2, max=200, error="项目名称应为2–200个字"))
+    name = Text(numbers=False, required=True, validate=validate.Length(min=2, max=200, error="项目名称应为2–200个字"))
     description = Text(load_default="", validate=validate.Length(max=10000))
     sector = Text(load_default="", validate=validate.Length(max=80))
     department = Text(load_default="", validate=validate.Length(max=120))
     project_type = Text(load_default="", validate=validate.Length(max=40))
     budget_wan_yuan = WanYuan(load_default=None, allow_none=True)
-    expenditure_type = Text(load_default="项目", metadata={"enum": [*EXPENDITURE_TYPES, *EXPENDITURE_ALIASES]})
+    expenditure_type = Text(numbers=False, load_default="项目", metadata={"enum": [*EXPENDITURE_TYPES, *EXPENDITURE_ALIASES]})
     implementing_unit = Text(load_default="", validate=validate.Length(max=120))
     year = Year(load_default=None, allow_none=True)
     fiscal_wan_yuan = WanYuan("财政拨款", load_default=None, allow_none=True)
