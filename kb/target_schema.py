@@ -67,8 +67,7 @@ class Text(fields.Field):
 
     def __init__(self, numbers: bool = True, **kwargs):
         doc = {"anyOf": [{"type": "string"}, {"type": "number"}]} if numbers else {"type": "string"}
-        # null is read as an empty cell; a required one is then refused by its length
-        super().__init__(**_documented(kwargs, {**doc, "nullable": not kwargs.get("required", False)}))
+        super().__init__(**_documented(kwargs, doc))  # null only where allow_none says so (apispec: nullable)
         self.numbers = numbers
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -103,6 +103,10 @@ def test_patch_refuses_bad_changes(app, client, headers):
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"direction": "sideways"}, headers=h), 422)
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"nme": "x"}, headers=h), 422)
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json=["name"], headers=h), 422)
+    # JSON types as the document states them: 1 is no boolean, 2020.5 no year (marshmallow would take both)
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"national_monitoring": 1}, headers=h), 422)
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"source": {"document": "项目支出绩效评价管理办法",
+                                                                              "year": 2020.5}}, headers=h), 422)
     assert_error(client.patch("/api/v1/draft/indicators/T-404", json={"name": "不存在的指标"}, headers=h), 404)
     assert _stored_revision(app, "T-001") == 1
 
