@@ -1,4 +1,1 @@
-"""The app factory, the REST API (flask-smorest) and the `zhibiao` command."""
-from api.app import create_app
-
-__all__ = ["create_app"]
+"""The REST API (flask-smorest, /api/v1), the reconciliation service (/reconcile) and the `zhibiao` command."""

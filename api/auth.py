@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from api.db import get_session
-from api.paths import is_api_path
+from server.db import get_session
+from server.paths import is_api_path, view_method
 from kb import auth as kbauth
 from kb.errors import KbError
 from kb.models import ApiKey
@@ -51,17 +51,6 @@ def requires(scope: str):
         setattr(func, SCOPE_ATTR, scope)
         return func
     return mark
-
-
-def view_method(app: Flask | None = None):
-    """The function that will answer this request (the MethodView's method)."""
-    app = app or current_app
-    view = app.view_functions.get(request.endpoint or "")
-    cls = getattr(view, "view_class", None)
-    if cls is None:
-        return view
-    method = "get" if request.method == "HEAD" else request.method.lower()
-    return getattr(cls, method, None)
 
 
 def required_scope() -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from api.paths import is_api_path
+from server.paths import is_api_path
 
 ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match"
 EXPOSED_HEADERS = "ETag, Link, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"

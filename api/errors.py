@@ -13,8 +13,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from api.error_codes import DATABASE_UNAVAILABLE, UNSTORABLE_VALUE, http_error
-from api.paths import is_api_path
+from server.error_codes import DATABASE_UNAVAILABLE, UNSTORABLE_VALUE, http_error
+from server.paths import is_api_path
 from kb.errors import KbError
 from kb.schemas import flatten_messages
 
@@ -136,19 +136,16 @@ def _wrap_code_handler(app: Flask, code: int) -> None:
     app.register_error_handler(code, handler)
 
 
+def kb_error_response(exc: KbError):
+    """The JSON answer to a refusal from the library (the app's KbError handler sends the pages' own)."""
+    response = jsonify(error_body(exc.status, exc.error, exc.message, problems_as_errors(exc)))
+    response.status_code = exc.status
+    response.headers.update(getattr(exc, "headers", None) or {})
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Call after the blueprints are registered, so that JSON wins under the API."""
-    @app.errorhandler(KbError)
-    def _kb_error(exc: KbError):
-        if not is_api_path():
-            from web.errors import error_response
-
-            return error_response(exc.status, exc.message, exc.problems)
-        response = jsonify(error_body(exc.status, exc.error, exc.message, problems_as_errors(exc)))
-        response.status_code = exc.status
-        response.headers.update(getattr(exc, "headers", None) or {})
-        return response
-
     @app.errorhandler(DataError)
     def _unstorable(exc):
         # A value the database cannot hold (a NUL character, a number out of range) came from the client.

@@ -1,22 +1,16 @@
-"""What a request to the API may carry: body types (JSON unless a view says
+"""The body types a request to the API may carry: JSON unless a view says
 otherwise with `@accepts(...)`; anything else is refused with 415 before the
-view runs), and no NUL characters anywhere in its text (PostgreSQL cannot
-store them, and no indicator needs one)."""
+view runs. (The text every request may carry, and uploads, are server.inputs.)"""
 from __future__ import annotations
 
 from flask import Flask, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from api import auth
-from api.paths import is_api_path
-from kb import untrusted
-from kb.errors import InvalidInput, KbError
+from server.inputs import BODY_METHODS, FORM, MULTIPART  # noqa: F401  (views name FORM and MULTIPART here)
+from server.paths import is_api_path, view_method
 
 MEDIA_ATTR = "_zhibiao_media"
 JSON = "application/json"
-FORM = "application/x-www-form-urlencoded"
-MULTIPART = "multipart/form-data"
-BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def accepts(*mimetypes: str):
@@ -38,52 +32,10 @@ def _check_media_type() -> None:
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
     if not has_body and not request.mimetype:
         return  # an empty body: the view says whether it needs one
-    accepted = getattr(auth.view_method(), MEDIA_ATTR, (JSON,))
+    accepted = getattr(view_method(), MEDIA_ATTR, (JSON,))
     if not _acceptable(request.mimetype, accepted):
         raise UnsupportedMediaType(f"不支持的内容类型“{request.mimetype or '（未注明）'}”：此接口接受 {'、'.join(accepted)}")
 
 
-def _bad_text() -> str | None:
-    """What is wrong with the request's path, query or form text (JSON bodies are checked as they are parsed)."""
-    texts = [request.path, *(t for kv in request.args.items(multi=True) for t in kv)]
-    if request.method in BODY_METHODS and request.mimetype in (FORM, MULTIPART):
-        texts += [t for kv in request.form.items(multi=True) for t in kv]  # files stay binary; their cells are read later
-    # a malformed multipart part can come back from werkzeug as None: nothing to check in it
-    return next((p for p in map(untrusted.text_problem, (t for t in texts if isinstance(t, str))) if p), None)
-
-
-def _check_text() -> None:
-    problem = _bad_text()
-    if problem:
-        raise untrusted.UnusableText(f"请求{problem}，无法处理")
-
-
-MISSING_FILE = "请以 file 字段上传 .xlsx 或 .json 文件"
-UNNAMED_FILE = "上传文件.xlsx"  # a part without a file name is read as a workbook (JSON is recognised by its bytes)
-
-
-def uploaded_file(missing: KbError | None = None, default_name: str | None = UNNAMED_FILE) -> tuple[bytes, str]:
-    """The request's uploaded `file` field, read within the upload limits: (its bytes, its file name).
-
-    `missing` is raised when there is none (by default the API's 422; a page says it its own way, 400);
-    a file without a name takes `default_name`, or counts as missing without one."""
-    from importers.files import Limits, read_upload
-
-    upload = request.files.get("file")
-    if upload is None or not (upload.filename or default_name):
-        raise missing or InvalidInput(MISSING_FILE)
-    return read_upload(upload.stream, upload.filename or default_name, Limits.from_env())
-
-
-def uploaded_table(missing: KbError | None = None, default_name: str | None = UNNAMED_FILE):
-    """An uploaded .xlsx or .json 绩效目标表 (the drafting page's import, the API's check, monitor and evaluate):
-    (the kb.targets.TargetTable, the file name)."""
-    from importers.target_xlsx import read_target_file
-
-    data, filename = uploaded_file(missing, default_name)
-    return read_target_file(data, filename), filename
-
-
 def init_app(app: Flask) -> None:
     app.before_request(_check_media_type)
-    app.before_request(_check_text)

@@ -21,12 +21,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from markupsafe import escape
 
 from api.auth import requires
-from api.db import get_session, index_dir
-from api.error_codes import INVALID_CALLBACK
+from server.db import get_session, index_dir
+from server.error_codes import INVALID_CALLBACK
 from api.media import FORM, MULTIPART, accepts
 from api.v1.common import resolve_version, software_version, version_etag
 from kb import reconcile as kbrec
-from kb import untrusted, versions
+from kb import untrusted
+from kb.library import versions
 from kb.errors import InvalidInput, KbError
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")

@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Flask, g, request
 from flask_smorest import Api
 
-from api import auth, cors, errors, limits, media, reconcile
-from api.paths import is_api_path
+from api import auth, cors, errors, media, reconcile
+from server import inputs, limits
+from server.paths import is_api_path
 
 SPEC_OPTIONS = {
     "info": {
@@ -110,13 +111,14 @@ def init_app(app: Flask) -> None:
     limits.init_app(app)
     auth.init_app(app)
     media.init_app(app)
+    inputs.init_app(app)
     cors.init_app(app)
     app.after_request(_etags)
     app.after_request(reconcile.allow_framing)  # runs after the pages' security headers
     app.after_request(reconcile.jsonp)
 
     api = ZhibiaoApi(app)
-    from api.app import CodeConverter
+    from server.app import CodeConverter
 
     api.register_converter(CodeConverter, lambda _: {"type": "string", "pattern": CodeConverter.regex.join("^$")})
     for blp in BLUEPRINTS:

@@ -11,14 +11,14 @@ its published indicators are the answer key.
 
 Leave-source-out: for each dev table, every library indicator and every case
 whose source URL is the dev table's own page is removed from the snapshot
-before suggesting (kb.cases.leave_source_out), and the name-search baseline
+before suggesting (kb.targets.cases.leave_source_out), and the name-search baseline
 drops hits from that page too. (The search index's term statistics still
 count those indicators; their text never reaches a suggestion.)
 
 Recall@20 / @40: the share of a real table's indicators found among the 20 (40)
 best-ranked suggestions (Recommendation.top), averaged over projects. A real
 indicator is found when a suggestion's name matches it fuzzily
-(kb.cases.names_match: equal after kb.snapshot.name_key, one containing the
+(kb.targets.cases.names_match: equal after kb.library.snapshot.name_key, one containing the
 other with the shorter ≥ 4 characters, or character-bigram Dice ≥ 0.6), and
 any two "…满意度" names match (学生满意度 and 群众满意度 are the same indicator
 for different people).
@@ -70,10 +70,10 @@ REQUIRED = [("产出指标", "数量指标"), ("产出指标", "质量指标"), 
 # --- matching --------------------------------------------------------------------------
 
 def names_match(a: str, b: str) -> bool:
-    """kb.cases.names_match, and any two "…满意度" names (学生满意度 and 群众满意度 are the same
+    """kb.targets.cases.names_match, and any two "…满意度" names (学生满意度 and 群众满意度 are the same
     indicator for different people)."""
-    from kb.cases import names_match as fuzzy
-    from kb.snapshot import name_key
+    from kb.targets.cases import names_match as fuzzy
+    from kb.library.snapshot import name_key
 
     x, y = name_key(a), name_key(b)
     if x.endswith("满意度") and y.endswith("满意度"):
@@ -99,7 +99,7 @@ def covered(dims: set[tuple[str, str]]) -> float:
 
 def real_dims_covered(table, suggested: set[tuple[str, str]]) -> float | None:
     """The share of the real table's 二级 (placed in the 101号 template) that the suggestions cover."""
-    from kb.cases import template_dims
+    from kb.targets.cases import template_dims
 
     real = {d for r in table.indicators if (d := template_dims(r.level1, r.level2, r.name))}
     if not real:
@@ -110,7 +110,7 @@ def real_dims_covered(table, suggested: set[tuple[str, str]]) -> float | None:
 # --- the development set -----------------------------------------------------------------
 
 def load_dev() -> list[tuple[str, object, dict]]:
-    from kb.target_schema import load_table
+    from kb.targets.schema import load_table
 
     out = []
     for path in sorted(DEV.glob("*.json")):
@@ -136,7 +136,7 @@ def popularity(dev, leave_out: str) -> list[tuple[str, tuple[str, str]]]:
 
 def suggest_project(snap, opened, project):
     """Recommend; a sector the library does not know is set aside by recommend itself, with a warning."""
-    from kb.recommend import recommend_from
+    from kb.targets.recommend import recommend_from
 
     rec = recommend_from(snap, opened, project)
     return rec, "；".join(rec.warnings)
@@ -174,7 +174,8 @@ def open_library(dirs: list[Path], work: Path):
     from sqlmodel import SQLModel
 
     from importers import seed
-    from kb import db, versions
+    from kb import db
+    from kb.library import versions
 
     engine = db.make_engine(f"sqlite:///{work / 'eval.sqlite3'}")
     SQLModel.metadata.create_all(engine)
@@ -186,9 +187,9 @@ def open_library(dirs: list[Path], work: Path):
 
 
 def quality(session, index_dir, dev, use_cases: bool = True) -> dict:
-    from kb import snapshot as snapshots
-    from kb.cases import leave_source_out
-    from kb.check import check
+    from kb.library import snapshot as snapshots
+    from kb.targets.cases import leave_source_out
+    from kb.targets.check import check
     from kb.search import open_index
 
     base_snap = snapshots.load(session, None)
@@ -293,7 +294,7 @@ def padded_snapshot(session, size: int, cases: int = 0):
     """The real library plus synthetic indicators up to `size` (and synthetic cases up to `cases`),
     as a snapshot and as index text."""
     from bench.search import generate_library
-    from kb import snapshot as snapshots
+    from kb.library import snapshot as snapshots
     from kb.models import IndicatorRecord, SectorRecord
     from kb.search.documents import read_library
 
@@ -324,7 +325,7 @@ def padded_snapshot(session, size: int, cases: int = 0):
 
 
 def latency(session, dev, size: int, engine: str, rounds: int, work: Path, cases: int = 0) -> dict:
-    from kb.recommend import recommend_from
+    from kb.targets.recommend import recommend_from
     from kb.search.engine import get_engine
     from kb.search.index import build_library_index
     from kb.search.reader import OpenIndex

@@ -77,11 +77,17 @@ def _until_done(get, location: str, timeout: float = 600.0) -> tuple[str, float]
 
 
 def _fresh_app(tmp: str, name: str):
-    from api.app import create_app
+    try:
+        from server.app import create_app
+    except ImportError:  # the code of a revision from before server/ (--baseline)
+        from api.app import create_app
     from importers import seed
     from kb import auth as kbauth
     from kb import db as kbdb
-    from kb import versions
+    try:
+        from kb.library import versions
+    except ImportError:
+        from kb import versions
 
     url = f"sqlite:///{Path(tmp) / (name + '.sqlite3')}"
     engine = kbdb.make_engine(url)
@@ -134,7 +140,10 @@ def _pages(tmp: str, table: bytes) -> dict:
 
     def status(_):
         from kb import db as kbdb
-        from kb import jobs
+        try:
+            from kb.library import jobs
+        except ImportError:
+            from kb import jobs
 
         with kbdb.session(app.extensions["zhibiao.engine"]) as s:
             return jobs.get(s, job_id).status

@@ -89,7 +89,8 @@ def seed_instance(size: int, work: Path, env: dict) -> dict:
     subprocess.run([str(BIN / "zhibiao"), "init", "--label", "2024.1"], env=env, check=True, capture_output=True)
     os.environ.update(env)
     from bench.search import generate_library
-    from kb import db, library, search, versions
+    from kb import db, search
+    from kb.library import draft as library, versions
 
     engine = db.make_engine(f"sqlite:///{work / 'zhibiao.sqlite3'}")
     started = time.perf_counter()

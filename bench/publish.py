@@ -53,12 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, args.code or str(ROOT))
     baseline = _baseline(args.baseline, args.size, args.engine) if args.baseline else None
 
-    from api.app import create_app
+    from server.app import create_app
     from bench.search import generate_library
     from importers import seed
     from kb import auth as kbauth
     from kb import db as kbdb
-    from kb import library, versions
+    from kb.library import draft as library, versions
 
     with tempfile.TemporaryDirectory(prefix="zb-publish-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'zb.sqlite3'}"

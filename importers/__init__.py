@@ -1,5 +1,5 @@
 """Files in and out: the seeded YAML library, Excel, CSV and JSON.
 
-Readers turn files into validated batches (kb.library.Batch) and hand them to
+Readers turn files into validated batches (kb.library.draft.Batch) and hand them to
 kb's library functions; they import kb only.
 """

@@ -3,7 +3,7 @@
 What the fields are and their types come from kb.schemas.IndicatorSchema; their
 columns and order from importers/header_aliases.yaml. The reader
 (importers/indicator_rows.py), the writers (importers/writers.py) and the
-curator's form (web/curator_forms.py) take their field lists from here, so a
+curator's form (web/curator/forms.py) take their field lists from here, so a
 new field is declared in the schema and given a column, and they follow.
 """
 from __future__ import annotations

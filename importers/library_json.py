@@ -5,11 +5,11 @@ from pathlib import Path
 
 from kb import untrusted
 from kb.errors import InvalidInput
-from kb.library import Batch, build_batch
-from kb.versions import EXPORT_FORMAT, EXPORT_KEYS
+from kb.library.draft import Batch, build_batch
+from kb.library.versions import EXPORT_FORMAT, EXPORT_KEYS
 
 
-# what a document carries beside its records (kb.versions.export_library writes them; only format is read)
+# what a document carries beside its records (kb.library.versions.export_library writes them; only format is read)
 HEADER_KEYS = {"format": "格式", "format_version": "格式版本", "version": "导出的版本", "published_at": "发布时间"}
 
 

@@ -5,7 +5,7 @@ The input workbook is one row per unit: a header row with 单位 (or 单位名�
 and one column per leaf of the system, headed by its indicator code or name;
 a leaf scored against each unit's own target takes a second column headed
 like the first plus 目标值 ("GX-BM-006 目标值"). Cells are read as the
-evaluator typed them (95% stays "95%"); kb.scoring says what fits.
+evaluator typed them (95% stays "95%"); kb.systems.scoring says what fits.
 """
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def _put(ws, row: int, col: int, value, bold: bool = False):
 
 
 def write_round_xlsx(result: dict) -> bytes:
-    """A round (kb.rounds.round_dict) as a workbook: one sheet of totals by rank, one of every leaf's score.
+    """A round (kb.systems.rounds.round_dict) as a workbook: one sheet of totals by rank, one of every leaf's score.
     Unit names and reasons come from users: every text cell is neutralised."""
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -15,7 +15,7 @@ import yaml
 from marshmallow import ValidationError
 
 from kb.errors import Problem
-from kb.library import Batch, build_batch
+from kb.library.draft import Batch, build_batch
 from kb.paths import INDICATORS_DIR
 from kb.schemas import MilestoneSchema, PlanYearSchema, flatten_messages
 
@@ -129,9 +129,9 @@ class SeedInvalid(Exception):
 
 def load_into(session, root: Path = INDICATORS_DIR, user: str = "seed", progress=None):
     """Apply the seeded library to the draft (and replace the plan), all or nothing;
-    `progress(records_done, records_total)` as kb.library.apply_batch calls it."""
-    from kb import library
-    from kb.plan import replace_plan
+    `progress(records_done, records_total)` as kb.library.draft.apply_batch calls it."""
+    from kb.library import draft as library
+    from kb.plan.progress import replace_plan
 
     seed = read_directory(root)
     if seed.problems:
@@ -152,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     seed = read_directory(Path(args.directory))
     problems = list(seed.problems)
     if not problems:
-        from kb import db, gates, library
-        from kb.plan import replace_plan
+        from kb import db
+        from kb.library import gates, draft as library
+        from kb.plan.progress import replace_plan
 
         engine = db.make_engine("sqlite://")
         from sqlmodel import SQLModel

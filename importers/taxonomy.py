@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from kb import versions
+from kb.library import versions
 
 AXES = ("sectors", "departments", "project_types")
 AXIS_KIND = {"sectors": "sector", "departments": "department", "project_types": "project_type"}

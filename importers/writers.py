@@ -26,8 +26,8 @@ from importers.aliases import alias_table
 from importers.indicator_fields import SOURCE_KEYS
 from importers.table import escape_cell
 from importers.taxonomy import AXES, LIST_SEPARATORS, Taxonomy
-from kb import versions
-from kb.library import record_data
+from kb.library import versions
+from kb.library.draft import record_data
 from kb.models import IndicatorRecord
 from kb.schemas import CHOICE, FLAG, LIST, OPTIONAL_TEXT, TEXT
 
@@ -203,7 +203,7 @@ def export_indicators(session: Session, version: versions.VersionRef, fmt: str) 
 
 
 def export_library(session: Session, version: versions.VersionRef) -> ExportFile:
-    """The whole library of a version as one JSON document (kb.versions.export_library)."""
+    """The whole library of a version as one JSON document (kb.library.versions.export_library)."""
     doc = versions.export_library(session, version)
     data = json.dumps(doc, ensure_ascii=False, indent=1, default=str).encode("utf-8")
     return ExportFile(data, f"zhibiao-{version.label}.json", MIMETYPES["json"], len(doc["indicators"]))

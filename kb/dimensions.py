@@ -86,7 +86,7 @@ def dimensions() -> Dimensions:
         qualitative_values=tuple(raw["qualitative_values"]),
         grades=tuple((b["grade"], int(b["min"]), b["meaning"]) for b in raw["grades"]["bands"]),
         evaluation_grades=tuple((b["grade"], float(b["min"])) for b in raw["evaluation"]["grades"]),
-        # kept as text: kb.scoring computes in Decimal, and str(0.8) is exactly "0.8"
+        # kept as text: kb.systems.scoring computes in Decimal, and str(0.8) is exactly "0.8"
         judged_shares=tuple((word, str(share)) for word, share in raw["evaluation"]["judged"]["shares"].items()),
         raw=raw,
     )

@@ -88,6 +88,13 @@ class UnknownJob(NotFound):
         super().__init__(f"未找到任务 #{job_id}")
 
 
+class BadParameter(KbError):
+    """A query parameter a page cannot use (a page number that is not one, a quantity that is no number …)."""
+    status = 400
+    error = "bad_parameter"
+    meaning = "查询参数无法使用"
+
+
 class InvalidInput(KbError):
     status = 422
     error = "invalid_input"

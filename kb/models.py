@@ -359,4 +359,4 @@ class EvaluationRound(SQLModel, table=True):
     created_by: str = Field(default="", max_length=120)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     units: list[dict] = _json_list()  # [{name, values}] as given
-    results: dict = _json_dict()  # kb.scoring.RoundScores.to_dict()
+    results: dict = _json_dict()  # kb.systems.scoring.RoundScores.to_dict()

@@ -2,7 +2,7 @@
 Reconciliation Service API asks of a service).
 
 Candidates come from two places: indicators whose name is the query's name
-(compared as kb.snapshot.name_key compares them) or whose code it is, and the
+(compared as kb.library.snapshot.name_key compares them) or whose code it is, and the
 search engine's hits for the words. Each is scored 0–100 by how alike the
 names are; an exact name or code scores 100 and is a `match` when it is the
 only such candidate. A name that is the query's once the library's own
@@ -23,13 +23,14 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from kb import search, versions
-from kb import snapshot as snapshots
+from kb import search
+from kb.library import versions
+from kb.library import snapshot as snapshots
 from kb.models import IndicatorRecord
 from kb.schemas import KIND_LABELS
 from kb.search.model import SearchFilters
-from kb.snapshot import name_key
-from kb.versions import VersionRef
+from kb.library.snapshot import name_key
+from kb.library.versions import VersionRef
 
 # Types of entity the service knows: every indicator, or common / specific ones.
 TYPES = {"indicator": "绩效指标", **KIND_LABELS}

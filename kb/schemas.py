@@ -8,7 +8,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from kb.dimensions import dimensions
 from kb.errors import register
-from kb.scoring_rules import RuleError, parse_rule
+from kb.systems.scoring_rules import RuleError, parse_rule
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{1,39}$")
 SECTOR_CODE_RE = re.compile(r"^\d{3}(\d{2}(\d{2})?)?$")
@@ -200,7 +200,7 @@ class SystemNodeSchema(Base):
     indicator = fields.String(load_default=None, allow_none=True)
     weight = fields.Float(required=True, validate=validate.Range(min=0, max=100))
     scoring_rule = fields.String(load_default="")  # the rule in words, shown as written
-    rule = fields.Dict(allow_none=True)  # the rule structured (kb.scoring_rules); absent on most nodes, so no default
+    rule = fields.Dict(allow_none=True)  # the rule structured (kb.systems.scoring_rules); absent on most nodes, so no default
     note = fields.String(load_default="")
     children = fields.List(fields.Nested(lambda: SystemNodeSchema()), load_default=list)
 

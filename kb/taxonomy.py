@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from kb import versions
-from kb.versions import VersionRef
+from kb.library import versions
+from kb.library.versions import VersionRef
 
 
 @dataclass

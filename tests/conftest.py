@@ -17,7 +17,7 @@ import pytest
 
 from kb import auth as kbauth
 from kb import db as kbdb
-from kb import versions
+from kb.library import versions
 from tests.databases import PG_URL, Templates
 
 FIXTURE_LIBRARY = Path(__file__).parent / "fixtures" / "library"
@@ -104,7 +104,7 @@ def examples_library(url):
     2024.1: what the OpenAPI examples were taken from (tests/openapi_examples.py)."""
     import yaml
 
-    from kb import library as kblibrary
+    from kb.library import draft as kblibrary
 
     case_file = Path(__file__).resolve().parent.parent / "indicators" / "cases" / "210-health.yaml"
     doc = yaml.safe_load(case_file.read_text(encoding="utf-8"))
@@ -217,7 +217,7 @@ def search_db(session):
 
 @pytest.fixture
 def app(request, backend, database_url, tmp_path, templates):
-    from api.app import create_app
+    from server.app import create_app
 
     # the search index of the current version, built once per template (it is
     # keyed by the version's content hash, which every copy shares)
@@ -245,7 +245,7 @@ def make_app(request, backend, database_url, tmp_path, templates):
     """For tests that need an app with settings of their own (or made after they changed the draft):
     make_app(**settings) builds one on this test's database, with the template's search index copied
     in rather than built again (the seeded library's takes seconds)."""
-    from api.app import create_app
+    from server.app import create_app
 
     made = []
 
@@ -264,7 +264,7 @@ def make_app(request, backend, database_url, tmp_path, templates):
 # A module opts in by overriding `client` (or `targets_client`) with the shared one.
 
 def _shared_app(backend, recipe, templates, tmp_path_factory):
-    from api.app import create_app
+    from server.app import create_app
 
     where = tmp_path_factory.mktemp("shared-app")
     url = templates.copy(backend, recipe, where)

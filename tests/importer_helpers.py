@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy import func, select
 
-from kb.library import draft_records, record_data
+from kb.library.draft import draft_records, record_data
 from kb.models import ChangeLog
 
 # A 卫生健康 sheet as a city bureau publishes it: a title and a note above the

@@ -117,7 +117,7 @@ def exchanges(client, headers: dict):
 
 
 def main() -> None:
-    from api.app import create_app
+    from server.app import create_app
     from tests.api_helpers import curator
     from tests.conftest import examples_library
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kb import versions
-from kb.library import create_record
+from kb.library import versions
+from kb.library.draft import create_record
 
 TARGETS_OVERLAY = Path(__file__).parent / "fixtures" / "targets"
 OLD_MEETING = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from kb import versions
+from kb.library import versions
 from tests.conftest import load_fixture_library
 
 TARGETS_OVERLAY = Path(__file__).parent / "fixtures" / "targets"

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.routing import FloatConverter, IntegerConverter, Rule
 
 from api.auth import SCOPE_ATTR
-from api.paths import is_api_path
+from server.paths import is_api_path
 from kb import auth as kbauth
 from kb.errors import Conflict, InvalidInput, NotFound
 from kb.models import ApiKey, utcnow

@@ -69,7 +69,7 @@ def test_pinned_reads_are_immutable_and_retry_after_is_for_refusals(read_client)
 
 
 def test_a_refusal_for_too_many_requests_says_when_to_come_back(app):
-    from api.app import create_app
+    from server.app import create_app
 
     limited = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "DATA_DIR": app.config["DATA_DIR"],
                           "RATE_LIMIT": "2 per minute"})

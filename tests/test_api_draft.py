@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kb import db as kbdb
-from kb import library
+from kb.library import draft as library
 from tests.api_helpers import assert_error, curator, finished_job
 
 NEW = {
@@ -124,7 +124,7 @@ def test_retire_and_supersede(app, client, headers):
 
 
 def _export(client, headers) -> dict:
-    from kb import versions
+    from kb.library import versions
 
     app = client.application
     with kbdb.session(app.extensions["zhibiao.engine"]) as s:

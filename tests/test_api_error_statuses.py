@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from api.app import create_app
+from server.app import create_app
 from api.openapi_doc import examples, scopes
 from kb.errors import CODES
 from tests.api_helpers import bearer, make_key

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from api.app import create_app
+from server.app import create_app
 from tests.api_helpers import assert_error, curator
 
 

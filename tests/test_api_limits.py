@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from api.app import create_app
+from server.app import create_app
 from tests.api_helpers import assert_error, bearer, make_key
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from kb import db as kbdb
-from kb import library, plan, versions
+from kb.library import draft as library, versions
+from kb.plan import progress as plan
 from tests.api_helpers import assert_error, curator
 
 

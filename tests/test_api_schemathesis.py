@@ -19,7 +19,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 from schemathesis.config import SchemathesisConfig
 
-from api.app import create_app
+from server.app import create_app
 from tests.api_helpers import curator
 
 EXAMPLES = {"curator": {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}, "anonymous": {GenerationMode.POSITIVE: 4}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kb import db as kbdb
-from kb import library, versions
+from kb.library import draft as library, versions
 from tests.api_helpers import assert_error, curator
 
 

@@ -72,7 +72,7 @@ def test_check_a_json_table(client):
 
 def test_check_an_uploaded_xlsx(client):
     from importers.target_xlsx import read_table, write_table
-    from kb.target_schema import load_table
+    from kb.targets.schema import load_table
 
     data = write_table(load_table(TABLE))
     assert read_table(data).indicators[0].name == "门急诊人次"

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from kb import backup, versions
+from kb.library import backup, versions
 from kb import db as kbdb
 from kb.errors import InvalidInput
 from kb.models import ChangeLog, Indicator, Milestone, Revision, Version
@@ -24,7 +24,7 @@ def sqlite_library(tmp_path):
         load_fixture_library(s)
         versions.publish(s, "2024.1")
         ind = s.get(Indicator, "T-001")
-        from kb import library
+        from kb.library import draft as library
         library.update_record(s, "indicator", "T-001", {"definition": "第二版"}, ind.revision, user="甲")
         versions.publish(s, "2024.2")
     yield engine

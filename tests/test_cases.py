@@ -7,12 +7,12 @@ import json
 import pytest
 import yaml
 
-from kb import cases as case_library
-from kb import library, snapshot, versions
-from kb.check import check
+from kb.targets import cases as case_library
+from kb.library import draft as library, snapshot, versions
+from kb.targets.check import check
 from kb.errors import InvalidInput
 from kb.paths import INDICATORS_DIR
-from kb.recommend import recommend
+from kb.targets.recommend import recommend
 
 SEEDED_CASES = sum(len(yaml.safe_load(p.read_text(encoding="utf-8"))["cases"])
                    for p in sorted((INDICATORS_DIR / "cases").glob("*.yaml")))
@@ -125,10 +125,10 @@ def test_leave_source_out_removes_the_pages_own_indicators_and_cases(suggest, se
     assert cases == 1 and "CASE-210-001" not in {c.code for c in reduced.cases}
     assert all(case_library.source_key(i.source.get("url", "")) != case_library.source_key(url) for i in reduced.indicators)
     assert len(reduced.indicators) == len(snap.indicators) - indicators
-    from kb.recommend import recommend_from
+    from kb.targets.recommend import recommend_from
 
     project = PROJECTS[0][0]
-    from kb.target_schema import load_project
+    from kb.targets.schema import load_project
     rec = recommend_from(reduced, None, load_project(project))
     assert "CASE-210-001" not in [c.case.code for c in rec.similar]
     assert not any("CASE-210-001" in s.cases for s in rec.indicators)
@@ -141,7 +141,7 @@ def _rows(values, unit, operator="≥"):
 
 
 def test_values_from_cases_carry_their_count_and_never_reuse_counts():
-    from kb.recommend import _case_value
+    from kb.targets.recommend import _case_value
 
     rates = case_library.summarise_values(_rows(["95", "100", "98"], "%"))
     assert rates.median == 98 and rates.portable and "相似案例 3 个" in rates.note() and "95–100%" in rates.note()
@@ -174,7 +174,7 @@ def run(seeded_db, cli):
 
 def test_cases_import_list_show_round_trip_a_real_layout_workbook(run, tmp_path):
     from importers.target_xlsx import write_table
-    from kb.target_schema import load_table
+    from kb.targets.schema import load_table
 
     table = load_table({"project": {"name": "某县森林防火专项经费", "description": "购置防火物资，开展巡护", "sector": "21302",
                                     "budget_wan_yuan": 35},
@@ -285,7 +285,7 @@ def test_curator_lists_searches_and_reads_cases(app, client):
 
 
 def test_check_judges_relevance_with_the_cases(seeded_db):
-    from kb.target_schema import load_table
+    from kb.targets.schema import load_table
 
     project = {"name": "某县麻风病防治经费", "description": "开展麻风病线索调查和密切接触者检查，对现症病人规范治疗",
                "sector": "21004", "budget_wan_yuan": 5}
@@ -343,8 +343,8 @@ def test_dashboard_lists_what_several_cases_use_and_the_library_lacks(app, clien
     ("普通高中国家助学金", "", True),  # 助学金 says it by itself
 ])
 def test_a_subsidy_type_needs_the_people_it_pays(seeded_db, name, description, subsidy):
-    from kb.project import detect_types
-    from kb.targets import Project
+    from kb.targets.project import detect_types
+    from kb.targets.table import Project
 
     types = [m.code for m in detect_types(Project(name=name, description=description), snapshot.load(seeded_db).project_types)]
     assert ("PT-BZ" in types) == subsidy, types
@@ -357,8 +357,8 @@ def test_a_subsidy_type_needs_the_people_it_pays(seeded_db, name, description, s
     ("学术交流经费", "举办全省学术年会一次", True),
 ])
 def test_a_meeting_type_needs_a_meeting_held(seeded_db, name, description, meeting):
-    from kb.project import detect_types
-    from kb.targets import Project
+    from kb.targets.project import detect_types
+    from kb.targets.table import Project
 
     types = [m.code for m in detect_types(Project(name=name, description=description), snapshot.load(seeded_db).project_types)]
     assert ("PT-HY" in types) == meeting, types
@@ -410,8 +410,8 @@ def test_curator_edits_a_case_row_by_row(app, client):
     ("校舍安全工程", "对3栋教学楼进行抗震加固", ["PT-JS"], []),
 ])
 def test_purchased_services_goods_and_works_are_told_apart(seeded_db, name, description, present, absent):
-    from kb.project import detect_types
-    from kb.targets import Project
+    from kb.targets.project import detect_types
+    from kb.targets.table import Project
 
     types = [m.code for m in detect_types(Project(name=name, description=description), snapshot.load(seeded_db).project_types)]
     assert all(t in types for t in present) and not any(t in types for t in absent), types

@@ -1,4 +1,4 @@
-"""kb.check: every rule with a table that triggers it and one that does not,
+"""kb.targets.check: every rule with a table that triggers it and one that does not,
 the fixes it proposes, the grade and its meaning, and bad input."""
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from kb.check import RULES, check
+from kb.targets.check import RULES, check
 from kb.dimensions import dimensions
 from kb.errors import KbError
-from kb.target_schema import load_table
+from kb.targets.schema import load_table
 from tests.target_helpers import good_table
 
 

@@ -80,7 +80,7 @@ def test_unreadable_database_is_reported(tmp_path, monkeypatch, capsys):
 
 def test_refused_publish_lists_problems_on_stdout_and_one_line_on_stderr(run, monkeypatch):
     assert run("init", "--from", str(FIXTURE_LIBRARY), "--label", "2024.1")[0] == 0
-    from kb import gates
+    from kb.library import gates
     from kb.errors import Problem
 
     monkeypatch.setattr(gates, "check_records", lambda records: [Problem("权重合计为 90，应为 100", "权重")])
@@ -108,3 +108,19 @@ def test_a_bad_setting_is_named_in_one_line(run, monkeypatch):
         assert code != 0 and "ZHIBIAO_MAX_UPLOAD_MB" in _one_line_error(err), value
     monkeypatch.setenv("ZHIBIAO_MAX_UPLOAD_MB", "0.5")
     assert run("versions")[0] == 0
+
+
+def test_quota_calc_gives_the_calculator_pages_answer(run):
+    """The calculator lives in kb (kb.targets.quota_calculator): the command answers what /quotas/calculator does."""
+    assert run("init", "--from", str(FIXTURE_LIBRARY), "--label", "2024.1")[0] == 0
+    code, out, err = run("quota-calc", "Q-T-1", "--people", "一百", "--days", "2", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["total_yuan"] == 550 * 2 * 100 and data["version"] == "2024.1"
+    assert data["factors"] == [{"value": 2, "what": "天"}, {"value": 100, "what": "人"}]
+    code, out, _ = run("quota-calc", "Q-T-1", "--people", "100", "--days", "2")
+    assert code == 0 and "110000" in out and "三类会议综合定额" in out
+    code, _, err = run("quota-calc", "Q-T-1", "--people", "100")
+    assert code != 0 and "请填写天数" in _one_line_error(err)
+    code, _, err = run("quota-calc", "Q-T-1", "--people", "abc", "--days", "2")
+    assert code != 0 and "人数“abc”应为大于0的数字" in _one_line_error(err)

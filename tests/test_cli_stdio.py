@@ -11,8 +11,8 @@ import pytest
 
 from importers.target_xlsx import write_table
 from importers.writers import export_indicators
-from kb import versions
-from kb.target_schema import load_table
+from kb.library import versions
+from kb.targets.schema import load_table
 from tests.importer_helpers import csv_bytes
 from tests.scoring_helpers import SYSTEM, twelve_hospitals
 from tests.test_monitoring import ROAD, YEAR_END

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from kb import auth as kbauth
 from kb import db as kbdb
-from kb import gates, library, plan, versions
+from kb.library import gates, draft as library, versions
+from kb.plan import progress as plan
 from kb.models import ChangeRequest, Indicator, Milestone, QueryLog
 
 PASSWORD = "correct horse 1"
@@ -51,7 +52,7 @@ def hidden(page: str, name: str) -> str:
 
 def edit_form(app, code: str, **changes) -> dict:
     """The edit form of a draft indicator as the page fills it, with some fields changed."""
-    from web.curator_forms import indicator_form
+    from web.curator.forms import indicator_form
 
     obj = draft_indicator(app, code)
     form = {k: v for k, v in indicator_form(obj).items() if k != "code"}
@@ -181,7 +182,7 @@ def test_login_does_not_redirect_off_site(web_app):
 
 def test_failed_login_says_the_same_for_a_wrong_name_or_password_and_is_throttled(web_app):
     web_app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "3 per 15 minutes"
-    from web import curator_auth
+    from web.curator import auth as curator_auth
 
     curator_auth.init_app(web_app)  # pick up the smaller limit
     client = web_app.test_client()
@@ -437,8 +438,8 @@ def test_drafters_propose_without_login_and_the_curator_accepts(cur, web_app):
         first = s.execute(select(ChangeRequest).order_by(ChangeRequest.id)).scalars().first()
     page = html(cur.get(f"/curator/proposals/{first.id}"))
     assert f"TY-21002-{first.id:04d}" in page and "预算单位提议（市第一人民医院）" in page
-    from web.curator_forms import form_state, indicator_form
-    from kb.proposals import indicator_draft
+    from web.curator.forms import form_state, indicator_form
+    from kb.library.proposals import indicator_draft
 
     accept = {k: v for k, v in indicator_form(indicator_draft(first, "TY-21002-0001")).items()}
     resp = cur.post(f"/curator/proposals/{first.id}/accept", data={**form_state(accept), "note": "已纳入候选"})
@@ -529,7 +530,7 @@ def test_export_draft_and_version(cur):
 
 def follow_publish(cur, web_app, resp):
     """A publish answers with the job's page: wait for the job, then read where it leads."""
-    from kb import jobs
+    from kb.library import jobs
 
     assert resp.status_code == 302 and "/curator/jobs/" in resp.headers["Location"], resp.status_code
     job_id = int(resp.headers["Location"].rsplit("/", 1)[1])
@@ -621,7 +622,7 @@ def test_dashboard_of_the_fixture_library(cur, web_app):
 
 @pytest.fixture
 def seeded_app(seeded_db, database_url, tmp_path):
-    from api.app import create_app
+    from server.app import create_app
 
     s = seeded_db
     for q, n in (("无人机巡检", 3), ("碳排放核算", 1)):
@@ -659,7 +660,7 @@ def test_dashboard_figures_match_the_seeded_library(seeded_app):
 
 
 def test_login_cookie_is_secure_when_served_over_https(app, database_url, tmp_path, monkeypatch):
-    from api.app import create_app
+    from server.app import create_app
 
     assert not app.config["SESSION_COOKIE_SECURE"]  # plain HTTP on an intranet by default
     monkeypatch.setenv("ZHIBIAO_SECURE_COOKIES", "1")
@@ -683,8 +684,8 @@ def test_accepting_a_proposal_carries_every_field_the_unit_gave(cur, web_app):
     page = html(cur.get(f"/curator/proposals/{first.id}"))
     # the acceptance form starts from everything proposed: department and type resolved, the value kept
     assert "D-HOSP-GEN" in page and "PT-PX" in page and "≥90" in page and "提议单位建议值（日间手术中心建设）" in page
-    from kb.proposals import indicator_draft
-    from web.curator_forms import form_state, indicator_form
+    from kb.library.proposals import indicator_draft
+    from web.curator.forms import form_state, indicator_form
 
     with db(web_app) as s:
         draft = indicator_draft(first, "TY-21002-0009", s)
@@ -756,7 +757,7 @@ def test_a_big_import_is_checked_again_in_its_job_and_a_refusal_leaves_the_draft
 
 
 def test_a_refused_import_job_shows_the_import_form_with_its_reasons(cur, web_app):
-    from kb import import_jobs
+    from kb.library import import_jobs
     from kb.errors import InvalidInput, Problem
 
     def refused(session):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from kb import library, versions
+from kb.library import draft as library, versions
 from kb.db import session as db_session
 from tests.test_curator import cur, login, make_user, web_app  # noqa: F401
 

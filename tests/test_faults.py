@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from kb import db as kbdb
-from kb import versions
+from kb.library import versions
 from kb.errors import Conflict
 from kb.models import ChangeLog, Indicator, Version
 from tests.conftest import PG_URL
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_dropped_database_connection_gives_503_then_recovers(app, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
-    from api.db import get_session
+    from server.db import get_session
 
     admin = kbdb.make_engine(PG_URL)
     dropped = []
@@ -106,7 +106,8 @@ def test_crash_mid_import_leaves_the_draft_unchanged(database_url, tmp_path):
     ready = tmp_path / "ready"
     script = textwrap.dedent(f"""
         import time, pathlib
-        from kb import db as kbdb, library
+        from kb import db as kbdb
+        from kb.library import draft as library
         engine = kbdb.make_engine({database_url!r})
         entries = [("indicator", {{"code": f"BIG-{{n:05d}}", "kind": "common", "level1": "产出指标", "level2": "数量指标",
                     "name": f"批量导入指标{{n}}", "source": {{"document": "测试"}}, "provenance": "local"}}, "big.json", n)

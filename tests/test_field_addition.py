@@ -9,8 +9,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from kb import library as kblib
-from kb import versions
+from kb.library import draft as kblib
+from kb.library import versions
 from kb.models import IndicatorRecord, Revision
 
 

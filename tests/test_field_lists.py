@@ -16,7 +16,7 @@ from importers.taxonomy import AXES, Taxonomy
 from importers.writers import table_rows
 from kb.models import IndicatorRecord
 from kb.schemas import CHOICE, FLAG, LIST, OPTIONAL_TEXT, TEXT, IndicatorSchema
-from web import curator_forms
+from web.curator import forms as curator_forms
 from web.field_names import FIELD_NAMES
 
 # Fields the form carries in inputs of other names (the code is the page's address or
@@ -34,7 +34,7 @@ def unhandled() -> list[str]:
         if not indicator_fields.columns_of(name):
             missing.append(f"{name}: no column in importers/header_aliases.yaml")
         if not set(FORM_CARRIES_OTHERWISE.get(name, (name,))) <= form:
-            missing.append(f"{name}: not in the curator's form (web/curator_forms.py)")
+            missing.append(f"{name}: not in the curator's form (web/curator/forms.py)")
         if name not in FIELD_NAMES and name not in UNLABELLED:
             missing.append(f"{name}: no Chinese label (web/field_names.py FIELD_NAMES)")
     return missing
@@ -63,7 +63,7 @@ def test_a_field_added_to_the_schema_and_not_handled_is_named(monkeypatch):
     try:
         assert unhandled() == [
             "review_cycle: no column in importers/header_aliases.yaml",
-            "review_cycle: not in the curator's form (web/curator_forms.py)",
+            "review_cycle: not in the curator's form (web/curator/forms.py)",
             "review_cycle: no Chinese label (web/field_names.py FIELD_NAMES)",
         ]
     finally:

@@ -6,10 +6,10 @@ import zipfile
 
 import pytest
 
-from importers import plan as import_plan
+from importers import dry_run as import_plan
 from importers.files import FileRejected, FileTooLarge, Limits
 from importers.indicator_rows import ImportDefaults
-from importers.plan import apply_import, plan_import
+from importers.dry_run import apply_import, plan_import
 from kb.errors import InvalidInput
 from tests.importer_helpers import csv_bytes, draft_snapshot, health_sheet, one_sheet, workbook_bytes
 
@@ -168,13 +168,13 @@ def test_a_failure_while_applying_leaves_the_draft_unchanged(unchanged, monkeypa
         if len(calls) == 3:
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr("kb.library.log_change", failing_log)
+    monkeypatch.setattr("kb.library.draft.log_change", failing_log)
     with pytest.raises(RuntimeError):
         apply_import(unchanged, plan, user="curator")
 
 
 def test_a_plan_made_before_someone_edited_the_draft_is_refused(library):
-    from kb import library as kblib
+    from kb.library import draft as kblib
     from kb.errors import Conflict
 
     data = one_sheet(["指标编码", "一级指标", "二级指标", "三级指标", "计量单位"], [["T-002", "过程", "资金管理", "预算执行率", "百分比"]])

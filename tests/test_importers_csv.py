@@ -6,7 +6,7 @@ import pytest
 from importers.csv_reader import decode
 from importers.files import FileRejected
 from importers.indicator_rows import ImportDefaults
-from importers.plan import plan_import
+from importers.dry_run import plan_import
 from tests.importer_helpers import csv_bytes
 
 HEADER = ["一级指标", "二级指标", "指标名称", "指标说明", "度量单位", "指标性质", "目标值", "领域", "共性个性", "政策依据"]

@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from sqlmodel import SQLModel
 
-from importers.plan import apply_import, plan_import
+from importers.dry_run import apply_import, plan_import
 from importers.writers import export_indicators, export_library
 from kb import db as kbdb
-from kb import library as kblib
-from kb import versions
+from kb.library import draft as kblib
+from kb.library import versions
 from tests.conftest import load_fixture_library
 from tests.importer_helpers import cells_of, draft_snapshot
 

@@ -6,7 +6,7 @@ import pytest
 from importers.aliases import alias_table
 from importers.indicator_rows import ImportDefaults
 from importers.names import generated_code
-from importers.plan import apply_import, plan_import
+from importers.dry_run import apply_import, plan_import
 from tests.importer_helpers import (
     HEALTH_ROWS,
     draft_snapshot,

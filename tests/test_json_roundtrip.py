@@ -3,8 +3,8 @@ from sqlmodel import SQLModel
 
 from importers import library_json
 from kb import db as kbdb
-from kb import library as kblib
-from kb import versions
+from kb.library import draft as kblib
+from kb.library import versions
 
 
 def test_export_import_export_is_identical(library, tmp_path):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kb import gates, library
-from kb.lint import lint, lint_indicator
+from kb.library import gates, draft as library
+from kb.library.lint import lint, lint_indicator
 from kb.models import IndicatorRecord
 
 
@@ -108,7 +108,7 @@ def test_the_same_name_in_two_evaluation_frameworks_or_with_different_qualifiers
 def test_a_lint_error_blocks_publishing_with_the_rule_and_item_named(library):
     library_create = {"code": "T-L-009", "kind": "specific", "level1": "产出指标", "level2": "数量指标", "name": "培训人数",
                       "unit": "%", "operator": "≥", "sectors": ["210"], "source": {"document": "测试"}, "provenance": "local"}
-    from kb import library as kb_library
+    from kb.library import draft as kb_library
     kb_library.create_record(library, "indicator", library_create, user="test")
     problems = gates.check_draft(library)
     assert any("L01" in p.location and "T-L-009" in p.message for p in problems)

@@ -1,11 +1,11 @@
-"""The one optimistic-locking helper (kb.library.guarded_update / require_revision) that draft records,
+"""The one optimistic-locking helper (kb.library.draft.guarded_update / require_revision) that draft records,
 plan milestones and the curators' merge save through: of two editors who loaded the same revision only the
 first one's save lands; the second is refused and nothing of it is written."""
 import pytest
 
 from kb import db as kbdb
 from kb.errors import Conflict
-from kb.library import guarded_update, require_revision
+from kb.library.draft import guarded_update, require_revision
 from kb.models import Indicator
 
 

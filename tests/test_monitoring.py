@@ -1,7 +1,7 @@
 """Issue 18 parts 1–2 in kb/: an actual value against its target with every
-operator, dates and qualitative grades (kb.achievement); monitoring a
-mid-year table (kb.monitoring); self-evaluation scoring and C15
-(kb.self_evaluation); and the bad input each refuses."""
+operator, dates and qualitative grades (kb.targets.achievement); monitoring a
+mid-year table (kb.targets.monitoring); self-evaluation scoring and C15
+(kb.targets.self_evaluation); and the bad input each refuses."""
 from __future__ import annotations
 
 import copy
@@ -9,13 +9,13 @@ from datetime import date
 
 import pytest
 
-from kb.achievement import QUALITATIVE, QUANTITATIVE, TIME, assess
+from kb.targets.achievement import QUALITATIVE, QUANTITATIVE, TIME, assess
 from kb.dates import deadline, parse_day, year_share
 from kb.errors import InvalidInput
-from kb.monitoring import monitor
-from kb.self_evaluation import evaluate
-from kb.target_schema import load_table
-from kb.targets import TargetRow
+from kb.targets.monitoring import monitor
+from kb.targets.self_evaluation import evaluate
+from kb.targets.schema import load_table
+from kb.targets.table import TargetRow
 
 
 def row(operator, value, unit, actual, **kw) -> TargetRow:

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from importers.target_xlsx import MONITOR_SHEET, read_table, write_table
-from kb.target_schema import load_table
+from kb.targets.schema import load_table
 from tests.api_helpers import assert_error, bearer, make_key
 from tests.page_helpers import csrf_token
 from tests.test_monitoring import ROAD, YEAR_END
@@ -162,7 +162,7 @@ def test_a_unit_fills_the_monitoring_sheet_of_a_plain_target_table():
     table = read_table(buffer.getvalue())
     assert table.project.budget_executed_wan_yuan == 300 and table.project.as_of == "2024-06-30"
     assert [r.actual for r in table.indicators] == ["55公里", "", "2024-05-30", "", "", ""]
-    from kb.monitoring import monitor
+    from kb.targets.monitoring import monitor
 
     res = monitor(table)
     assert res.execution_rate == 0.375 and res.warnings == []
@@ -171,7 +171,7 @@ def test_a_unit_fills_the_monitoring_sheet_of_a_plain_target_table():
 # --- the check runs C15 when a table claims scores -----------------------------------------------------------
 
 def test_check_reports_c15_and_says_when_it_cannot():
-    from kb.check import check
+    from kb.targets.check import check
 
     found = [f for f in check(load_table(copy.deepcopy(YEAR_END))).findings if f.rule == "C15"]
     assert [f.row for f in found] == [1, 3, 5, None]

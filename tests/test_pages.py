@@ -26,9 +26,9 @@ def test_indicator_page_shows_fields_source_systems_and_history(client):
 
 def test_indicator_and_system_pages_do_not_read_the_whole_version_per_request(client, monkeypatch):
     """They show eight related indicators and a system's names from the records the worker keeps per version
-    (kb.snapshot); reading every indicator of the version from the database made the page cost 170 ms at
+    (kb.library.snapshot); reading every indicator of the version from the database made the page cost 170 ms at
     1,600 indicators, and it grows with the library."""
-    from kb import versions
+    from kb.library import versions
 
     for url in ("/indicators/T-001", "/systems/SYS-DEMO"):
         client.get(url)  # the version's records are loaded once per worker

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from importers.target_xlsx import read_table, write_table
-from kb.target_schema import load_table
+from kb.targets.schema import load_table
 from tests.page_helpers import csrf_token, targets_app, targets_client, text_of  # noqa: F401
 
 HOSPITAL = {"name": "市中心医院购置CT设备", "description": "为市中心医院购置CT设备1台，年内完成安装验收并投入使用。",
@@ -103,8 +103,9 @@ def test_row_json_is_a_library_indicator_as_a_table_row(targets_client):
     assert data["row"]["name"] == "门诊患者满意度" and data["row"]["code"] == "YY3-053" and data["row"]["operator"]
     resp = targets_client.get("/draft/row.json?code=NOPE-1")
     assert resp.status_code == 404 and resp.get_json()["message"] == "未找到指标“NOPE-1”"
+    assert resp.get_json()["error"] == "indicator_not_found"  # the same identifiers as the API's
     resp = targets_client.get("/draft/row.json")
-    assert resp.status_code == 400 and "编码" in resp.get_json()["message"]
+    assert resp.status_code == 400 and "编码" in resp.get_json()["message"] and resp.get_json()["error"]
 
 
 def test_export_writes_the_usual_layout_and_reads_back(post):
@@ -162,6 +163,7 @@ def test_import_refuses_oversized_uploads(post, targets_app, monkeypatch):
     targets_app.config["MAX_CONTENT_LENGTH"] = 2048  # the server's limit on any request body
     resp = post("/draft/import.json", data={"file": (io.BytesIO(b"x" * 10000), "big.json")}, content_type="multipart/form-data")
     assert resp.status_code == 413 and resp.get_json()["message"].startswith("上传的内容超过大小上限")
+    assert resp.get_json()["error"] == "body_too_large"  # an HTTP-level refusal: the API's identifier for it
 
 
 def test_import_without_a_file(post):

@@ -6,7 +6,7 @@ import re
 from markupsafe import Markup
 
 from tests.page_helpers import targets_app, targets_client, text_of  # noqa: F401
-from web.search_pages import safe_fragment
+from web.public.search import safe_fragment
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +138,28 @@ def test_home_box_and_header_link_to_search(targets_client):
     assert 'action="/search"' in html and "data-complete" in html
     assert 'href="/search"' in html and 'href="/draft"' in html and 'href="/quotas"' in html
     assert 'data-complete-url="/complete.json"' in html
+
+
+def test_the_search_page_asks_the_database_nothing_once_the_version_is_known(targets_client, shared_targets_app):
+    """The page resolves its version (and the switcher's list) through the app's VersionCache, as the API does;
+    before, each page view asked the database five times which version is current and which exist."""
+    from sqlalchemy import event
+
+    engine = shared_targets_app.extensions["zhibiao.engine"]
+    assert targets_client.get("/search?q=资金").status_code == 200
+    cache = shared_targets_app.extensions["zhibiao.versions"]
+    max_age, cache.max_age = cache.max_age, 3600  # a slow machine must not see the second pass
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if "query_log" not in statement:  # the log's thread may write meanwhile
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for q in ("资金到位", "预算", "满意", ""):
+            assert targets_client.get("/search", query_string={"q": q}).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        cache.max_age = max_age
+    assert statements == []

@@ -3,7 +3,8 @@ from datetime import date
 
 import pytest
 
-from kb import plan, versions
+from kb.plan import progress as plan
+from kb.library import versions
 from kb.models import ChangeRequest, QueryLog
 
 

@@ -1,17 +1,18 @@
 """The project types of the seeded library: each type added in 2026 (场馆免费开放, 文体活动赛事,
-监管执法, 检验检测抽检) is detected from a realistic project name and gets its own common set
-suggested; its keywords do not take the first place from the types that already owned a project."""
+监管执法, 检验检测抽检; then 贷款贴息与融资担保, 编外聘用人员经费, 企业扶持补助, 物资储备, 招商引资,
+监测预报) is detected from a realistic project name and gets its own common set suggested; its
+keywords do not take the first place from the types that already owned a project."""
 from __future__ import annotations
 
 from collections import defaultdict
 
 import pytest
 
-from kb import snapshot
-from kb.project import detect_types
-from kb.recommend import recommend_from
-from kb.target_schema import load_project
-from kb.targets import Project
+from kb.library import snapshot
+from kb.targets.project import detect_types
+from kb.targets.recommend import recommend_from
+from kb.targets.schema import load_project
+from kb.targets.table import Project
 
 NEW_TYPES = {
     "PT-KF": {"name": "博物馆纪念馆免费开放补助资金", "description": "保障市博物馆、纪念馆全年免费开放，举办临时展览和社教活动",
@@ -22,6 +23,18 @@ NEW_TYPES = {
               "sector": "市场监督管理事务"},
     "PT-JC": {"name": "食品安全监督抽检经费", "description": "委托检验机构开展食品安全监督抽检和风险监测抽检",
               "sector": "市场监督管理事务"},
+    "PT-TX": {"name": "2024年创业担保贷款贴息资金", "description": "对符合条件的个人和小微企业创业担保贷款给予财政贴息，支持重点群体创业就业",
+              "sector": "普惠金融发展支出"},
+    "PT-PY": {"name": "不动产登记中心外聘人员经费", "description": "支付外聘人员工资、社保缴纳、公积金和加班费，保障登记窗口正常运转",
+              "sector": "21505"},
+    "PT-QY": {"name": "中小企业发展专项资金", "description": "支持专精特新中小企业发展，扶持企业技术改造和市场开拓",
+              "sector": "商业流通事务"},
+    "PT-CB": {"name": "县级储备粮利息费用补贴", "description": "保障5000吨县级储备粮的贷款利息和保管费用，确保储备数量真实、质量良好",
+              "sector": "粮油储备"},
+    "PT-ZS": {"name": "投资促进专项经费", "description": "开展招商推介活动，推进招商引资项目签约落地",
+              "sector": "涉外发展服务"},
+    "PT-YB": {"name": "林业有害生物监测预报经费", "description": "开展松材线虫病等林业有害生物监测和预测预报，发布年度和半年趋势报告",
+              "sector": "林业和草原"},
 }
 
 # projects that belonged to an older type keep it first
@@ -33,6 +46,17 @@ OLDER = [
     ("全市卫生健康工作座谈会", "召开座谈会1次，50人，1天", "PT-HY"),
     ("执法人员业务培训", "举办行政执法人员培训班2期", "PT-PX"),
     ("文化旅游节宣传推介活动", "开展旅游推介和宣传", "PT-XC"),
+    # a reserve warehouse repaired, auxiliary police equipped: the works and the goods, not the reserve or the staff
+    ("应急物资储备库维修改造工程", "对应急物资储备库屋面进行维修改造", "PT-JS"),
+    ("辅警执法装备购置", "为辅警配备执法记录仪200台", "PT-GZ"),
+    ("困难群众生活补助资金", "为城乡低保对象按月发放生活补助", "PT-BZ"),
+]
+
+
+# projects that also pay or build something: the new type comes first, the other is kept beside it
+MIXED = [
+    ("服务业发展专项资金企业奖补", "对年度新增规模以上服务业企业给予一次性奖励，兑现企业扶持政策", ["PT-QY", "PT-BZ"]),
+    ("招商引资宣传推介会", "召开招商推介会1次，邀请客商100人", ["PT-ZS", "PT-XC"]),
 ]
 
 
@@ -47,7 +71,7 @@ def test_every_project_type_has_a_common_set_of_at_least_eight_with_sources(snap
         if rec.kind == "common":
             for code in rec.project_types:
                 by_type[code].append(rec)
-    assert len(snap.project_types) >= 14
+    assert len(snap.project_types) >= 20
     for code, ptype in snap.project_types.items():
         common = by_type[code]
         assert len(common) >= 8, (code, ptype.name, len(common))
@@ -87,3 +111,9 @@ def test_a_new_type_is_detected_and_its_common_set_suggested(snap, code):
 def test_the_older_types_keep_their_projects(snap, name, description, expected):
     found = [m.code for m in detect_types(Project(name=name, description=description), snap.project_types)]
     assert found and found[0] == expected, found
+
+
+@pytest.mark.parametrize("name,description,expected", MIXED)
+def test_a_new_type_leads_a_project_it_shares(snap, name, description, expected):
+    found = [m.code for m in detect_types(Project(name=name, description=description), snap.project_types)]
+    assert found[:len(expected)] == expected, found

@@ -1,12 +1,12 @@
-"""kb.quotas: quantities read from Chinese text, the standards that apply, and the estimate."""
+"""kb.targets.quotas: quantities read from Chinese text, the standards that apply, and the estimate."""
 from __future__ import annotations
 
 import pytest
 
-from kb import snapshot as snapshots
-from kb.project import scope
-from kb.quotas import applicable, estimate, parse_quantity
-from kb.targets import Project
+from kb.library import snapshot as snapshots
+from kb.targets.project import scope
+from kb.targets.quotas import applicable, estimate, parse_quantity
+from kb.targets.table import Project
 
 
 @pytest.fixture
@@ -129,13 +129,13 @@ def test_nothing_applies_and_nothing_is_estimated(snap):
     ("每人补助500元，人均1.2万元", None, ""),  # a unit price is not the project's budget
 ])
 def test_stated_reads_the_budget_a_summary_gives(text, budget, phrase):
-    from kb.quotas import stated
+    from kb.targets.quotas import stated
 
     found = stated(text)
     assert found.budget_wan_yuan == budget and found.budget_phrase == phrase
 
 
 def test_stated_lists_the_quantities_the_estimate_reads():
-    from kb.quotas import stated
+    from kb.targets.quotas import stated
 
     assert stated("举办培训班2期，每期80人，全年培训500人次").quantities == ["500人次", "2期", "80人"]

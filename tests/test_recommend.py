@@ -1,4 +1,4 @@
-"""kb.recommend: concrete projects from several sectors get every required
+"""kb.targets.recommend: concrete projects from several sectors get every required
 dimension, the right quota standards and estimate; the drafted table passes
 the check; the answer is deterministic; bad projects are refused clearly."""
 from __future__ import annotations
@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from kb.check import check
+from kb.targets.check import check
 from kb.dimensions import dimensions
 from kb.errors import KbError
-from kb.project import detect_types
-from kb.recommend import recommend
-from kb.target_schema import load_project
-from kb.targets import Project
+from kb.targets.project import detect_types
+from kb.targets.recommend import recommend
+from kb.targets.schema import load_project
+from kb.targets.table import Project
 from tests.conftest import BACKENDS, shared_library, targets_library
 from tests.target_helpers import TRAINING_PROJECT
 
@@ -174,7 +174,7 @@ def test_an_unknown_sector_is_a_warning_not_a_failure(suggest, sector):
 @pytest.mark.parametrize("typed,code", [("社会保障与就业", "208"), ("社会保障和就业支出", "208"), ("卫生", "210"),
                                         ("科技", "206"), ("灾害防治与应急管理", "224"), ("基本公共卫生", "2100408")])
 def test_sectors_are_read_as_people_write_them(lib, typed, code):
-    from kb import snapshot
+    from kb.library import snapshot
 
     snap = snapshot.load(lib)
     if code not in snap.sectors:
@@ -250,8 +250,8 @@ class _NoScan(list):
 
 
 def test_suggest_and_check_requests_do_not_walk_the_whole_library(lib, tmp_path):
-    from kb import snapshot
-    from kb.recommend import recommend_from
+    from kb.library import snapshot
+    from kb.targets.recommend import recommend_from
     from kb.search import open_index
 
     snap = snapshot.load(lib)

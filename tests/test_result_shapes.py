@@ -84,3 +84,54 @@ def test_a_highlight_is_given_out_only_when_it_is_the_escaped_text_with_marks(fr
     from kb.search.query import trusted_fragment
 
     assert trusted_fragment(fragment, source) == given
+
+
+def test_a_check_a_monitoring_and_a_self_evaluation_are_the_same_through_the_api_the_page_and_the_command(
+        client, zhibiao, tmp_path):
+    """The check, monitor and evaluate results are written by kb.result_schemas for all three interfaces; the
+    API used to drop a fix row's `actual` and `self_score`, which the page and the command kept."""
+    from dataclasses import fields as dataclass_fields
+
+    from kb.result_schemas import TargetRowOutSchema
+    from kb.targets.table import TargetRow
+    from tests.openapi_examples import EVALUATED, MONITORED
+
+    assert set(TargetRowOutSchema().fields) == {f.name for f in dataclass_fields(TargetRow)}
+    token = {"X-CSRFToken": csrf_token(client)}
+    unchecked = {"project": TRAINING, "goal": "完成培训",
+                 "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "培训人次", "operator": "≥",
+                                 "value": "160", "unit": "人次", "actual": "150", "self_score": 9}]}
+    for operation, table in (("check", unchecked), ("monitor", MONITORED), ("evaluate", EVALUATED)):
+        api = client.post(f"/api/v1/targets/{operation}", json=table).get_json()
+        page = client.post(f"/draft/{operation}.json", json=table, headers=token).get_json()
+        path = tmp_path / f"{operation}.json"
+        path.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        command = zhibiao(operation, str(path))
+        assert api == page == command, operation
+    fixes = [f["fix"]["row"] for f in api_check(client, unchecked)["findings"] if f.get("fix") and f["fix"].get("row")]
+    assert fixes and all({"actual", "self_score"} <= set(row) for row in fixes)
+
+
+def api_check(client, table):
+    return client.post("/api/v1/targets/check", json=table).get_json()
+
+
+def test_the_suggestions_fast_writer_gives_what_marshmallow_gives(targets_app):  # noqa: F811
+    """A recommendation's suggestions are written by PlainDump (kb.result_schemas.PlainList); the answer must be
+    the one List(Nested(SuggestionSchema)) gives, which is what the OpenAPI document describes."""
+    from marshmallow import Schema, fields
+
+    from kb import db as kbdb
+    from kb.result_schemas import SuggestionSchema
+    from kb.targets.recommend import recommend
+    from server.db import index_dir
+
+    class Slow(Schema):
+        indicators = fields.List(fields.Nested(SuggestionSchema))
+
+    with targets_app.app_context(), kbdb.session(targets_app.extensions["zhibiao.engine"]) as s:
+        rec = recommend(s, index_dir(), TRAINING)
+    assert len(rec.indicators) >= 10 and any(i.cases for i in rec.indicators) or rec.indicators
+    assert RecommendationSchema().dump(rec)["indicators"] == Slow().dump(rec)["indicators"]
+    spec = targets_app.extensions["zhibiao.api"].spec.to_dict()["components"]["schemas"]["Recommendation"]
+    assert spec["properties"]["indicators"]["items"] == {"$ref": "#/components/schemas/Suggestion"}

@@ -11,11 +11,12 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from kb import gates, library, rounds, systems, versions
+from kb.library import gates, draft as library, versions
+from kb.systems import rounds, tree as systems
 from kb.errors import InvalidInput, PublishRefused, UnknownVersion
 from kb.models import EvaluationRound, IndicatorSystem
 from kb.schemas import SystemNodeSchema, flatten_messages
-from kb.scoring import score_leaf, score_round
+from kb.systems.scoring import score_leaf, score_round
 from tests.scoring_helpers import FULL_MARKS, SYSTEM, twelve_hospitals, with_changes
 
 CEILING = {"kind": "ceiling", "target": 100, "per_point": 0.3}

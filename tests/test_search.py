@@ -20,8 +20,8 @@ import pytest
 from sqlmodel import select
 
 from kb import db as kbdb
-from kb import library as kblib
-from kb import versions
+from kb.library import draft as kblib
+from kb.library import versions
 from kb.models import QueryLog
 from kb.search import (
     SearchFilters,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from importers import seed
-from kb import gates, versions
+from kb.library import gates, versions
 from kb.dimensions import dimensions
 from kb.errors import InvalidInput
 from kb.paths import INDICATORS_DIR

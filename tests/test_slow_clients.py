@@ -1,5 +1,5 @@
 """Slow clients cannot stall the service: gunicorn as deployed (gunicorn.conf.py,
-api/workers.py) keeps answering a health check within 1 s while 50 connections
+server/workers.py) keeps answering a health check within 1 s while 50 connections
 trickle headers, declare a body and send one byte, or open a chunked body and
 send nothing; those get 408 (or are dropped) once their read times out."""
 from __future__ import annotations
@@ -108,7 +108,7 @@ def test_what_gunicorn_cannot_read_is_refused_with_the_json_error_body(exc, stat
     import json
     import logging
 
-    from api.workers import ThreadWorker
+    from server.workers import ThreadWorker
 
     worker = ThreadWorker.__new__(ThreadWorker)
     worker.log = logging.getLogger("test")

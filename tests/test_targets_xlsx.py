@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from importers.aliases import alias_table
 from importers.target_xlsx import TARGET_COLUMNS, read_table, write_table
 from kb.errors import KbError
-from kb.target_schema import load_table
+from kb.targets.schema import load_table
 from tests.target_helpers import good_table
 
 
@@ -59,7 +59,7 @@ def _declaration() -> dict:
 def test_the_declaration_form_layout():
     """The 项目支出绩效目标申报表: title with the year, the project block with its labels, funds split, sector
     and type by name, merged 一级/二级 cells, numbers as numbers, "=" as typed, A4 print setup; read back whole."""
-    from kb.project import ProjectLabels
+    from kb.targets.project import ProjectLabels
 
     table = load_table(_declaration())
     data = write_table(table, labels=ProjectLabels("21004 公共卫生", "培训类"))
@@ -97,7 +97,7 @@ def test_the_declaration_form_layout():
 
 
 def test_funds_that_do_not_add_up_are_a_finding():
-    from kb.check import check
+    from kb.targets.check import check
 
     raw = _declaration()
     raw["project"]["other_wan_yuan"] = 8
@@ -209,3 +209,23 @@ def test_an_amount_that_is_not_one_says_what_to_write(typed):
     with pytest.raises(InvalidInput) as info:
         load_table({"project": {"name": "某项目", "budget_wan_yuan": typed}})
     assert "预算金额" in info.value.message and ("万元" in info.value.message)
+
+
+def test_overlapping_merged_ranges_are_refused_not_expanded():
+    """Excel never writes overlapping merged ranges; a file that claims hundreds over one area is refused
+    at once instead of filling the same cells again and again."""
+    import zipfile
+
+    data = _xlsx([["项目名称", "某项目"], ["一级指标", "二级指标", "三级指标", "指标值"], ["产出指标", "数量指标", "甲", "1"]]
+                 + [[None] * 9 + ["x"] for _ in range(60)], merges=["A5:J60"])
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b'<mergeCell ref="A5:J60" />' in body
+                body = body.replace(b'<mergeCell ref="A5:J60" />', b"".join(b'<mergeCell ref="A5:J%d"/>' % (60 - i) for i in range(50)))
+            target.writestr(item, body)
+    with pytest.raises(KbError, match="合并单元格互相重叠"):
+        read_table(out.getvalue())
+    assert read_table(data).indicators[0].name == "甲"  # the same sheet with its one range reads

@@ -1,4 +1,4 @@
-"""kb.versions.VersionCache: a server resolves "current" from memory, and notices a version published
+"""kb.library.versions.VersionCache: a server resolves "current" from memory, and notices a version published
 elsewhere within MAX_AGE (what lets a node serve another node's publish within 5 s without three queries per
 read), and one published in its own process at once."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import event, update
 from sqlmodel import Session
 
-from kb import library as kblib
-from kb import versions
+from kb.library import draft as kblib
+from kb.library import versions
 from kb.errors import UnknownVersion
 from kb.models import LibraryState
 

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from kb import library as kblib
-from kb import versions
+from kb.library import draft as kblib
+from kb.library import versions
 from kb.errors import Conflict, ImmutableError, InvalidInput, PublishRefused, UnknownCode, UnknownVersion
 from kb.models import Department, Indicator, IndicatorSystem, Revision, Version, VersionItem
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from api.warmup import warm_up
+from server.warmup import warm_up
 from kb import db as kbdb
-from kb import snapshot
+from kb.library import snapshot
 from kb.search import open_index
 
 

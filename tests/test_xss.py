@@ -11,9 +11,10 @@ import yaml
 from importers import seed
 from kb import auth as kbauth
 from kb import db as kbdb
-from kb import search, versions
+from kb import search
+from kb.library import versions
 from kb.models import ChangeRequest, QueryLog
-from kb.plan import replace_plan
+from kb.plan.progress import replace_plan
 from tests.conftest import FIXTURE_LIBRARY
 
 PAYLOAD = '<script>alert("xss")</script><img src=x onerror=alert(1)>"\'&'
@@ -27,7 +28,7 @@ def _text(field: str) -> str:
 
 @pytest.fixture
 def xss_app(tmp_path):
-    from api.app import create_app
+    from server.app import create_app
 
     root = tmp_path / "library"
     shutil.copytree(FIXTURE_LIBRARY, root)

@@ -7,14 +7,7 @@ from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from kb.errors import KbError
-
-
-class BadParameter(KbError):
-    """A query parameter a page cannot use (a page number that is not one …)."""
-    status = 400
-    error = "bad_parameter"
-    meaning = "查询参数无法使用"
+from server.error_codes import http_error
 
 
 def wants_json() -> bool:
@@ -22,10 +15,12 @@ def wants_json() -> bool:
     return request.path.endswith(".json") or request.is_json
 
 
-def error_response(status: int, message: str, problems=()):
+def error_response(status: int, message: str, problems=(), error: str | None = None):
+    """`error` is the refusal's stable identifier (a KbError's own; else the HTTP status's, as the API's)."""
     problems = list(problems or [])
     if wants_json():
-        body = {"status": status, "message": message, "errors": [str(p) for p in problems]}
+        body = {"status": status, "error": error or http_error(status), "message": message,
+                "errors": [str(p) for p in problems]}
         return jsonify(body), status
     return render_template("error.html", message=message, problems=problems), status
 

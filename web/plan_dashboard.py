@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kb import plan, versions
-from kb.plan_coverage import ScopeCoverage, specific_coverage
+from kb.plan import progress as plan
+from kb.library import versions
+from kb.plan.coverage import ScopeCoverage, specific_coverage
 from web.charts import BarChart, bar_chart
 
 

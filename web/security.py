@@ -1,7 +1,7 @@
 """Security defaults for every response, and CSRF for the pages' forms.
 
 The REST API authenticates with bearer keys, not cookies, so CSRF protects
-only the page blueprints (see web.pages / the curator blueprint)."""
+only the page blueprints (see web.public.browse / the curator blueprint)."""
 from __future__ import annotations
 
 from flask import Flask, current_app, request

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from api.db import get_session
+from server.db import get_session
 from api.v1.common import Blueprint, page_links, read
 from api.v1.schemas import CaseDocSchema, CaseListSchema, CaseSearchArgs, VersionArgs
-from kb import versions
-from kb.case_catalog import CaseFilters, find
+from kb.library import versions
+from kb.library.case_catalog import CaseFilters, find
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案例库：已公开的真实绩效目标表（只读）")
 

@@ -8,7 +8,7 @@ from importlib import metadata
 
 from urllib.parse import urlencode
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.exceptions import NotModified
 from sqlalchemy import func, select
@@ -16,11 +16,13 @@ from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from api import auth
-from api.db import get_session, require_schema
-from kb import untrusted, versions
+from server import db as server_db
+from server.db import get_session, require_schema
+from kb import untrusted
+from kb.library import versions
 from kb.errors import InvalidInput
 from kb.models import ChangeLog
-from kb.versions import VersionRef
+from kb.library.versions import VersionRef
 
 
 class Parser(FlaskParser):
@@ -47,21 +49,12 @@ def software_version() -> str:
         return "dev"
 
 
-def version_cache() -> versions.VersionCache:
-    """This app's resolved versions, kept for a second (kb.versions.VersionCache): a read costs no query to
-    find "current", and a version published on another node is still served within MAX_AGE."""
-    cache = current_app.extensions.get("zhibiao.versions")
-    if cache is None:
-        cache = current_app.extensions.setdefault("zhibiao.versions", versions.VersionCache())
-    return cache
-
-
 def resolve_version(label: str | None) -> VersionRef:
     """The version a read is pinned to ("current" by default); the draft needs the curate scope."""
     require_schema()
     if label == versions.DRAFT:
         auth.require_scope("curate")
-    ref = version_cache().resolve(get_session(), label)
+    ref = server_db.resolve_version(label)
     g.version_ref = ref  # for Cache-Control (api.rest): a pinned published version may be cached for good
     return ref
 

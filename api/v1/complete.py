@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify
 from flask.views import MethodView
 
-from api.db import get_session, index_dir
+from server.db import get_session, index_dir
 from api.v1.common import Blueprint, read
 from api.v1.schemas import CompleteArgs
 from kb import search

@@ -1,4 +1,4 @@
-"""/api/v1/draft: the curators' changes to the draft (curate scope), all through kb.library.
+"""/api/v1/draft: the curators' changes to the draft (curate scope), all through kb.library.draft.
 
 A draft indicator's ETag is its revision. PATCH and retire must send it back
 in If-Match: a missing one gets 428, a stale one 412, and nothing is written.
@@ -11,8 +11,8 @@ from flask import current_app, jsonify, request, url_for
 from flask.views import MethodView
 
 from api import auth
-from api.db import engine, get_session, require_schema
-from api.limits import costly
+from server.db import engine, get_session, require_schema
+from server.limits import costly
 from api.v1.common import Blueprint, json_body, set_etag
 from api.v1.schemas import (
     DraftIndicatorSchema,
@@ -24,7 +24,7 @@ from api.v1.schemas import (
     LibraryDocumentSchema,
     RetireSchema,
 )
-from kb import import_jobs, library
+from kb.library import import_jobs, draft as library
 from kb.errors import Conflict, DuplicatesRefused, KbError, Problem, UnknownCode
 
 blp = Blueprint("draft", __name__, url_prefix="/api/v1/draft", description="草稿维护（需 curate 权限）")
@@ -168,7 +168,7 @@ def _import(session, doc: dict, user: str, allow_duplicates: bool, dry_run: bool
     """Check a whole-library document and apply it (on the request, or in an import job): (report, {"duplicates"});
     refused whole (InvalidInput with each row's problems, or DuplicatesRefused) before anything is written."""
     from importers.library_json import read_document
-    from importers.plan import batch_duplicates
+    from importers.dry_run import batch_duplicates
 
     batch = read_document(doc, "请求")
     duplicates, refused = batch_duplicates(session, batch)

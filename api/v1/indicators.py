@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import jsonify
 from flask.views import MethodView
 
-from api.db import get_session, index_dir
+from server.db import get_session, index_dir
 from api.v1.common import Blueprint, page_links, read, resolve_version, set_etag, version_etag
 from api.v1.schemas import HistorySchema, IndicatorDocSchema, SearchArgs, SearchResultSchema, VersionArgs
-from kb import search, versions
+from kb import search
+from kb.library import versions
 from kb.result_schemas import FacetCountSchema, PlainDump, SearchHitSchema
 
 blp = Blueprint("indicators", __name__, url_prefix="/api/v1/indicators", description="指标：检索、单条指标、修订历史")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session, require_schema
+from server.db import get_session, require_schema
 from api.v1.common import Blueprint
 from api.v1.schemas import JobSchema
-from kb import jobs
+from kb.library import jobs
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="后台任务（发布、大批导入）的进度与结果")
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from api.db import get_session
+from server.db import get_session
 from api.v1.common import Blueprint, resolve_version
 from api.v1.schemas import PlanSchema, VersionArgs
-from kb import plan
+from kb.plan import progress as plan
 
 blp = Blueprint("plan", __name__, url_prefix="/api/v1/plan", description="指标库建设三年规划及进度")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session
+from server.db import get_session
 from api.v1.common import Blueprint, json_body, page_links, read, resolve_version
 from api.v1.schemas import (
     ProjectSchema,
@@ -13,9 +13,10 @@ from api.v1.schemas import (
     QuotaSearchArgs,
     VersionArgs,
 )
-from kb import quota_catalog, versions
+from kb.targets import quota_catalog
+from kb.library import versions
 from kb.result_schemas import ProjectEstimateSchema
-from kb.target_schema import load_project
+from kb.targets.schema import load_project
 
 blp = Blueprint("quotas", __name__, url_prefix="/api/v1/quotas", description="支出定额标准：检索、单条、测算")
 

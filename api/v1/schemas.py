@@ -8,10 +8,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, missing, post_lo
 from kb import result_schemas
 from kb.schemas import (CaseSchema, DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema, SectorSchema,
                         SystemSchema, TextListSchema)
-from kb.target_schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
-from kb.versions import CURRENT, DRAFT, EXPORT_FORMAT, LABEL_RE
+from kb.library.versions import CURRENT, DRAFT, EXPORT_FORMAT, LABEL_RE
+from kb.targets.schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
 
-# what a version may be called where one is read: a published label, current or draft (kb.versions.resolve;
+# what a version may be called where one is read: a published label, current or draft (kb.library.versions.resolve;
 # anything else is no version: 404)
 VERSION_PATTERN = f"^({CURRENT}|{DRAFT}|{LABEL_RE.pattern.strip('^$')})$"
 
@@ -399,108 +399,12 @@ class PlanSchema(Schema):
     project_types_without = _pairs("project_types_without")
 
 
-# --- targets: check ---------------------------------------------------------------------------
-
-class TargetRowOutSchema(Schema):
-    level1 = fields.String()
-    level2 = fields.String()
-    name = fields.String()
-    operator = fields.String()
-    value = fields.String()
-    unit = fields.String()
-    code = fields.String()
-    basis = fields.String()
-
-
-class FixSchema(Schema):
-    message = fields.String(required=True)
-    row = fields.Nested(TargetRowOutSchema, allow_none=True)
-    text = fields.String()
-    source = fields.String()
-
-
-class FindingSchema(Schema):
-    rule = fields.String(required=True)
-    severity = fields.String(required=True, metadata={"enum": ["error", "warning", "info"]})
-    message = fields.String(required=True)
-    row = fields.Integer(allow_none=True, metadata={"description": "指标在表中的位置（从1起）"})
-    fix = fields.Nested(FixSchema)
-
-
-class CheckResultSchema(Schema):
-    version = fields.String(allow_none=True)
-    grade = fields.String(required=True, metadata={"enum": ["优", "良", "中", "差"]})
-    meaning = fields.String()
-    score = fields.Integer()
-    findings = fields.List(fields.Nested(FindingSchema), required=True)
-
+# --- targets: check, monitor, evaluate (their results: kb.result_schemas) ----------------------
 
 class MonitorArgs(Schema):
     as_of = fields.String(load_default=None, metadata={"description": "截至日期 YYYY-MM-DD（默认取表中 project.as_of）"})
     tolerance = fields.Float(load_default=None, validate=validate.Range(min=0, max=0.99),
                              metadata={"description": "预警容差（0.2 即20个百分点）"})
-
-
-class MonitorRowSchema(Schema):
-    row = fields.Integer(required=True)
-    name = fields.String(required=True)
-    level1 = fields.String()
-    level2 = fields.String()
-    target = fields.String()
-    actual = fields.String()
-    kind = fields.String(metadata={"enum": ["定量", "时效", "定性"]})
-    completion = fields.Float(allow_none=True, metadata={"description": "0–1；未填报为 null"})
-    projected = fields.Float(allow_none=True, metadata={"description": "累计数量按目前进度推算的全年值"})
-    reason = fields.String()
-
-
-class AlertSchema(Schema):
-    kind = fields.String(required=True, metadata={"enum": ["spending_ahead", "results_ahead", "execution_behind",
-                                                          "late", "unreachable"]})
-    title = fields.String()
-    message = fields.String(required=True)
-    explain = fields.String(metadata={"description": "要求单位说明的内容"})
-    rows = fields.List(fields.Integer(), required=True)
-
-
-class MonitorResultSchema(Schema):
-    as_of = fields.String(required=True)
-    budget_wan_yuan = fields.Float()
-    executed_wan_yuan = fields.Float()
-    execution_rate = fields.Float(required=True)
-    time_share = fields.Float(required=True)
-    completion = fields.Float(allow_none=True, required=True)
-    tolerance = fields.Float()
-    rows = fields.List(fields.Nested(MonitorRowSchema), required=True)
-    warnings = fields.List(fields.Nested(AlertSchema), required=True)
-
-
-class ScoredRowSchema(Schema):
-    row = fields.Integer(required=True)
-    name = fields.String(required=True)
-    level1 = fields.String()
-    score = fields.Float(required=True)
-    max = fields.Float(required=True)
-    reason = fields.String()
-    self_score = fields.Float(allow_none=True)
-
-
-class SelfEvaluationFindingSchema(Schema):
-    id = fields.String(required=True, metadata={"enum": ["C15"]})
-    row = fields.Integer(allow_none=True, metadata={"description": "null 为全表合计"})
-    message = fields.String(required=True)
-    excess = fields.Float(required=True, metadata={"description": "多计的分数"})
-
-
-class EvaluationResultSchema(Schema):
-    total = fields.Float(required=True)
-    grade = fields.String(required=True, metadata={"enum": ["优", "良", "中", "差"]})
-    execution_rate = fields.Float()
-    weights = fields.Dict(keys=fields.String(), values=fields.Float())
-    by_level1 = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
-    rows = fields.List(fields.Nested(ScoredRowSchema), required=True)
-    findings = fields.List(fields.Nested(SelfEvaluationFindingSchema), required=True)
-    notes = fields.List(fields.String())
 
 
 class UploadSchema(Schema):

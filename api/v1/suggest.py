@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session, index_dir
-from api.limits import costly
+from server.db import get_session, index_dir
+from server.limits import costly
 from api.v1.common import Blueprint, json_body, resolve_version
 from api.v1.schemas import ProjectSchema, VersionArgs
-from kb.recommend import recommend
+from kb.targets.recommend import recommend
 from kb.result_schemas import RecommendationSchema
-from kb.target_schema import load_project
+from kb.targets.schema import load_project
 
 blp = Blueprint("suggest", __name__, url_prefix="/api/v1/suggest", description="为项目推荐绩效指标（目标表）")
 

@@ -6,9 +6,10 @@ from flask.views import MethodView
 
 from api import auth
 from api.auth import requires
-from api.db import get_session, require_schema
-from api.limits import costly
-from api.media import JSON, MULTIPART, accepts, uploaded_file
+from server.db import get_session, require_schema
+from server.limits import costly
+from api.media import JSON, MULTIPART, accepts
+from server.inputs import uploaded_file
 from api.v1.common import Blueprint, json_body, read, resolve_version
 from api.v1.schemas import (
     RoundListSchema,
@@ -19,7 +20,8 @@ from api.v1.schemas import (
     UploadSchema,
     VersionArgs,
 )
-from kb import rounds, systems, versions
+from kb.systems import rounds, tree as systems
+from kb.library import versions
 
 blp = Blueprint("systems", __name__, url_prefix="/api/v1/systems", description="指标体系（带权重的指标树）与用体系评分")
 

@@ -6,16 +6,17 @@ from flask import request
 from flask.views import MethodView
 
 from api.auth import requires
-from api.db import get_session
-from api.limits import costly
-from api.media import JSON, MULTIPART, accepts, uploaded_table
+from server.db import get_session
+from server.limits import costly
+from api.media import JSON, MULTIPART, accepts
+from server.inputs import uploaded_table
 from api.v1.common import Blueprint, json_body, resolve_version
-from api.v1.schemas import (CheckResultSchema, EvaluationResultSchema, MonitorArgs, MonitorResultSchema, UploadSchema,
-                            VersionArgs)
-from kb.check import check
-from kb.monitoring import monitor
-from kb.self_evaluation import evaluate
-from kb.target_schema import TargetTableSchema, load_table
+from api.v1.schemas import MonitorArgs, UploadSchema, VersionArgs
+from kb.result_schemas import CheckResultSchema, EvaluationResultSchema, MonitorResultSchema
+from kb.targets.check import check
+from kb.targets.monitoring import monitor
+from kb.targets.self_evaluation import evaluate
+from kb.targets.schema import TargetTableSchema, load_table
 
 blp = Blueprint("targets", __name__, url_prefix="/api/v1/targets", description="绩效目标表审核、执行监控和自评打分")
 
@@ -36,7 +37,7 @@ class Check(MethodView):
     def post(self, args):
         """Check a target table: findings by rule, with fixes where the library has one, and a grade."""
         ref = resolve_version(args["version"])
-        return check(_table(), get_session(), ref.label).to_dict()
+        return check(_table(), get_session(), ref)  # dumped by CheckResultSchema
 
 
 def _table():
@@ -55,7 +56,7 @@ class Monitor(MethodView):
     def post(self, args):
         """Monitor a table whose rows carry `actual` and whose project carries `budget_executed_wan_yuan` and `as_of`:
         completion per row and overall, budget execution rate, time elapsed, and warnings where they diverge."""
-        return monitor(_table(), as_of=args["as_of"], tolerance=args["tolerance"]).to_dict()
+        return monitor(_table(), as_of=args["as_of"], tolerance=args["tolerance"])
 
 
 @blp.route("/evaluate")
@@ -67,4 +68,4 @@ class Evaluate(MethodView):
     def post(self):
         """Score a self-evaluation (财预〔2020〕10号): points per row from its actual value, the total and grade,
         and C15 findings where the unit's `self_score` exceeds what the row earns."""
-        return evaluate(_table()).to_dict()
+        return evaluate(_table())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from api.db import get_session
+from server.db import get_session
 from api.v1.common import Blueprint, read
 from api.v1.schemas import DepartmentListSchema, ProjectTypeListSchema, SectorTreeSchema, VersionArgs
 from kb import taxonomy

@@ -8,11 +8,11 @@ from flask.views import MethodView
 from api import auth
 from flask import url_for
 
-from api.db import engine, get_session, index_dir, require_schema
-from api.limits import costly
+from server.db import engine, get_session, index_dir, require_schema
+from server.limits import costly
 from api.v1.common import Blueprint
 from api.v1.schemas import DiffSchema, JobSchema, PublishSchema, VersionListSchema, VersionSchema
-from kb import publishing, versions
+from kb.library import publishing, versions
 
 blp = Blueprint("versions", __name__, url_prefix="/api/v1/versions", description="已发布的指标库版本")
 

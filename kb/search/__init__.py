@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from kb import versions
+from kb.library import versions
 from kb.search.engine import DEFAULT_ENGINE, ENGINES, engine_name
 from kb.search.index import build_index, ensure_index, forget_open_indexes, open_index, publish_hook
 from kb.search.model import Completion, FacetCount, IndexInfo, SearchFilters, SearchHit, SearchResult

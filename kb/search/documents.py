@@ -6,7 +6,7 @@ from typing import Iterator
 
 from sqlmodel import Session
 
-from kb import versions
+from kb.library import versions
 from kb.models import IndicatorRecord
 from kb.schemas import KIND_LABELS
 from kb.search.completion import NameEntry

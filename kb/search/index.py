@@ -12,7 +12,7 @@ is renamed into place, and only then does the pointer change (os.replace):
 a reader sees the old index or the new one, never half of one. Readers keep
 their opened index; they look up the current version on every search (one
 indexed query; none when given a VersionRef, which carries its content hash:
-the API's come from kb.versions.VersionCache, re-read once a second) and open
+the API's come from kb.library.versions.VersionCache, re-read once a second) and open
 the new version's index when it changes.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from kb import versions
+from kb.library import versions
 from kb.errors import UnknownVersion
 from kb.models import Department, Indicator, LibraryState, ProjectType, Sector, TextList, Version
 from kb.search import completion
@@ -235,7 +235,7 @@ def build_index(session: Session, index_dir: Path | str, version_ref: str | vers
 
 def publish_hook(index_dir: Path | str, engine: str | None = None,
                  progress: Progress | None = None) -> Callable[[Session, versions.VersionRef], None]:
-    """For `kb.versions.publish(after_snapshot=…)`: builds the new version's
+    """For `kb.library.versions.publish(after_snapshot=…)`: builds the new version's
     index inside the publish transaction, so a failed build publishes nothing."""
     def after_snapshot(session: Session, ref: versions.VersionRef) -> None:
         ensure_index(session, index_dir, ref, engine=engine, progress=progress)

@@ -47,7 +47,7 @@ def live_server(tmp_path_factory, templates):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ZHIBIAO_DATA_DIR", str(data_dir))
         mp.delenv("ZHIBIAO_DATABASE_URL", raising=False)
-        from api.app import create_app
+        from server.app import create_app
 
         app = create_app()
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -134,7 +134,7 @@ def test_drafting_a_hospital_project_end_to_end(page, live_server, tmp_path):
 
 def test_import_a_table_from_xlsx_and_json_then_undo(page, live_server, tmp_path):
     from importers.target_xlsx import write_table
-    from kb.target_schema import load_table
+    from kb.targets.schema import load_table
 
     table = {
         "project": {"name": "全市基层医务人员培训", "description": "举办培训班2期，每期80人，每期3天", "sector": "210"},

@@ -1,0 +1,26 @@
+"""Publishing as a job: the label is checked at once (a clear 4xx before
+anything starts), then the gates, the snapshot and the search index run in
+the background (kb.library.jobs)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from kb.library import jobs, versions
+
+
+def start_publish(session: Session, engine: Engine, label: str, notes: str, user: str, index_dir: Path | str | None) -> jobs.JobStatus:
+    label = (label or "").strip()
+    versions.validate_label(session, label)
+
+    def work(job_session: Session, progress) -> dict:
+        from kb.search import publish_hook
+
+        ref = versions.publish(job_session, label, notes=notes, user=user,
+                               after_snapshot=publish_hook(index_dir) if index_dir else None, progress=progress)
+        return {"version": {"label": ref.label, "published_at": ref.published_at.isoformat() if ref.published_at else None,
+                            "counts": ref.counts, "notes": ref.notes}}
+
+    return jobs.start(engine, "publish", {"label": label, "notes": notes}, work, user)

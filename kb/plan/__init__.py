@@ -1,0 +1,1 @@
+"""The three-year building plan: years and milestones, progress and coverage, editing it."""

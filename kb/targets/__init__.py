@@ -1,0 +1,1 @@
+"""A project's 绩效目标表: the table and its schema, the project's place in the library, recommendation (with similar cases), values and quota standards, the review (check), monitoring and self-evaluation."""
