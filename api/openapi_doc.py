@@ -47,6 +47,28 @@ READ_HEADERS = {
                                      "读当前版本为 public, max-age=5（发布新版本后5秒内可见），再用 ETag 验证", "schema": {"type": "string"}},
     **RATE_HEADERS,
 }
+# What kb.untrusted refuses in every text it is sent (400 invalid_characters), stated on every string of the
+# document that has no pattern, choices or format of its own: a text with NUL is no valid request anywhere.
+# (Lone surrogates are refused too, but no valid JSON text of Unicode scalar values can carry one.)
+NO_NUL = "^[^\\x00]*$"
+ANNOTATIONS = ("example", "examples", "default", "description")
+
+
+def _no_nul(node) -> None:
+    """Add NO_NUL to every plain string schema under `node` (schemas, parameters, request bodies)."""
+    if isinstance(node, list):
+        for item in node:
+            _no_nul(item)
+    elif isinstance(node, dict):
+        if node.get("type") == "string" and not {"pattern", "enum", "format"} & node.keys():
+            node["pattern"] = NO_NUL
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                _no_nul(list(value.values()))  # a property may be called "description" or "example"
+            elif key not in ANNOTATIONS:
+                _no_nul(value)
+
+
 def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
@@ -138,7 +160,25 @@ def document(spec, app: Flask) -> None:
                 if isinstance(response, dict) and code.startswith("2"):
                     response.setdefault("headers", {}).update(READ_HEADERS if method == "get" else RATE_HEADERS)
             _add_example(op, examples().get(f"{method} {path}"))
+            _no_nul([op.get("parameters", []), op.get("requestBody", {})])
+    _indicator_rules(spec.components.schemas)
+    _no_nul(list(spec.components.schemas.values()))
     _add_schema_examples(spec)
+
+
+def _indicator_rules(schemas: dict) -> None:
+    """The choices and cross-field rules of an indicator (kb.schemas.indicator_rules), which marshmallow checks
+    in a validator the generated document cannot see: on what is sent (Indicator; a PATCH's fields are checked
+    with the record they change, so IndicatorPatch takes the choices only) and the basis of a reference value."""
+    from kb.dimensions import dimensions
+    from kb.schemas import indicator_rules
+
+    properties, rules = indicator_rules()
+    for name in ("Indicator", "IndicatorPatch", "PublicIndicator"):
+        for prop, keywords in properties.items():
+            schemas[name]["properties"][prop].update(keywords)
+    schemas["Indicator"]["allOf"] = rules
+    schemas["ReferenceValue"]["properties"]["basis"]["enum"] = list(dimensions().value_bases)
 
 
 def _add_schema_examples(spec) -> None:

@@ -118,6 +118,9 @@ def init_app(app: Flask) -> None:
     app.after_request(reconcile.jsonp)
 
     api = ZhibiaoApi(app)
+    from server.app import CodeConverter
+
+    api.register_converter(CodeConverter, lambda _: {"type": "string", "pattern": CodeConverter.regex.join("^$")})
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(docs.bp)

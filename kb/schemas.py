@@ -26,6 +26,26 @@ _code = fields.String(required=True, validate=validate.Regexp(CODE_RE, error="�
 _text = dict(load_default="", validate=validate.Length(max=4000))
 
 
+class Flag(fields.Boolean):
+    """true or false, as JSON writes them. marshmallow's Boolean also takes 1, "yes", "on" …, which the OpenAPI
+    document (type boolean) does not promise; the importers and forms turn their cells into booleans first."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class Whole(fields.Integer):
+    """A whole number. marshmallow's Integer truncates 2020.7 (and 2.5e-42) to an integer, which the document
+    (type integer) does not promise; digits as text ("2020", from a CSV cell) are still read."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def _one_of(choices, default=None, required=False):
     kw = {"required": True} if required else {"load_default": default}
     return fields.String(validate=validate.OneOf(choices, error="取值须为：" + "、".join(choices)), **kw)
@@ -41,7 +61,7 @@ class SourceSchema(Base):
     doc_number = fields.String(load_default="", allow_none=True)
     issuer = fields.String(load_default="", allow_none=True)
     url = fields.String(load_default="", allow_none=True)
-    year = fields.Integer(load_default=None, allow_none=True)
+    year = Whole(load_default=None, allow_none=True)
     page = fields.String(load_default="", allow_none=True)
 
 
@@ -56,7 +76,7 @@ class ReferenceValueSchema(Base):
     value = fields.String(required=True)
     basis = fields.String(required=True)
     note = fields.String(load_default="")
-    year = fields.Integer(load_default=None, allow_none=True)
+    year = Whole(load_default=None, allow_none=True)
 
     @validates_schema
     def _basis(self, data, **kwargs):
@@ -84,13 +104,13 @@ class IndicatorSchema(ProvenancedSchema):
     unit = fields.String(load_default="", validate=validate.Length(max=40))
     operator = fields.String(load_default="")
     direction = _one_of(DIRECTIONS, default="none")
-    qualitative = fields.Boolean(load_default=None, allow_none=True)
+    qualitative = Flag(load_default=None, allow_none=True)
     target_level1 = fields.String(load_default="")
     target_level2 = fields.String(load_default="")
     reference_values = fields.List(fields.Nested(ReferenceValueSchema), load_default=list)
     scoring_rule = fields.String(**_text)
     data_source = fields.String(load_default="", validate=validate.Length(max=300))
-    national_monitoring = fields.Boolean(load_default=False)
+    national_monitoring = Flag(load_default=False)
     sectors = _sector_list()
     departments = _str_list()
     project_types = _str_list()
@@ -117,6 +137,35 @@ class IndicatorSchema(ProvenancedSchema):
             raise ValidationError(f"“{data.get('level2')}”不是“{data['level1']}”下的二级指标", "level2")
         if data.get("status") == "superseded" and not data.get("superseded_by"):
             raise ValidationError("已被替代的指标须注明替代它的指标编码", "superseded_by")
+
+
+def indicator_rules() -> tuple[dict[str, dict], list[dict]]:
+    """What IndicatorSchema._consistent (and ReferenceValueSchema's basis) hold a record to, as JSON Schema for
+    the OpenAPI document (api.openapi_doc), read off the same dimensions: (property → its choices, the record's
+    cross-field rules as allOf). Which 目标表 二级 goes with which 一级 is stated for level2 only: the same rule for
+    target_level2 too makes a schema that generators give up on, so there the document names the choices and the
+    write checks the pair. References to other records (superseded_by, departments …) are checked against the
+    draft when written, which no schema can say."""
+    dims = dimensions()
+    t1s = list(dims.target_level1)
+    level2s = sorted({l2 for t1 in t1s for l2 in dims.level2_of(t1)})
+    properties = {"operator": {"enum": ["", *dims.operators]}, "target_level1": {"enum": ["", *t1s]},
+                  "target_level2": {"enum": ["", *level2s]}}
+
+    def is_(name: str, *values) -> dict:
+        return {name: {"enum": list(values)}}
+
+    rules = [
+        # a target table's 一级 takes only its own 二级
+        {"anyOf": [{"properties": {"level1": {"not": {"enum": t1s}}}},
+                   *({"properties": {**is_("level1", t1), "level2": {"enum": list(dims.level2_of(t1))}}} for t1 in t1s)]},
+        # superseded: by what
+        {"anyOf": [{"properties": {"status": {"not": {"enum": ["superseded"]}}}},
+                   {"properties": {"superseded_by": {"type": "string", "minLength": 1}}, "required": ["superseded_by"]}]},
+        # qualitative: operator 定性 or none
+        {"anyOf": [{"properties": {"qualitative": {"not": {"enum": [True]}}}}, {"properties": is_("operator", "", "定性")}]},
+    ]
+    return properties, rules
 
 
 # What each indicator field is, for the code that turns fields into table cells and
@@ -244,14 +293,14 @@ class CaseSchema(ProvenancedSchema):
     unit = fields.String(load_default="", validate=validate.Length(max=120))
     region = fields.String(load_default="", validate=validate.Length(max=80))
     province = fields.String(load_default="", validate=validate.Length(max=20))
-    year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2000, max=2100, error="年度应在2000–2100之间"))
+    year = Whole(load_default=None, allow_none=True, validate=validate.Range(min=2000, max=2100, error="年度应在2000–2100之间"))
     budget_wan_yuan = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1e8, error="预算应为0–1亿万元之间的数"))
     project_type = fields.String(load_default="", allow_none=True)
     expenditure_type = _one_of(EXPENDITURE_TYPES, default="项目")
     table_kind = _one_of(TABLE_KINDS, default="目标表")
     rows = fields.List(fields.Nested(CaseRowSchema), required=True, validate=validate.Length(min=1, max=500, error="案例须有1–500行指标"))
-    incomplete = fields.Boolean(load_default=False)
-    actuals = fields.Boolean(load_default=False)
+    incomplete = Flag(load_default=False)
+    actuals = Flag(load_default=False)
     status = _one_of(("standard", "retired"), default="standard")
 
     @validates_schema
@@ -268,7 +317,7 @@ class DepartmentSchema(ProvenancedSchema):
     code = _code
     name = fields.String(required=True, validate=validate.Length(min=2, max=80))
     sectors = _sector_list()
-    type = fields.Boolean(load_default=True)
+    type = Flag(load_default=True)
 
 
 class ProjectTypeSchema(ProvenancedSchema):
@@ -294,20 +343,20 @@ class TextListSchema(Base):
 
 class MilestoneSchema(Base):
     code = _code
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = Whole(required=True, validate=validate.Range(min=2000, max=2100))
     title = fields.String(required=True, validate=validate.Length(min=2, max=200))
     sector = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(SECTOR_CODE_RE))
     department = fields.String(load_default=None, allow_none=True)
     project_type = fields.String(load_default=None, allow_none=True)
     measure = _one_of(("specific", "common", "quota", "task"), default="specific")
-    target_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    target_count = Whole(load_default=0, validate=validate.Range(min=0, max=100000))
     due_date = fields.Date(load_default=None, allow_none=True)
     owner = fields.String(load_default="")
     note = fields.String(load_default="")
 
 
 class PlanYearSchema(Base):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = Whole(required=True, validate=validate.Range(min=2000, max=2100))
     theme = fields.String(load_default="")
     plan_name = fields.String(load_default="")
 

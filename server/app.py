@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from kb import untrusted
 from kb.errors import KbError
+from kb.schemas import CODE_RE
 from server import config
 
 
@@ -26,10 +27,17 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
+class CodeConverter(BaseConverter):
+    """<code:…> in an API URL: a record's code as kb.schemas.CODE_RE has it (T-001, GX-PX-011), so a word
+    beside it (/quotas/estimate) is no code, and the OpenAPI document states the pattern (api.rest)."""
+    regex = CODE_RE.pattern.removeprefix("^").removesuffix("$")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.json = JSONProvider(app)
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.url_map.converters["code"] = CodeConverter
     app.config.from_mapping(config.from_env())
     if test_config:
         app.config.update(test_config)

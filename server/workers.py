@@ -27,6 +27,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from gunicorn import util
+from gunicorn.http import errors as http_errors
 from gunicorn.workers import gthread
 
 from server.error_codes import http_error
@@ -116,6 +118,19 @@ class ThreadWorker(gthread.ThreadWorker):
         self.nr_conns -= 1
         self.closer.submit(_close, conn)
 
+    def handle_error(self, req, client, addr, exc):
+        """gunicorn's own refusals of what it cannot parse answered as the app answers: JSON with the error
+        identifier and a Chinese message, not gunicorn's English HTML page (which a client of the API,
+        expecting the Error body, could not read)."""
+        refusal = _refusal(exc)
+        if refusal is None:
+            return super().handle_error(req, client, addr, exc)
+        self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        try:
+            util.write_nonblock(client, _raw_answer(*refusal))
+        except Exception:
+            self.log.debug("Failed to send error message.")
+
     def accept(self, listener):
         try:
             client, address = listener.accept()
@@ -174,6 +189,34 @@ class BufferedRequests:
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ["wsgi.input_terminated"] = True
         return None
+
+
+# what gunicorn answers with 400 (gunicorn.workers.base.handle_error), proxy-protocol errors aside
+MALFORMED = tuple(getattr(http_errors, name) for name in (
+    "InvalidRequestLine", "InvalidRequestMethod", "InvalidHTTPVersion", "InvalidHeader", "InvalidHeaderName",
+    "InvalidSchemeHeaders", "ObsoleteFolding", "InvalidChunkSize", "ChunkMissingTerminator", "InvalidChunkExtension",
+    "InvalidH2CPreface"))
+
+
+def _refusal(exc) -> tuple[int, str] | None:
+    """(status, Chinese message) for a request gunicorn could not read; None for anything else."""
+    if isinstance(exc, http_errors.LimitRequestLine):
+        return 414, "请求地址过长（请求行超过上限）：请缩短查询参数，或改用请求体发送"
+    if isinstance(exc, http_errors.LimitRequestHeaders):
+        return 431, "请求头过大或过多"
+    if isinstance(exc, MALFORMED):
+        return 400, "请求格式有误，无法解析"
+    return None
+
+
+def _raw_answer(status: int, message: str) -> bytes:
+    """A whole HTTP answer with the JSON error body, for a request that never reached the app."""
+    reason = {400: "Bad Request", 414: "URI Too Long", 431: "Request Header Fields Too Large"}[status]
+    body = json.dumps({"code": status, "error": http_error(status), "status": reason, "message": message},
+                      ensure_ascii=False).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
 
 
 def _read_exactly(stream, length: int) -> bytes:

@@ -104,6 +104,49 @@ def test_a_type_array_means_any_of_them(read_client):
     assert answer({"q": {"query": "门诊人次", "type": ["nonsense"]}}) == []
 
 
+def _strings(node, where=""):
+    """Every string schema of a document part, with where it is (properties by name)."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _strings(item, f"{where}[{i}]")
+    elif isinstance(node, dict):
+        if node.get("type") == "string":
+            yield where, node
+        for key, value in node.items():
+            if key == "properties":
+                for name, prop in value.items():
+                    yield from _strings(prop, f"{where}.{name}")
+            elif key not in ("example", "examples", "default", "description"):
+                yield from _strings(value, f"{where}/{key}")
+
+
+def test_the_document_states_what_the_server_refuses(spec):
+    """No text may hold NUL (kb.untrusted): every string without a pattern, choices or a format of its own says so;
+    codes in paths have the pattern of codes; an indicator names its operators and cross-field rules; the import
+    document names its keys."""
+    from api.openapi_doc import NO_NUL
+    from kb.dimensions import dimensions
+    from kb.schemas import CODE_RE
+
+    parts = [("components", spec["components"]["schemas"])]
+    parts += [(f"{method} {path}", [op.get("parameters", []), op.get("requestBody", {})]) for path, method, op in _operations(spec)]
+    plain = [(f"{name}{where}", s) for name, part in parts for where, s in _strings(part)
+             if not {"enum", "format"} & s.keys()]
+    assert len(plain) > 200
+    assert [where for where, s in plain if "pattern" not in s] == []
+    assert sum(s["pattern"] == NO_NUL for _, s in plain) > 200
+    code = spec["paths"]["/api/v1/quotas/{code}"]["parameters"][0]
+    assert code["name"] == "code" and code["schema"]["pattern"] == CODE_RE.pattern
+    indicator = spec["components"]["schemas"]["Indicator"]
+    assert indicator["properties"]["operator"]["enum"] == ["", *dimensions().operators]
+    assert len(indicator["allOf"]) == 3
+    document = spec["components"]["schemas"]["LibraryDocument"]
+    assert document["additionalProperties"] is False and document["required"] == ["format"]
+    assert document["properties"]["indicators"]["items"] == {"$ref": "#/components/schemas/Indicator"}
+    project = spec["components"]["schemas"]["Project"]["properties"]
+    assert {b.get("type") for b in project["budget_wan_yuan"]["anyOf"]} == {"number", "string"}
+
+
 def test_the_document_is_valid_openapi(spec):
     from openapi_spec_validator import validate
 

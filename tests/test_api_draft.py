@@ -86,6 +86,14 @@ def test_if_match_star_means_it_exists(app, client, headers):
 def test_if_match_is_required(app, client, headers):
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"name": "资金到位率X"}, headers=headers), 428)
     assert_error(client.post("/api/v1/draft/indicators/T-001/retire", headers=headers), 428)
+    for sent in (" ", "1", "abc", '"1'):  # empty, or no entity tag (a revision must be quoted, as the ETag is)
+        assert_error(client.post("/api/v1/draft/indicators/T-001/retire", headers={**headers, "If-Match": sent}), 428)
+    # an If-Match that is there but names no current revision is a failed precondition, not a missing one:
+    # weak tags never match (strong comparison), even the current revision's
+    for sent in ('W/"1"', 'W/"Ro", W/"x"', '""', '"9"'):
+        body = assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"name": "资金到位率X"},
+                                         headers={**headers, "If-Match": sent}), 412, "stale_revision")
+        assert "未保存" in body["message"]
     assert _stored_revision(app, "T-001") == 1
 
 
@@ -95,6 +103,10 @@ def test_patch_refuses_bad_changes(app, client, headers):
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"direction": "sideways"}, headers=h), 422)
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"nme": "x"}, headers=h), 422)
     assert_error(client.patch("/api/v1/draft/indicators/T-001", json=["name"], headers=h), 422)
+    # JSON types as the document states them: 1 is no boolean, 2020.5 no year (marshmallow would take both)
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"national_monitoring": 1}, headers=h), 422)
+    assert_error(client.patch("/api/v1/draft/indicators/T-001", json={"source": {"document": "项目支出绩效评价管理办法",
+                                                                              "year": 2020.5}}, headers=h), 422)
     assert_error(client.patch("/api/v1/draft/indicators/T-404", json={"name": "不存在的指标"}, headers=h), 404)
     assert _stored_revision(app, "T-001") == 1
 
@@ -172,6 +184,13 @@ def test_import_refuses_bad_documents_whole(app, client, headers):
     assert body["errors"]["problems"][0]["row"] == 2
     assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
     assert_error(client.post("/api/v1/draft/import", json={"format": "zhibiao-library", "indicators": "x"}, headers=headers), 422)
+    # a misspelt key would import nothing and say nothing: refused, naming it (at once, also above IMPORT_JOB_ROWS)
+    app.config["IMPORT_JOB_ROWS"] = 1
+    body = assert_error(client.post("/api/v1/draft/import", json={"format": "zhibiao-library", "indicator": [NEW, NEW]},
+                                    headers=headers), 422, "invalid_input")
+    assert "“indicator”" in body["message"] and "indicators" in body["message"]
+    assert_error(client.post("/api/v1/draft/import", json={"format": "zhibiao-library", "format_version": "1"},
+                             headers=headers), 422, "invalid_input")
 
 
 def test_writes_are_logged_under_the_keys_name(app, client, headers):
@@ -215,3 +234,33 @@ def test_a_refused_import_job_leaves_the_draft_unchanged_and_says_why(app, clien
     assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
     assert_error(client.get("/api/v1/indicators/T-011?version=draft", headers=headers), 404)
     assert _stored_revision(app, "T-001") == 1
+
+
+def test_a_big_import_is_checked_in_its_job_row_by_row_and_leaves_the_draft_unchanged(app, client, headers):
+    """Above IMPORT_JOB_ROWS the request only counts the rows: even a document with bad rows gets its 202 at
+    once, and the job carries each row's problem in Chinese, as the 422 of a small import would."""
+    app.config["IMPORT_JOB_ROWS"] = 2
+    doc = {"format": "zhibiao-library", "indicators": [
+        {**NEW},
+        {**NEW, "code": "T-011", "name": "项目按期验收率", "kind": "其他"},
+        {**NEW, "code": "T-012", "name": "项目资料归档率", "level2": "不存在的二级"},
+    ]}
+    small = assert_error(client.post("/api/v1/draft/import", json={**doc, "indicators": doc["indicators"][1:2]},
+                                     headers=headers), 422, "invalid_input")
+    job = _job(client, client.post("/api/v1/draft/import", json=doc, headers=headers), headers)
+    assert job["status"] == "failed" and "未导入任何内容" in job["error"], job
+    assert {(p["row"], p["field"]) for p in job["problems"]} == {(2, "kind"), (3, "level2")}
+    assert [p["message"] for p in job["problems"] if p["row"] == 2] == [p["message"] for p in small["errors"]["problems"]]
+    assert all(p["location"] == "请求 indicators" for p in job["problems"])
+    for code in ("T-010", "T-011", "T-012"):
+        assert_error(client.get(f"/api/v1/indicators/{code}?version=draft", headers=headers), 404)
+    # a duplicate of a draft indicator refuses the whole import in the job as the 409 would
+    doc = {"format": "zhibiao-library", "indicators": [
+        {**NEW}, {**NEW, "code": "T-011", "name": "资金到位率"}, {**NEW, "code": "T-012", "name": "项目资料归档率"}]}
+    job = _job(client, client.post("/api/v1/draft/import", json=doc, headers=headers), headers)
+    assert job["status"] == "failed" and "allow_duplicates=true" in job["error"], job
+    assert any("T-011" in p["location"] and "T-001“资金到位率”同名" in p["message"] for p in job["problems"]), job
+    assert_error(client.get("/api/v1/indicators/T-010?version=draft", headers=headers), 404)
+    job = _job(client, client.post("/api/v1/draft/import?allow_duplicates=true", json=doc, headers=headers), headers)
+    assert job["status"] == "done" and job["result"]["totals"]["added"] == 3, job
+    assert [(d["code"], d["refused"]) for d in job["result"]["duplicates"]] == [("T-011", True)]

@@ -31,6 +31,12 @@ def test_wrong_methods_are_json_405_with_allow(client):
     assert_error(resp, 405, "method_not_allowed")
     assert "POST" in resp.headers["Allow"] and "GET" in resp.headers["Allow"]
     assert_error(client.put("/api/v1/indicators/T-001", json={}), 405)
+    # a word beside a code is no code: /quotas/estimate only takes POST, and says so (Allow, OPTIONS alike)
+    resp = client.get("/api/v1/quotas/estimate")
+    assert_error(resp, 405, "method_not_allowed")
+    assert set(resp.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert set(client.options("/api/v1/quotas/estimate").headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert_error(client.get("/api/v1/indicators/t-001"), 404, "path_not_found")  # codes are upper case (CODE_RE)
 
 
 def test_malformed_json_is_400(app, client):

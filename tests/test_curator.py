@@ -726,6 +726,36 @@ def test_a_big_import_is_applied_as_a_job_followed_on_its_page(cur, web_app):
     assert cur.post("/curator/import/apply", data=form).status_code == 404  # the upload is gone once applied
 
 
+def test_a_big_import_is_checked_again_in_its_job_and_a_refusal_leaves_the_draft_unchanged(cur, web_app):
+    """Above IMPORT_JOB_ROWS the confirmation only starts the job (the rows counted by the preview): planning the
+    file again, comparing it with what the curator saw and the row checks all run in the job."""
+    web_app.config["IMPORT_JOB_ROWS"] = 1
+    unclassed = [[row[0], "", *row[2:]] for row in GOOD_ROWS]  # 指标类别 left to the form's setting
+    page = html(upload(cur, workbook(unclassed), kind="specific"))
+    form = {k: hidden(page, k) for k in ("upload", "digest", "source_document", "kind", "provenance", "sheet")}
+    # a confirmation whose settings are not those of its preview (a forged form): the job, reading the file
+    # again, finds each row's problem and refuses the whole import
+    resp = cur.post("/curator/import/apply", data={**form, "kind": ""})
+    assert resp.status_code == 302 and "/curator/jobs/" in resp.headers["Location"]
+    refused = _follow_job(cur, resp.headers["Location"])
+    assert refused.status_code == 409
+    page = html(refused)
+    assert "草稿未作任何改动" in page and "2 处错误" in page
+    assert "卫生健康 第3行" in page and "卫生健康 第4行" in page and "指标类别" in page
+    with db(web_app) as s:
+        assert s.get(Indicator, "HN-001") is None
+    # the draft moved on after the preview: the job refuses the import as the request would
+    changed = [["T-002", "共性", "过程", "资金管理", "预算执行率", "%", "≥", "", "项目支出绩效评价管理办法"], GOOD_ROWS[0]]
+    page = html(upload(cur, workbook(changed)))
+    form = {k: hidden(page, k) for k in ("upload", "digest", "source_document", "kind", "provenance", "sheet")}
+    cur.post("/curator/draft/T-002", data=edit_form(web_app, "T-002", unit="个"))
+    resp = cur.post("/curator/import/apply", data=form)
+    assert resp.status_code == 302 and "/curator/jobs/" in resp.headers["Location"]
+    refused = _follow_job(cur, resp.headers["Location"])
+    assert refused.status_code == 409 and "预览之后草稿已有变化" in html(refused)
+    assert draft_indicator(web_app, "T-002").unit == "个"
+
+
 def test_a_refused_import_job_shows_the_import_form_with_its_reasons(cur, web_app):
     from kb.library import import_jobs
     from kb.errors import InvalidInput, Problem

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from gunicorn.http import errors as http_errors
 
 from tests.conftest import FIXTURE_LIBRARY
 
@@ -94,3 +95,29 @@ def test_fifty_slow_connections_leave_a_health_check_answered_within_a_second(se
     assert len(bodies) == len([i for i in range(50) if i % 3]), answers[:3]
     assert "请求发送太慢".encode() in bodies[0]
     assert b"Traceback" not in log.read_bytes()
+
+
+@pytest.mark.parametrize(("exc", "status", "error"), [
+    (http_errors.LimitRequestLine(8192, 4094), 414, "uri_too_long"),
+    (http_errors.LimitRequestHeaders("too many"), 431, "headers_too_large"),
+    (http_errors.InvalidRequestLine("GET"), 400, "bad_request"),
+], ids=["line-too-long", "headers-too-large", "no-http"])
+def test_what_gunicorn_cannot_read_is_refused_with_the_json_error_body(exc, status, error):
+    """A request line or headers too long, or no HTTP at all, never reach the app: the worker answers them
+    itself, in the app's error shape (not gunicorn's English HTML page)."""
+    import json
+    import logging
+
+    from server.workers import ThreadWorker
+
+    worker = ThreadWorker.__new__(ThreadWorker)
+    worker.log = logging.getLogger("test")
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        worker.handle_error(None, ours, ("127.0.0.1", 1), exc)
+        ours.shutdown(socket.SHUT_WR)
+        raw = b"".join(iter(lambda: theirs.recv(65536), b""))
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()) and b"Content-Type: application/json" in head
+    answer = json.loads(body)
+    assert (answer["code"], answer["error"]) == (status, error) and "请求" in answer["message"]

@@ -28,7 +28,7 @@ class Cases(MethodView):
                 "links": page_links(len(found), args["page"], args["per_page"])}
 
 
-@blp.route("/<code>")
+@blp.route("/<code:code>")
 class OneCase(MethodView):
     @blp.arguments(VersionArgs, location="query")
     @blp.response(200, CaseDocSchema)

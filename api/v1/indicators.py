@@ -43,7 +43,7 @@ def search_json(result: search.SearchResult, links: dict) -> dict:
     }
 
 
-@blp.route("/<code>")
+@blp.route("/<code:code>")
 class OneIndicator(MethodView):
     @blp.arguments(VersionArgs, location="query")
     @blp.response(200, IndicatorDocSchema)
@@ -60,7 +60,7 @@ class OneIndicator(MethodView):
         return {"version": ref.label, "revision": None, "indicator": record}
 
 
-@blp.route("/<code>/history")
+@blp.route("/<code:code>/history")
 class IndicatorHistory(MethodView):
     @blp.arguments(VersionArgs, location="query")
     @blp.response(200, HistorySchema)

@@ -36,7 +36,7 @@ class Quotas(MethodView):
                 "links": page_links(len(found), args["page"], args["per_page"])}
 
 
-@blp.route("/<code>")
+@blp.route("/<code:code>")
 class OneQuota(MethodView):
     @blp.arguments(VersionArgs, location="query")
     @blp.response(200, QuotaDocSchema)

@@ -6,8 +6,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, missing, post_lo
 # the shapes of kb's results (search, completion, suggest, estimate) are defined once, in kb.result_schemas:
 # the API answers with them, as the pages and the command line do
 from kb import result_schemas
-from kb.schemas import CaseSchema, DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema
+from kb.schemas import (CaseSchema, DepartmentSchema, IndicatorSchema, ProjectTypeSchema, QuotaSchema, SectorSchema,
+                        SystemSchema, TextListSchema)
+from kb.library.versions import CURRENT, DRAFT, EXPORT_FORMAT, LABEL_RE
 from kb.targets.schema import ProjectSchema  # noqa: F401  (request body of suggest and estimate)
+
+# what a version may be called where one is read: a published label, current or draft (kb.library.versions.resolve;
+# anything else is no version: 404)
+VERSION_PATTERN = f"^({CURRENT}|{DRAFT}|{LABEL_RE.pattern.strip('^$')})$"
 
 
 class VersionSchema(Schema):
@@ -56,7 +62,8 @@ class Strict(Schema):
 
 
 class VersionArgs(Strict):
-    version = fields.String(load_default=None, validate=validate.Length(min=1, max=32), metadata={"description": VERSION_HELP})
+    version = fields.String(load_default=None, validate=validate.Length(min=1, max=32),
+                            metadata={"description": VERSION_HELP, "pattern": VERSION_PATTERN})
 
 
 PER_PAGE = 20
@@ -83,7 +90,9 @@ class PageArgs(VersionArgs):
 # --- versions ------------------------------------------------------------------------
 
 class PublishSchema(Strict):
-    label = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": "2025.1"})
+    # the pattern kb.versions.validate_label holds a label to (refused there, 422 invalid_input)
+    label = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                          metadata={"example": "2025.1", "pattern": LABEL_RE.pattern})
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
@@ -290,20 +299,23 @@ class ImportArgs(DryRunArgs):
         "description": "true：仍然导入与草稿中已有指标同名或同义的新指标（默认拒绝整个导入，错误 import_duplicates）"})
 
 
-class LibraryDocumentSchema(Schema):
-    """The whole-library JSON document (what `zhibiao export --format json` writes)."""
-    class Meta:
-        unknown = "include"
+class LibraryDocumentSchema(Strict):
+    """The whole-library JSON document (what `zhibiao export --format json` writes), as the OpenAPI document
+    states it. The view reads it with importers.library_json, as the command line does: its shape on the
+    request (check_shape: these keys only), each record by its kind's schema, row by row (read_document)."""
 
-    format = fields.String(required=True, validate=validate.Equal("zhibiao-library"))
-    format_version = fields.Integer(load_default=1)
-    indicators = fields.List(fields.Dict(), load_default=list)
-    quotas = fields.List(fields.Dict(), load_default=list)
-    systems = fields.List(fields.Dict(), load_default=list)
-    sectors = fields.List(fields.Dict(), load_default=list)
-    departments = fields.List(fields.Dict(), load_default=list)
-    project_types = fields.List(fields.Dict(), load_default=list)
-    text_lists = fields.List(fields.Dict(), load_default=list)
+    format = fields.String(required=True, validate=validate.Equal(EXPORT_FORMAT))
+    format_version = fields.Integer(validate=validate.Equal(1), metadata={"enum": [1]})
+    version = fields.String(allow_none=True, metadata={"description": "导出的版本（导入时不读）"})
+    published_at = fields.String(allow_none=True, metadata={"description": "发布时间（导入时不读）"})
+    sectors = fields.List(fields.Nested(SectorSchema))
+    departments = fields.List(fields.Nested(DepartmentSchema))
+    project_types = fields.List(fields.Nested(ProjectTypeSchema))
+    text_lists = fields.List(fields.Nested(TextListSchema))
+    indicators = fields.List(fields.Nested(IndicatorSchema))
+    systems = fields.List(fields.Nested(SystemSchema))
+    quotas = fields.List(fields.Nested(QuotaSchema))
+    cases = fields.List(fields.Nested(CaseSchema))
 
 
 class ImportDuplicateSchema(Schema):

@@ -41,7 +41,7 @@ class Systems(MethodView):
         return {"version": ref.label, "systems": systems.list_systems(get_session(), ref)}
 
 
-@blp.route("/<code>")
+@blp.route("/<code:code>")
 class OneSystem(MethodView):
     @blp.arguments(VersionArgs, location="query")
     @blp.response(200, SystemTreeSchema)
@@ -51,7 +51,7 @@ class OneSystem(MethodView):
         return systems.system_tree(get_session(), code, ref)
 
 
-@blp.route("/<code>/score")
+@blp.route("/<code:code>/score")
 class Score(MethodView):
     @requires("curate")  # it keeps the round: a write, like every other the API takes
     @costly
@@ -76,7 +76,7 @@ class Score(MethodView):
         return rounds.round_dict(rounds.get_round(session, code, round_id))
 
 
-@blp.route("/<code>/rounds")
+@blp.route("/<code:code>/rounds")
 class Rounds(MethodView):
     @blp.response(200, RoundListSchema)
     def get(self, code):
@@ -89,7 +89,7 @@ class Rounds(MethodView):
         return {"system": code, "rounds": found}
 
 
-@blp.route("/<code>/rounds/<int:round_id>")
+@blp.route("/<code:code>/rounds/<int:round_id>")
 class OneRound(MethodView):
     @blp.response(200, RoundSchema)
     def get(self, code, round_id):

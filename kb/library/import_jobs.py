@@ -1,9 +1,10 @@
-"""Big imports as jobs: applying tens of thousands of rows to the draft takes
-longer than a request should wait (25 s for 50,000 indicators), so above a
-size (`IMPORT_JOB_ROWS`, 2,000 rows by default) the rows are checked on the
-request and applied in the background (kb.library.jobs), all or nothing as before.
-The job's result is the import report; a refused import leaves the draft as
-it was, its reasons in the job's error and problems."""
+"""Big imports as jobs: checking and applying tens of thousands of rows takes
+longer than a request should wait (25 s to apply 50,000 indicators, seconds
+more to check them), so above a size (`IMPORT_JOB_ROWS`, 2,000 rows by
+default) the request only counts the rows and answers; the rows are checked
+and applied in the background (kb.library.jobs), all or nothing as before. The job's
+result is the import report; a refused import leaves the draft as it was,
+its reasons (row by row, in Chinese) in the job's error and problems."""
 from __future__ import annotations
 
 from typing import Callable
@@ -29,12 +30,18 @@ def runs_as_job(rows: int, limit: int | None) -> bool:
     return limit > 0 and rows > limit
 
 
-def start_import(engine: Engine, rows: int, apply: Callable[[Session], ApplyReport], user: str = "",
+Applied = ApplyReport | tuple[ApplyReport, dict]
+
+
+def start_import(engine: Engine, rows: int, apply: Callable[[Session], Applied], user: str = "",
                  params: dict | None = None, extra: dict | None = None) -> jobs.JobStatus:
-    """Run `apply(session)` (which applies already checked rows to the draft and returns its report) as a job;
-    `extra` goes into the result beside the report (e.g. the duplicates the request listed)."""
+    """Run `apply(session)` as a job: it checks the rows (raising KbError with the problems when they are
+    refused, before anything is written), applies them to the draft and returns the report, or the report
+    and a dict that goes into the result beside it (e.g. the duplicates it found); `extra` goes there too."""
     def work(session: Session, progress) -> dict:
-        progress(f"正在写入草稿（{rows} 行）")
-        return {**report_dict(apply(session)), **(extra or {})}
+        progress(f"正在检查并写入草稿（{rows} 行）")
+        applied = apply(session)
+        report, found = applied if isinstance(applied, tuple) else (applied, {})
+        return {**report_dict(report), **found, **(extra or {})}
 
     return jobs.start(engine, "import", {"rows": rows, **(params or {})}, work, user)

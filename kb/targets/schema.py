@@ -7,6 +7,8 @@ check's business, so rows accept empty cells.
 """
 from __future__ import annotations
 
+import copy
+
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from kb.errors import InvalidInput, Problem
@@ -45,24 +47,46 @@ FIELD_NAMES = {
 }
 
 
-class Text(fields.String):
-    """A cell: text, or a number written as one (120000 → "120000"), or nothing."""
+def _documented(kwargs: dict, doc: dict) -> dict:
+    """A field's keyword arguments with `doc` as its metadata: what the OpenAPI document says the field takes
+    (apispec copies these JSON Schema keywords as they are), beside the code that decides it."""
+    return {**kwargs, "metadata": {**copy.deepcopy(doc), **kwargs.get("metadata", {})}}
+
+
+# The amounts, years and points the document states: the forms a program writes. Written text is read more
+# leniently still (八百万, 2025年度 …); what fits these is always taken.
+AMOUNT_PATTERN = "^[0-9][0-9,]*(\\.[0-9]+)?(亿元|万元|千元|元|亿|万)?$"
+EMPTY = {"type": "string", "maxLength": 0}
+
+
+class Text(fields.Field):
+    """A cell: text, or a number written as one (120000 → "120000"; workbooks hold numbers), or nothing.
+    `numbers=False` takes text only (a name)."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def __init__(self, numbers: bool = True, **kwargs):
+        doc = {"anyOf": [{"type": "string"}, {"type": "number"}]} if numbers else {"type": "string"}
+        super().__init__(**_documented(kwargs, doc))  # null only where allow_none says so (apispec: nullable)
+        self.numbers = numbers
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value is None:
             return ""
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and self.numbers:
             return str(int(value)) if float(value).is_integer() else str(value)
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return value.strip()
 
 
 class WanYuan(fields.Field):
     """An amount in 万元: 500, "500", "500万元", "1,200", "八百万", "1.2亿" (12000), "3000000元"; anything else is refused."""
 
     def __init__(self, label: str = "预算金额", **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**_documented(kwargs, {"anyOf": [
+            {"type": "number", "minimum": 0}, {"type": "string", "pattern": AMOUNT_PATTERN}, EMPTY],
+            "description": f"{label}（万元）：数字，或“800万元”“1.2亿”这样的文字"}))
         self.label = label
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -84,6 +108,12 @@ class WanYuan(fields.Field):
 class Points(fields.Field):
     """Points a unit claims: 8, "8", "8分"; anything else is refused."""
 
+    def __init__(self, **kwargs):
+        super().__init__(**_documented(kwargs, {"anyOf": [
+            {"type": "number", "minimum": 0, "maximum": 100},
+            {"type": "string", "pattern": "^(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]+)?)分?$"}, EMPTY],
+            "description": "自评得分（0–100 分）"}))
+
     def _deserialize(self, value, attr, data, **kwargs):
         if value is None or value == "":
             return None
@@ -100,6 +130,11 @@ class Points(fields.Field):
 class Year(fields.Field):
     """A budget year: 2025, "2025", "2025年", "2025年度"."""
 
+    def __init__(self, **kwargs):
+        super().__init__(**_documented(kwargs, {"anyOf": [
+            {"type": "integer", "minimum": 2000, "maximum": 2100},
+            {"type": "string", "pattern": "^(20[0-9]{2}|2100)(年|年度)?$"}, EMPTY], "description": "预算年度（2000–2100）"}))
+
     def _deserialize(self, value, attr, data, **kwargs):
         if value is None or value == "":
             return None
@@ -112,6 +147,10 @@ class Year(fields.Field):
 class Day(fields.Field):
     """A date: 2024-06-30, 2024/6/30, 2024.6.30, 2024年6月30日 (an Excel date too) → "2024-06-30"."""
 
+    def __init__(self, **kwargs):
+        super().__init__(**_documented(kwargs, {"anyOf": [{"type": "string", "format": "date"}, EMPTY],
+                                                "description": "日期 YYYY-MM-DD（也可写 2024/6/30、2024年6月30日）"}))
+
     def _deserialize(self, value, attr, data, **kwargs):
         from kb.dates import parse_day
 
@@ -123,17 +162,21 @@ class Day(fields.Field):
         return day.isoformat()
 
 
+# what else people call the expenditure types (an empty cell is a project)
+EXPENDITURE_ALIASES = {"": "项目", "项目支出": "项目", "部门整体支出": "部门整体", "整体支出": "部门整体"}
+
+
 class ProjectSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = Text(required=True, validate=validate.Length(min=2, max=200, error="项目名称应为2–200个字"))
+    name = Text(numbers=False, required=True, validate=validate.Length(min=2, max=200, error="项目名称应为2–200个字"))
     description = Text(load_default="", validate=validate.Length(max=10000))
     sector = Text(load_default="", validate=validate.Length(max=80))
     department = Text(load_default="", validate=validate.Length(max=120))
     project_type = Text(load_default="", validate=validate.Length(max=40))
     budget_wan_yuan = WanYuan(load_default=None, allow_none=True)
-    expenditure_type = Text(load_default="项目")
+    expenditure_type = Text(numbers=False, load_default="项目", metadata={"enum": [*EXPENDITURE_TYPES, *EXPENDITURE_ALIASES]})
     implementing_unit = Text(load_default="", validate=validate.Length(max=120))
     year = Year(load_default=None, allow_none=True)
     fiscal_wan_yuan = WanYuan("财政拨款", load_default=None, allow_none=True)
@@ -149,10 +192,7 @@ class ProjectSchema(Schema):
 
     @post_load
     def _make(self, data, **kwargs) -> Project:
-        if data["expenditure_type"] in ("", "项目支出"):
-            data["expenditure_type"] = "项目"
-        if data["expenditure_type"] in ("部门整体支出", "整体支出"):
-            data["expenditure_type"] = "部门整体"
+        data["expenditure_type"] = EXPENDITURE_ALIASES.get(data["expenditure_type"], data["expenditure_type"])
         if data["expenditure_type"] not in EXPENDITURE_TYPES:
             raise ValidationError("支出类型须为：" + "、".join(EXPENDITURE_TYPES), "expenditure_type")
         return Project(**data)

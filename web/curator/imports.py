@@ -3,7 +3,8 @@
 Upload → `plan_import` (nothing changes) → the preview lists adds, changes,
 duplicates and errors by sheet, row and column → confirm → the file is
 planned again and applied only if the plan is still the one the curator
-saw, all or nothing.
+saw, all or nothing. A file of more rows than IMPORT_JOB_ROWS is planned
+again and applied in a job: its confirmation answers at once.
 """
 from __future__ import annotations
 
@@ -87,6 +88,7 @@ def import_preview():
     except KbError as exc:
         session.rollback()
         return _render_form(exc.status, settings=settings, message=exc.message, problems=exc.problems)
+    curator_uploads.note_rows(upload, plan.batch.count())
     return _render_preview(upload, plan, settings, mapping, 200 if plan.ok else 422)
 
 
@@ -95,21 +97,25 @@ def import_apply():
     session = get_session()
     settings, mapping = _settings(request.form), _mapping(request.form)
     upload = curator_uploads.load(request.form.get("upload", ""), g.curator.id)
+    skip, confirm, user, digest = request.form.getlist("skip"), request.form.getlist("confirm"), actor(), request.form.get("digest")
+    if upload.rows is not None and import_jobs.runs_as_job(upload.rows, current_app.config.get("IMPORT_JOB_ROWS")):
+        # a big file (its preview counted the rows): planned again, compared with what the curator saw and
+        # applied in the background, followed on the job's page like a publish
+        def check_and_apply(s):
+            plan = _plan(s, upload, settings, mapping)
+            if not plan.errors and plan_digest(plan) != digest:
+                raise Conflict(CHANGED_SINCE_PREVIEW)
+            return apply_import(s, plan, user=user, skip_codes=skip, confirmed_duplicates=confirm)
+
+        job = import_jobs.start_import(engine(), upload.rows, check_and_apply, user,
+                                       {"filename": upload.filename, "upload": upload.token})
+        return redirect(url_for("curator.job", job_id=job.id))
     try:
         plan = _plan(session, upload, settings, mapping)
     except KbError as exc:
         return _render_form(exc.status, settings=settings, message=exc.message, problems=exc.problems)
-    if plan_digest(plan) != request.form.get("digest"):
-        return _render_preview(upload, plan, settings, mapping, 409,
-                               message="预览之后草稿已有变化，导入结果会与您看到的不同；请核对下面的新预览后再确认。未导入任何内容。")
-    skip, confirm, user = request.form.getlist("skip"), request.form.getlist("confirm"), actor()
-    rows = plan.batch.count()
-    if not plan.errors and import_jobs.runs_as_job(rows, current_app.config.get("IMPORT_JOB_ROWS")):
-        # a big file: applied in the background, followed on the job's page like a publish
-        job = import_jobs.start_import(
-            engine(), rows, lambda s: apply_import(s, plan, user=user, skip_codes=skip, confirmed_duplicates=confirm), user,
-            {"filename": upload.filename, "upload": upload.token})
-        return redirect(url_for("curator.job", job_id=job.id))
+    if plan_digest(plan) != digest:
+        return _render_preview(upload, plan, settings, mapping, 409, message="预览之后草稿已有变化，导入结果会与您看到的不同；请核对下面的新预览后再确认。未导入任何内容。")
     try:
         report = apply_import(session, plan, user=user, skip_codes=skip, confirmed_duplicates=confirm)
     except (Conflict, InvalidInput) as exc:
@@ -118,6 +124,9 @@ def import_apply():
     curator_uploads.discard(upload.token)
     flash(imported_message(upload.filename, report.total("added"), report.total("changed"), report.unchanged), "success")
     return redirect(url_for("curator.diff", a="current", b=versions.DRAFT))
+
+
+CHANGED_SINCE_PREVIEW = "预览之后草稿已有变化，导入结果会与您看到的不同；未导入任何内容。"
 
 
 def imported_message(filename: str, added: int, changed: int, unchanged: int) -> str:

@@ -26,6 +26,7 @@ class Upload:
     token: str
     filename: str
     path: Path
+    rows: int | None = None  # how many rows its last preview found (None: not previewed yet)
 
 
 def _folder() -> Path:
@@ -56,7 +57,20 @@ def load(token: str, user_id: int) -> Upload:
         raise gone
     if meta.get("user") != user_id or not path.exists():
         raise gone
-    return Upload(token, meta.get("filename") or "上传文件", path)
+    rows = meta.get("rows")
+    return Upload(token, meta.get("filename") or "上传文件", path, rows if isinstance(rows, int) else None)
+
+
+def note_rows(upload: Upload, rows: int) -> None:
+    """Remember how many rows the preview found, so that the confirmation can send a big file to a job
+    without reading it on its request."""
+    meta_path = _folder() / f"{upload.token}.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    meta["rows"] = rows
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 
 def discard(token: str) -> None:
