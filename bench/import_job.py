@@ -88,7 +88,7 @@ def _fresh_app(tmp: str, name: str):
     if (CODE / "kb" / "library" / "versions.py").exists():
         from kb.library import versions
     else:
-        from kb import versions
+        from kb.library import versions
 
     url = f"sqlite:///{Path(tmp) / (name + '.sqlite3')}"
     engine = kbdb.make_engine(url)
@@ -144,7 +144,7 @@ def _pages(tmp: str, table: bytes) -> dict:
         if (CODE / "kb" / "library" / "jobs.py").exists():
             from kb.library import jobs
         else:
-            from kb import jobs
+            from kb.library import jobs
 
         with kbdb.session(app.extensions["zhibiao.engine"]) as s:
             return jobs.get(s, job_id).status

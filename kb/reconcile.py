@@ -29,7 +29,7 @@ from kb.library import snapshot as snapshots
 from kb.models import IndicatorRecord
 from kb.schemas import KIND_LABELS
 from kb.search.model import SearchFilters
-from kb.library.snapshot import name_key
+from kb.library.snapshot import IndicatorRow, name_key
 from kb.library.versions import VersionRef
 
 # Types of entity the service knows: every indicator, or common / specific ones.
@@ -97,7 +97,7 @@ def _filters(query: Query) -> SearchFilters | None:
     return SearchFilters(kind=kind, **values)
 
 
-def _passes(ind: IndicatorRecord, f: SearchFilters) -> bool:
+def _passes(ind: IndicatorRecord | IndicatorRow, f: SearchFilters) -> bool:
     if ind.status not in LIVE:
         return False
     if f.kind and ind.kind != f.kind:
@@ -149,12 +149,12 @@ def synonyms(session: Session, version: VersionRef) -> Synonyms:
 
 def _same_by_synonyms(snap, words: Synonyms, text: str, filters) -> dict[str, IndicatorRecord]:
     by_key = snap.memo.get("reconcile_synonym_keys")
-    if by_key is None:  # built once per snapshot: every name under its synonym-folded key
+    if by_key is None:  # built once per snapshot: every name under its synonym-folded key (light rows)
         by_key = {}
-        for ind in snap.indicators:
-            by_key.setdefault(words.key(ind.name), []).append(ind)
+        for row in snap.rows:
+            by_key.setdefault(words.key(row.name), []).append(row)
         snap.memo["reconcile_synonym_keys"] = by_key
-    return {ind.code: ind for ind in by_key.get(words.key(text), []) if _passes(ind, filters)}
+    return {row.code: snap.record(row) for row in by_key.get(words.key(text), []) if _passes(row, filters)}
 
 
 def reconcile(session: Session, index_dir: Path | str, query: Query, version: VersionRef) -> list[Candidate]:

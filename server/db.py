@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from kb import db as kbdb
 from kb.errors import KbError
-from kb.library import versions
+from kb.library import snapshot, versions
 
 
 class DatabaseMissing(KbError):
@@ -48,6 +48,8 @@ def init_app(app: Flask) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     app.extensions["zhibiao.engine"] = kbdb.make_engine(url)
     app.teardown_appcontext(close_session)
+    # published versions' indicators, one file per version that the workers share (kb.library.snapshot)
+    snapshot.use_store_dir(Path(app.config["DATA_DIR"]) / "snapshots")
 
 
 def index_dir(app: Flask | None = None) -> Path:

@@ -67,10 +67,10 @@ def snap(seeded_db):
 
 def test_every_project_type_has_a_common_set_of_at_least_eight_with_sources(snap):
     by_type = defaultdict(list)
-    for rec in snap.active_indicators:
+    for rec in snap.active_rows:
         if rec.kind == "common":
             for code in rec.project_types:
-                by_type[code].append(rec)
+                by_type[code].append(snap.record(rec))
     assert len(snap.project_types) >= 20
     for code, ptype in snap.project_types.items():
         common = by_type[code]
@@ -97,13 +97,13 @@ def test_a_new_type_is_detected_and_its_common_set_suggested(snap, code):
     assert rec.project_types[0].code == code
     assert rec.missing_dimensions == []
     name = snap.project_types[code].name
-    own = {r.code for r in snap.active_indicators if r.kind == "common" and code in r.project_types}
+    own = {r.code for r in snap.active_rows if r.kind == "common" and code in r.project_types}
     suggested = [s for s in rec.indicators if s.code in own]
     # the type's set is offered, dimension by dimension, and says why
     assert {s.level2 for s in suggested} >= {snap.by_code[c].target_dims[1] for c in own} - {"经济成本指标"}, code
     assert all(f"{name}共性指标" in s.reason for s in suggested), [(s.code, s.reason) for s in suggested]
     # and no other type's set is offered as if it were this project's
-    others = {r.code for r in snap.active_indicators if r.kind == "common" and r.project_types and code not in r.project_types}
+    others = {r.code for r in snap.active_rows if r.kind == "common" and r.project_types and code not in r.project_types}
     assert not any(s.code in others and "共性指标" in s.reason and "其他类别" not in s.reason for s in rec.indicators)
 
 

@@ -90,7 +90,7 @@ class PageArgs(VersionArgs):
 # --- versions ------------------------------------------------------------------------
 
 class PublishSchema(Strict):
-    # the pattern kb.versions.validate_label holds a label to (refused there, 422 invalid_input)
+    # the pattern kb.library.versions.validate_label holds a label to (refused there, 422 invalid_input)
     label = fields.String(required=True, validate=validate.Length(min=1, max=32),
                           metadata={"example": "2025.1", "pattern": LABEL_RE.pattern})
     notes = fields.String(load_default="", validate=validate.Length(max=2000))

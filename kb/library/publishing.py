@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from kb.library import jobs, versions
+from kb.library import jobs, snapshot, versions
 
 
 def start_publish(session: Session, engine: Engine, label: str, notes: str, user: str, index_dir: Path | str | None) -> jobs.JobStatus:
@@ -20,6 +20,7 @@ def start_publish(session: Session, engine: Engine, label: str, notes: str, user
 
         ref = versions.publish(job_session, label, notes=notes, user=user,
                                after_snapshot=publish_hook(index_dir) if index_dir else None, progress=progress)
+        snapshot.prepare(job_session, ref)
         return {"version": {"label": ref.label, "published_at": ref.published_at.isoformat() if ref.published_at else None,
                             "counts": ref.counts, "notes": ref.notes}}
 

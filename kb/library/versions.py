@@ -15,7 +15,7 @@ import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
@@ -162,16 +162,20 @@ def records(session: Session, kind: str, version: VersionRef) -> list:
     if frozen is not None and frozen[0] == version.id:
         return list(frozen[1][kind])
     model = RECORD_MODELS[kind]
+    return [model.model_validate(data) for data in stored_data(session, kind, version)]
+
+
+def stored_data(session: Session, kind: str, version: VersionRef) -> Iterator[dict]:
+    """The stored data of every record of a kind in a published version, in code order, as read (not validated)."""
     # streamed: at 100k indicators, holding every parsed row at once next to
     # the records made from them left a worker 300 MB larger for good (891 → 591 MB)
-    rows = session.execute(
+    return session.execute(
         select(Revision.data)
         .join(VersionItem, VersionItem.revision_id == Revision.id)
         .where(VersionItem.version_id == version.id, VersionItem.kind == kind)
         .order_by(VersionItem.code)
         .execution_options(yield_per=2000)
     ).scalars()
-    return [model.model_validate(data) for data in rows]
 
 
 def record(session: Session, kind: str, code: str, version: VersionRef):

@@ -5,13 +5,18 @@ pinyin (menzhen → 门诊…) and of its pinyin initials (mzhz → 门诊患者
 its characters and their pinyin from the start of any word in it (满意 and
 manyidu → 门诊患者满意度), and each indicator by its code (GX-XM-00 →
 GX-XM-001…). The keys are
-computed with pypinyin when the index is built and saved beside it; a reader
-loads one sorted list and answers with a binary search.
+computed with pypinyin when the index is built and saved beside it, sorted,
+in one binary file (COMPLETION_FILE) that a reader memory-maps and answers from
+with a binary search. Loaded as Python lists, the table of 100k indicators took
+120 MB of every worker (823k keys); mapped, the workers share one copy in the
+page cache, and a worker holds only the pages it has read.
 """
 from __future__ import annotations
 
 import json
+import mmap
 import re
+import sys
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -20,7 +25,8 @@ from pathlib import Path
 from kb.search.model import Completion
 from kb.text import Analyzer, CachedTokens, normalize
 
-COMPLETION_FILE = "zb-completion.json"
+COMPLETION_FILE = "zb-completion.bin"
+MAGIC = b"ZBCOMPL\n"
 WHOLE, PINYIN, INITIALS, INNER, INNER_PINYIN, CODE = range(6)
 KEY_TYPES = 8  # a ref is entry number × KEY_TYPES + key type
 _HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
@@ -150,41 +156,129 @@ def char_readings(cache: dict) -> dict[str, str]:
     return readings
 
 
+# The file: MAGIC, the head's length (8 bytes, little-endian), the head (JSON: the readings, the counts and where
+# each part is), then the parts, each at a multiple of 8 from the end of the head. A column of strings is its UTF-8
+# bytes one after the other ("keys", "names", "codes", "kinds") and where each starts and ends ("…_at": count + 1
+# native 4-byte integers). UTF-8 sorts as the characters do, so the sorted keys stay sorted as bytes.
+PARTS = ("keys", "keys_at", "refs", "names", "names_at", "codes", "codes_at", "kinds", "kinds_at")
+
+
+def _align(n: int) -> int:
+    return (n + 7) // 8 * 8
+
+
+def _column(texts) -> tuple[bytes, bytes]:
+    data, ends = bytearray(), array("I", [0])
+    for text in texts:
+        data += text.encode()
+        ends.append(len(data))
+    return bytes(data), ends.tobytes()
+
+
 def write(path: Path, entries: list[NameEntry], analyzer: Analyzer | CachedTokens, codes: list[NameEntry] = ()) -> None:
     cache: dict = {}
     keys = build_keys(entries, analyzer, cache, codes)
-    doc = {"names": [[e.name, e.code, e.kind] for e in [*entries, *codes]], "keys": [k for k, _ in keys],
-           "refs": [r for _, r in keys],
-           "readings": char_readings(cache)}
-    (path / COMPLETION_FILE).write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    everything = [*entries, *codes]
+    parts: dict[str, bytes] = {}
+    parts["keys"], parts["keys_at"] = _column(k for k, _ in keys)
+    parts["refs"] = array("I", (r for _, r in keys)).tobytes()
+    for column in ("names", "codes", "kinds"):
+        parts[column], parts[f"{column}_at"] = _column(getattr(e, column[:-1]) for e in everything)
+    places, at = {}, 0
+    for name in PARTS:
+        places[name] = [at, at + len(parts[name])]
+        at = _align(at + len(parts[name]))
+    head = json.dumps({"byteorder": sys.byteorder, "keys": len(keys), "parts": places,
+                       "readings": char_readings(cache)}, ensure_ascii=False).encode()
+    with open(path / COMPLETION_FILE, "wb") as fh:
+        fh.write(MAGIC + len(head).to_bytes(8, "little") + head)
+        fh.write(b"\0" * (_align(16 + len(head)) - 16 - len(head)))
+        for name in PARTS:
+            fh.write(parts[name] + b"\0" * (_align(len(parts[name])) - len(parts[name])))
+
+
+class _Column:
+    """One column of strings in the mapped file: item j as bytes (`raw`) or as text."""
+
+    def __init__(self, data: mmap.mmap, start: int, ends: memoryview):
+        self._data, self._start, self._ends = data, start, ends
+
+    def __len__(self) -> int:
+        return len(self._ends) - 1
+
+    def parts(self) -> tuple[mmap.mmap, int, memoryview]:
+        """The file, where the column starts in it and each item's end: item j is data[at + ends[j]:at + ends[j + 1]]."""
+        return self._data, self._start, self._ends
+
+    def raw(self, j: int) -> bytes:
+        start = self._start
+        return self._data[start + self._ends[j]:start + self._ends[j + 1]]
+
+    def __getitem__(self, j: int) -> str:
+        start = self._start
+        return self._data[start + self._ends[j]:start + self._ends[j + 1]].decode()
+
+
+class _Raw:
+    """A column's items as bytes, for bisect."""
+
+    def __init__(self, column: _Column):
+        self._column = column
+
+    def __len__(self) -> int:
+        return len(self._column)
+
+    def __getitem__(self, j: int) -> bytes:
+        return self._column.raw(j)
 
 
 class CompletionTable:
     def __init__(self, path: Path):
-        doc = json.loads((path / COMPLETION_FILE).read_text(encoding="utf-8"))
-        self._names = [NameEntry(*row) for row in doc["names"]]
-        self._keys: list[str] = doc["keys"]
-        self._refs = array("l", doc["refs"])
-        self._readings: dict[str, str] = doc.get("readings", {})
+        with open(path / COMPLETION_FILE, "rb") as fh:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        if data[:8] != MAGIC:
+            raise ValueError(f"{path / COMPLETION_FILE}: not a completion table")
+        size = int.from_bytes(data[8:16], "little")
+        head = json.loads(data[16:16 + size])
+        if head["byteorder"] != sys.byteorder:
+            raise ValueError(f"{path / COMPLETION_FILE}: written on a machine of another byte order")
+        base, view = _align(16 + size), memoryview(data)
+
+        def ints(name: str) -> memoryview:
+            start, end = head["parts"][name]
+            return view[base + start:base + end].cast("I")
+
+        def column(name: str) -> _Column:
+            return _Column(data, base + head["parts"][name][0], ints(f"{name}_at"))
+
+        self._keys = column("keys")
+        self._refs = ints("refs")
+        self._names, self._codes, self._kinds = column("names"), column("codes"), column("kinds")
+        self._readings: dict[str, str] = head["readings"]
 
     def complete(self, prefix: str, limit: int = 10) -> list[Completion]:
         prefix = key_text(prefix)
         if not prefix or limit <= 0:
             return []
-        keys, refs = self._keys, self._refs
-        i = bisect_left(keys, prefix)
+        wanted = prefix.encode()
+        keys = _Raw(self._keys)
+        start = bisect_left(keys, wanted)
+        # UTF-8 has no byte 0xff: the keys that start with the prefix are those below prefix + 0xff
+        end = min(bisect_left(keys, wanted + b"\xff", start), start + _SCAN)
+        names, codes = self._names, self._codes
+        data, at, ends = names.parts()  # read inline: a call per key doubled the cost of a completion
         best: dict[int, tuple] = {}
-        for j in range(i, min(i + _SCAN, len(keys))):
-            if not keys[j].startswith(prefix):
-                break
-            entry_no, kind = divmod(refs[j], KEY_TYPES)
-            entry = self._names[entry_no]
-            # codes in code order, then names from their start, then from a word inside; shorter names first
-            rank = (0, entry.code) if kind == CODE else (1 + (kind in (INNER, INNER_PINYIN)), len(entry.name), entry.name)
+        for ref in self._refs[start:end].tolist():
+            entry_no, kind = divmod(ref, KEY_TYPES)
+            if kind == CODE:  # codes in code order, then names from their start, then from a word inside; shorter names first
+                rank = (0, codes[entry_no])
+            else:
+                name = data[at + ends[entry_no]:at + ends[entry_no + 1]].decode()
+                rank = (1 + (kind in (INNER, INNER_PINYIN)), len(name), name)
             if entry_no not in best or rank < best[entry_no]:
                 best[entry_no] = rank
         ordered = sorted(best, key=best.__getitem__)[:limit]
-        return [Completion(self._names[n].name, self._names[n].code, self._names[n].kind) for n in ordered]
+        return [Completion(names[n], codes[n], self._kinds[n]) for n in ordered]
 
     def spell(self, text: str) -> str:
         """`text` in pinyin, by the readings the library's names use, as far

@@ -43,7 +43,8 @@ from kb.search.model import IndexInfo
 from kb.search.reader import LABELS_FILE, META_FILE, SYNONYMS_FILE, USERDICT_FILE, OpenIndex
 from kb.text import CachedTokens, analyzer, analyzer_fingerprint
 
-FORMATS = {"whoosh": "w2", "tantivy": "t2"}  # w2/t2: completion by code and inner pinyin, sector_path facet
+# w2/t2: completion by code and inner pinyin, sector_path facet; w3/t3: the completion table in a binary file
+FORMATS = {"whoosh": "w3", "tantivy": "t3"}
 STALE_BUILD_SECONDS = 3600
 Progress = Callable[[int, int], None]
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from kb.dimensions import dimensions
-from kb.models import CaseRecord, IndicatorRecord
+from kb.models import CaseRecord
 from kb.numerals import fmt
-from kb.library.snapshot import Snapshot, bigram_dice, name_key
+from kb.library.snapshot import IndicatorRow, Snapshot, bigram_dice, name_key
 from kb.targets.table import canonical_levels, normalise_operator, numeric_value, split_value
 
 TOP_CASES = 10  # similar cases considered
@@ -148,13 +148,12 @@ def _case_counts(case: CaseRecord) -> Counter:
 
 def _library_matcher(snap: Snapshot):
     """A function: a row's name → the library code it corresponds to ("" when none)."""
-    by_bigram: dict[str, list[IndicatorRecord]] = defaultdict(list)
-    live = [i for i in snap.indicators if i.status in ("standard", "candidate")]
-    for rec in live:
-        for g in _key_bigrams(name_key(rec.name)):
+    by_bigram: dict[str, list[IndicatorRow]] = defaultdict(list)
+    for rec in snap.active_rows:  # light rows, each with its name's key: no record made, no name_key memo filled
+        for g in _key_bigrams(rec.key):
             by_bigram[g].append(rec)
 
-    def same_class(rec: IndicatorRecord, sector: str) -> bool:
+    def same_class(rec: IndicatorRow, sector: str) -> bool:
         return rec.kind == "common" or not sector or not rec.sectors or any(s[:3] == sector[:3] for s in rec.sectors)
 
     def match(name: str, sector: str) -> str:
@@ -165,21 +164,21 @@ def _library_matcher(snap: Snapshot):
         key = name_key(name)
         if not key:
             return ""
-        exact = [r for r in snap.by_name.get(key, []) if r.status in ("standard", "candidate") and same_class(r, sector)]
+        exact = [r for r in snap.rows_named(key) if r.status in ("standard", "candidate") and same_class(r, sector)]
         if exact:
             return min(exact, key=lambda r: (r.kind != "specific", r.code)).code
         shared: Counter = Counter()
         for g in _key_bigrams(key):
-            for rec in by_bigram.get(g, ()):
-                shared[rec.code] += 1
+            # counted in C: at 100k indicators a common bigram is shared by tens of thousands of rows
+            # (rows, one per code, in the order their codes were counted before: the same ranking)
+            shared.update(by_bigram.get(g, ()))
         best = None
-        for code, n in shared.most_common(40):
-            rec = snap.by_code[code]
+        for rec, n in shared.most_common(40):
             if same_class(rec, sector) and names_match(name, rec.name):
-                other = name_key(rec.name)
+                other = rec.key
                 closeness = n / max(len(other), len(key))
                 if best is None or closeness > best[0]:
-                    best = (closeness, code)
+                    best = (closeness, rec.code)
         return best[1] if best else ""
 
     return match

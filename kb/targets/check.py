@@ -23,7 +23,7 @@ from kb.models import IndicatorRecord
 from kb.numerals import fmt
 from kb.targets.project import Scope, scope as resolve_scope
 from kb.targets.quotas import Quantity, QuotaMatch, applicable, estimate, parse_quantity
-from kb.library.snapshot import Snapshot, name_key, sectors_related
+from kb.library.snapshot import IndicatorRow, Snapshot, name_key, sectors_related
 from kb.library.versions import VersionRef
 from kb.targets.table import TargetRow, TargetTable, normalise_row, numeric_value
 from kb.targets.tokens import GENERIC_WORDS, words
@@ -161,7 +161,7 @@ class _Context:
         target = _bigrams(name)
         project_words = set(words(self.project_text)) - GENERIC_WORDS if relevant else set()
         best, best_score = None, 0.0
-        for rec in _pool(self.snapshot, level1, level2):
+        for rec in _pool(self.snapshot, level1, level2):  # light rows; the best one is made a record
             if rec.code in exclude or rec.name == name or not _in_scope(rec, self.scope):
                 continue
             score = _dice(target, _bigram_cache(self.snapshot, rec))
@@ -174,7 +174,7 @@ class _Context:
                 score += 0.2
             if score > best_score:
                 best, best_score = rec, score
-        return best if best_score > 0 else None
+        return self.snapshot.record(best) if best_score > 0 else None
 
     def candidate(self, level1: str, level2: str = "") -> IndicatorRecord | None:
         """The library indicator to add for a missing dimension: a common one of the project's type,
@@ -197,8 +197,9 @@ class _Context:
                 tier = 2
             else:
                 continue
-            has_value = bool(self.fix_row(rec).value)
-            ranked.append((tier, not has_value, -overlap, rec.code, rec))
+            full = self.snapshot.record(rec)
+            has_value = bool(self.fix_row(full).value)
+            ranked.append((tier, not has_value, -overlap, rec.code, full))
         return min(ranked, key=lambda t: t[:4])[4] if ranked else None
 
     def fix_row(self, rec: IndicatorRecord) -> TargetRow:
@@ -214,7 +215,7 @@ def _prefer_in_scope(hits: list[IndicatorRecord], scope: Scope | None) -> Indica
     return (in_scope or hits)[0]
 
 
-def _in_scope(rec: IndicatorRecord, scope: Scope | None) -> bool:
+def _in_scope(rec: IndicatorRecord | IndicatorRow, scope: Scope | None) -> bool:
     if rec.status not in ("standard", "candidate"):
         return False
     if scope is None or rec.kind == "common" or not rec.sectors or not scope.sectors:
@@ -222,12 +223,12 @@ def _in_scope(rec: IndicatorRecord, scope: Scope | None) -> bool:
     return any(sectors_related(s, scope.sectors[0]) for s in rec.sectors)
 
 
-def _pool(snap: Snapshot, level1: str, level2: str) -> list[IndicatorRecord]:
+def _pool(snap: Snapshot, level1: str, level2: str) -> list[IndicatorRow]:
     key = ("pool", level1, level2)
     if key not in snap.memo:
         dims = dimensions()
         snap.memo[key] = [
-            r for r in snap.active_indicators
+            r for r in snap.active_rows
             if r.target_dims[0] in dims.target_level1 and (not level1 or r.target_dims[0] == level1)
             and (not level2 or r.target_dims[1] == level2)
         ]
@@ -239,7 +240,7 @@ def _bigrams(text: str) -> frozenset[str]:
     return frozenset(t[i:i + 2] for i in range(len(t) - 1)) or frozenset([t])
 
 
-def _bigram_cache(snap: Snapshot, rec: IndicatorRecord) -> frozenset[str]:
+def _bigram_cache(snap: Snapshot, rec: IndicatorRow) -> frozenset[str]:
     cache = snap.memo.setdefault("bigrams", {})
     if rec.code not in cache:
         cache[rec.code] = _bigrams(rec.name)

@@ -37,7 +37,7 @@ from kb.targets.places import strip_places
 from kb.targets.project import Scope, TypeMatch, scope as resolve_scope
 from kb.targets.quotas import Estimate, Quantity, QuotaMatch, applicable, estimate, parse_quantity
 from kb.result_schemas import RecommendationSchema
-from kb.library.snapshot import Snapshot, name_key, sectors_related
+from kb.library.snapshot import IndicatorRow, Snapshot, name_key, sectors_related
 from kb.targets.schema import load_project
 from kb.targets.table import Project, TargetRow, TargetTable
 from kb.targets.tokens import GENERIC_WORDS
@@ -274,25 +274,27 @@ def _commons(snap: Snapshot) -> tuple[dict[str, list[IndicatorRecord]], list[Ind
         by_type: dict[str, list[IndicatorRecord]] = {}
         general: list[IndicatorRecord] = []
         taken: Counter = Counter()
-        for rec in sorted(snap.active_indicators, key=lambda r: r.code):
-            if rec.kind != "common" or not _template_dims(rec) or _framework_item(rec):
+        for row in sorted(snap.active_rows, key=lambda r: r.code):
+            if row.kind != "common" or not _template_dims(row) or _framework_item(row):
                 continue
-            dims = rec.target_dims
-            for t in rec.project_types:
+            dims = row.target_dims
+            rec = None  # made only for the rows taken
+            for t in row.project_types:
                 if taken[(t, dims)] < PER_GROUP + RESERVE:
                     taken[(t, dims)] += 1
+                    rec = rec or snap.record(row)
                     by_type.setdefault(t, []).append(rec)
-            if not rec.project_types and taken[("", dims)] < GENERAL_PER_DIM:
+            if not row.project_types and taken[("", dims)] < GENERAL_PER_DIM:
                 taken[("", dims)] += 1
-                general.append(rec)
+                general.append(rec or snap.record(row))
         snap.memo["commons"] = (by_type, general)
     return snap.memo["commons"]
 
 
-def _dim_pool(snap: Snapshot, level1: str, level2: str) -> list[IndicatorRecord]:
+def _dim_pool(snap: Snapshot, level1: str, level2: str) -> list[IndicatorRow]:
     key = ("dim_pool", level1, level2)
     if key not in snap.memo:
-        snap.memo[key] = [r for r in snap.active_indicators if r.target_dims == (level1, level2)]
+        snap.memo[key] = [r for r in snap.active_rows if r.target_dims == (level1, level2)]
     return snap.memo[key]
 
 
@@ -612,9 +614,10 @@ def _total_cost_indicator(snap: Snapshot) -> IndicatorRecord | None:
     """The common indicator that states a project's whole cost in 万元, found once per snapshot
     (a scan of the whole library: 25 ms a request at 100k indicators)."""
     if "total_cost" not in snap.memo:
-        live = [r for r in snap.indicators if r.kind == "common" and r.status == "standard" and r.unit == "万元"
+        live = [r for r in snap.rows if r.kind == "common" and r.status == "standard" and r.unit == "万元"
                 and r.target_dims == ("成本指标", "经济成本指标") and "总成本" in r.name]
-        snap.memo["total_cost"] = min(live, key=lambda r: (r.name != "项目总成本", r.code), default=None)
+        best = min(live, key=lambda r: (r.name != "项目总成本", r.code), default=None)
+        snap.memo["total_cost"] = snap.record(best) if best else None
     return snap.memo["total_cost"]
 
 
@@ -634,7 +637,7 @@ def _fill_required(candidates: dict[str, _Candidate], snap: Snapshot, sc: Scope,
                 continue
             name = set(project.name)
             best = max(pool, key=lambda r: (len(name & set(r.name)) / max(len(set(r.name)), 1), r.kind == "common", -len(r.name), r.code))
-            candidates[best.code] = _Candidate(best, FILL, [f"补足{dim[1]}"])
+            candidates[best.code] = _Candidate(snap.record(best), FILL, [f"补足{dim[1]}"])
             have.add(dim)
 
 

@@ -36,7 +36,7 @@ def sector_counts(version) -> list[SectorCount]:
     from collections import Counter
 
     snap = snapshot.load(get_session(), version)
-    counts = Counter(top for i in snap.active_indicators if i.kind == "specific" for top in {s[:3] for s in i.sectors})
+    counts = Counter(top for i in snap.active_rows if i.kind == "specific" for top in {s[:3] for s in i.sectors})
     return [SectorCount(code, snap.sectors[code].name if code in snap.sectors else code, n)
             for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
@@ -54,7 +54,7 @@ def indicator(code: str):
         (s, leaf) for s in versions.records(session, "system", version)
         for leaf in system_leaves(s.nodes) if leaf["indicator"] == code
     ]
-    related = related_indicators(snap.indicators, item)
+    related = [snap.record(row) for row in related_indicators(snap.rows, item)]
     history = versions.history(session, code) if not version.is_draft else []
     return render_template(
         "indicator.html", item=item, version=version, sectors=sectors, departments=departments,
