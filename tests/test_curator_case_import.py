@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 
 from kb import db as kbdb
 from kb.library import draft as library
