@@ -79,7 +79,7 @@ TABLE = {
     ("/api/v1/versions/{a}/diff/{b}", "get", "404"): Call("/api/v1/versions/2024.1/diff/2030.9"),
     ("/api/v1/systems/{code}/rounds", "get", "404"): Call("/api/v1/systems/SYS-NOPE/rounds"),
     ("/api/v1/systems/{code}/rounds/{round_id}", "get", "404"): Call("/api/v1/systems/SYS-DEMO/rounds/999"),
-    ("/api/v1/jobs/{job_id}", "get", "404"): Call("/api/v1/jobs/999"),
+    ("/api/v1/jobs/{job_id}", "get", "404"): Call("/api/v1/jobs/5873260782"),  # beyond PostgreSQL's integer: 404 too
     ("/api/v1/draft/indicators/{code}", "patch", "404"): Call("/api/v1/draft/indicators/T-404", {"unit": "%"},
                                                                headers=CURRENT),
     ("/api/v1/draft/indicators/{code}/retire", "post", "404"): Call("/api/v1/draft/indicators/T-404/retire", {},

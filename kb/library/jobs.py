@@ -115,6 +115,8 @@ def _alive(pid: int | None) -> bool:
 
 
 def get(session: Session, job_id: int) -> JobStatus:
+    if not 0 < job_id < 2**31:  # no job has it (the column is a 4-byte integer on PostgreSQL): not found, not refused
+        raise UnknownJob(job_id)
     job = session.get(Job, job_id)
     if job is None:
         raise UnknownJob(job_id)
