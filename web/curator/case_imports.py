@@ -4,9 +4,6 @@ written) → confirm → the file is read again and applied only if the result i
 saw, all or nothing. A workbook of several tables (重庆's sheets, 四川's 横表) gives CODE-01, CODE-02 …"""
 from __future__ import annotations
 
-import hashlib
-import json
-
 from flask import flash, g, redirect, render_template, request, url_for
 
 from importers.cases import CaseSource, CasePlan, apply_cases, plan_cases
@@ -48,9 +45,8 @@ def _dry_run(upload, settings: dict) -> tuple[CasePlan, ApplyReport | None]:
 
 def digest(plan: CasePlan, report: ApplyReport | None) -> str:
     """What the curator confirmed: the cases read, and which of them were new or changed in the draft then."""
-    seen = {"plan": plan.to_dict(), "items": plan.batch.items.get("case", []) if plan.batch else [],
-            "added": report.added if report else {}, "changed": report.changed if report else {}}
-    return hashlib.sha256(json.dumps(seen, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return curator_uploads.digest({"plan": plan.to_dict(), "items": plan.batch.items.get("case", []) if plan.batch else [],
+                                   "added": report.added if report else {}, "changed": report.changed if report else {}})
 
 
 def _form(status: int = 200, **extra):
@@ -74,14 +70,8 @@ def case_import_form():
 @bp.route("/cases/import/preview", methods=["POST"])
 def case_import_preview():
     settings = _settings(request.form)
-    file = request.files.get("file")
     try:
-        if file is not None and file.filename:
-            upload = curator_uploads.save(file.read(), file.filename, g.curator.id)
-        elif request.form.get("upload"):
-            upload = curator_uploads.load(request.form["upload"], g.curator.id)
-        else:
-            raise InvalidInput("请选择要导入的文件（.xlsx 目标表或自评表、.csv 或 .json）")
+        upload = curator_uploads.from_request("请选择要导入的文件（.xlsx 目标表或自评表、.csv 或 .json）")
         plan, report = _dry_run(upload, settings)
     except KbError as exc:
         get_session().rollback()

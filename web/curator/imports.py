@@ -8,8 +8,6 @@ again and applied in a job: its confirmation answers at once.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 
 from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 
@@ -31,8 +29,7 @@ EXPORT_FORMATS = {"xlsx": "Excel 指标表（.xlsx）", "csv": "CSV 指标表（
 def plan_digest(plan) -> str:
     """What the curator confirmed: the plan's content and the draft revisions it was made against."""
     expected = sorted([k[0], k[1], v] for k, v in plan.expected.items())
-    text = json.dumps({"plan": plan.to_dict(), "expected": expected}, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return curator_uploads.digest({"plan": plan.to_dict(), "expected": expected})
 
 
 def _settings(form) -> dict:
@@ -76,14 +73,8 @@ def import_form():
 def import_preview():
     session = get_session()
     settings, mapping = _settings(request.form), _mapping(request.form)
-    file = request.files.get("file")
     try:
-        if file is not None and file.filename:
-            upload = curator_uploads.save(file.read(), file.filename, g.curator.id)
-        elif request.form.get("upload"):
-            upload = curator_uploads.load(request.form["upload"], g.curator.id)
-        else:
-            raise InvalidInput("请选择要导入的文件（.xlsx、.csv 或 .json）")
+        upload = curator_uploads.from_request("请选择要导入的文件（.xlsx、.csv 或 .json）")
         plan = _plan(session, upload, settings, mapping)
     except KbError as exc:
         session.rollback()

@@ -6,6 +6,7 @@ uploaded it, and is removed once applied or after a day.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -13,9 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, request
 
-from kb.errors import NotFound
+from kb.errors import InvalidInput, NotFound
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 KEEP_SECONDS = 24 * 3600
@@ -59,6 +60,23 @@ def load(token: str, user_id: int) -> Upload:
         raise gone
     rows = meta.get("rows")
     return Upload(token, meta.get("filename") or "上传文件", path, rows if isinstance(rows, int) else None)
+
+
+def from_request(missing: str) -> Upload:
+    """The preview's file: uploaded with this request, or (a re-preview with other settings) the one kept from
+    the last; `missing` says in Chinese what to choose when there is neither."""
+    file = request.files.get("file")
+    if file is not None and file.filename:
+        return save(file.read(), file.filename, g.curator.id)
+    if request.form.get("upload"):
+        return load(request.form["upload"], g.curator.id)
+    raise InvalidInput(missing)
+
+
+def digest(seen: dict) -> str:
+    """A fingerprint of what a preview showed the curator, compared when the import is confirmed."""
+    text = json.dumps(seen, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def note_rows(upload: Upload, rows: int) -> None:
