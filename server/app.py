@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from api import errors as api_errors, rest
+    from api import rest
     from server import db
     from web import curator, public, security
     from web.curator import auth as curator_auth
@@ -56,12 +56,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(public.rounds_bp)
     app.register_blueprint(curator.bp)
-    _errors(app, api_errors)
+    _errors(app)
     return app
 
 
-def _errors(app: Flask, api_errors) -> None:
+def _errors(app: Flask) -> None:
     """Registered last, so that under the API (and /reconcile) errors are JSON and the pages keep their own."""
+    from api import errors as api_errors
     from server.paths import is_api_path
     from web.errors import error_response
 
