@@ -30,6 +30,11 @@ most frequent in the *other* dev tables — it reads real answers, so it is a
 ceiling for "one list for everyone", not a fair baseline). The same run also
 scores the recommender without cases.
 
+Reachable: the share of a real table's indicators that have any counterpart in
+the leave-source-out library (and in it or the cases' rows), at any rank: the
+ceiling of recall for this content, so a recall target above it is a content
+target, not a ranking one.
+
 Relevance: on the dev tables judged by hand (bench/data/judged.json), the
 share of the top 20 judged irrelevant; suggestions not judged yet are counted
 apart (re-judge after changing the recommender).
@@ -85,6 +90,20 @@ def recall(real: list[str], suggested: list[str]) -> float:
     if not real:
         return 0.0
     return sum(1 for r in real if any(names_match(r, s) for s in suggested)) / len(real)
+
+
+def reachable_share(snap, real: list[str]) -> dict[str, float]:
+    """The share of a real table's indicators that have any counterpart (names_match) among the library's live
+    indicators, and among those or the cases' rows, in the leave-source-out snapshot: the recall a perfect
+    ranking of unlimited length would reach with this content. A recall target above it needs content, not
+    ranking."""
+    if not real:
+        return {"library": 0.0, "either": 0.0}
+    names = {r.name for r in snap.rows if r.status in ("standard", "candidate")}
+    case_names = {(row.get("name") or "").strip() for c in snap.cases for row in c.rows} - {""}
+    in_library = [r for r in real if any(names_match(r, n) for n in names)]
+    in_cases = [r for r in real if r not in in_library and any(names_match(r, n) for n in case_names)]
+    return {"library": round(len(in_library) / len(real), 4), "either": round((len(in_library) + len(in_cases)) / len(real), 4)}
 
 
 def covered(dims: set[tuple[str, str]]) -> float:
@@ -209,6 +228,7 @@ def quality(session, index_dir, dev, use_cases: bool = True) -> dict:
         searched = [h.name for h in opened.search(table.project.name, None, 1, 3 * TOP_N, False).hits
                     if h.code in snap.by_code][:TOP_N]
         real = [r.name for r in table.indicators if r.name]
+        reachable = reachable_share(snap, real)
         drafted = check(rec.to_table(), session)
         dims = {(s.level1, s.level2) for s in top[:TOP_N]}
         rows.append({
@@ -220,6 +240,8 @@ def quality(session, index_dir, dev, use_cases: bool = True) -> dict:
             "recall_at_40": round(recall(real, [s.name for s in top]), 4),
             "popularity_recall": round(recall(real, [n for n, _ in base]), 4),
             "search_recall": round(recall(real, searched), 4),
+            "reachable_library": reachable["library"],
+            "reachable": reachable["either"],
             "real_dims_covered": real_dims_covered(table, dims),
             "coverage": round(covered({(s.level1, s.level2) for s in rec.indicators}), 4),
             "similar_cases": [c.case.code for c in rec.similar],
@@ -251,6 +273,8 @@ def quality(session, index_dir, dev, use_cases: bool = True) -> dict:
         "constant_recall_at_20": mean("constant_recall"),
         "search_recall_at_20": mean("search_recall"),
         "popularity_recall_at_20": mean("popularity_recall"),
+        "reachable_library": mean("reachable_library"),
+        "reachable": mean("reachable"),
         "real_dims_covered": mean("real_dims_covered"),
         "coverage": mean("coverage"),
         "check_clean_share": round(sum(1 for r in rows if r["drafted_errors"] == 0) / len(rows), 4),
@@ -385,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dev set: {q['projects']} projects, leave-source-out, {q['cases_in_library']} cases; "
               f"recall@{TOP_N} {q['recall_at_20']:.3f} (@40 {q['recall_at_40']:.3f}) vs constant list {q['constant_recall_at_20']:.3f}, "
               f"name search {q['search_recall_at_20']:.3f}, real-name popularity {q['popularity_recall_at_20']:.3f}; "
+              f"reachable with this content (any rank): library {q['reachable_library']:.3f}, library or cases {q['reachable']:.3f}; "
               f"without cases {q['without_cases']['recall_at_20']:.3f}; real 二级 covered {q['real_dims_covered']:.3f}; "
               f"drafted tables without check errors {q['check_clean_share']:.0%}; judged irrelevant in the top 20: "
               f"{q['judged'].get('irrelevant')} of {q['judged'].get('judged')} ({q['judged'].get('unjudged')} not judged yet)")

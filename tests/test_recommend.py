@@ -265,3 +265,17 @@ def test_suggest_and_check_requests_do_not_walk_the_whole_library(lib, tmp_path)
     again = [recommend_from(snap, opened, p) for p in projects]
     assert [_codes(r) for r in again] == [_codes(r) for r in expected]
     assert [check(r.to_table(), lib).grade for r in again] == grades
+
+
+def test_places_renamed_since_the_dictionary_and_the_forms_words_are_not_search_terms(seeded_db, search_index):
+    """梁平县 became 梁平区 (2016; jieba's dictionary knows the county), and 部门整体支出 is the form's
+    name for a department's budget: neither says what the money does."""
+    from kb.targets.places import strip_places
+
+    assert strip_places("重庆市梁平区林业局").strip() == "林业局"
+    assert strip_places("自然保护区管护与社区服务").strip() == "自然保护区管护与社区服务"
+    rec = recommend(seeded_db, search_index, {"name": "重庆市梁平区林业局部门整体支出",
+                                              "description": "天然林和公益林管护、森林防火", "sector": "林业和草原",
+                                              "expenditure_type": "部门整体"})
+    assert not {"梁平", "部门整体支出", "整体支出", "部门整体"} & set(rec.terms)
+    assert {"公益林", "天然林"} <= set(rec.terms)

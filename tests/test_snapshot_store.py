@@ -135,3 +135,54 @@ def test_a_newly_published_version_is_read_from_a_file_of_its_own(seeded_db, sto
     assert after.by_name[name_key(old_name + "（新）")][0].code == code
     assert before.by_code[code].name == old_name  # the old version's snapshot still answers for it
     assert snapshot.load(seeded_db, "2024.1").by_code[code].name == old_name
+
+
+def test_derived_data_is_kept_beside_the_version_and_read_by_a_restarted_worker(seeded_db, store, monkeypatch):
+    from kb.targets import cases
+
+    snap = snapshot.load(seeded_db)
+    first = cases.case_index(snap)
+    (kept,) = store.glob(f"*.zbs.{cases.ROW_MATCHES}.json")
+    assert any(row.indicator for rows in first.rows for row in rows)
+
+    monkeypatch.setattr(snapshot, "_cache", OrderedDict())
+    monkeypatch.setattr(cases, "_match_rows", lambda snap, found: pytest.fail("case rows matched again"))
+    again = cases.case_index(snapshot.load(seeded_db))
+    assert again.rows == first.rows
+
+    kept.write_text("{cut short", encoding="utf-8")  # a writer that died: computed and written again
+    monkeypatch.undo()
+    monkeypatch.setattr(snapshot, "STORE_DIR", store)
+    monkeypatch.setattr(snapshot, "_cache", OrderedDict())
+    assert cases.case_index(snapshot.load(seeded_db)).rows == first.rows
+    assert kept.read_text(encoding="utf-8").startswith("{\"")
+
+
+def test_without_a_store_folder_derived_data_is_computed_each_time(seeded_db, monkeypatch):
+    monkeypatch.setattr(snapshot, "STORE_DIR", None)
+    monkeypatch.setattr(snapshot, "_cache", OrderedDict())
+    snap = snapshot.load(seeded_db)
+    calls = []
+    assert snap.kept("x-1", lambda: calls.append(1) or {"a": 1}) == {"a": 1}
+    assert snap.kept("x-1", lambda: calls.append(1) or {"a": 1}) == {"a": 1}
+    assert calls == [1, 1]
+
+
+def test_pruning_a_version_file_takes_what_was_kept_beside_it(store):
+    store.mkdir(parents=True)
+    gone, kept = store / "a1.zbs.case-rows-1.json", store / "b2.zbs.case-rows-1.json"
+    (store / "b2.zbs").write_bytes(b"x")
+    gone.write_text("{}")
+    kept.write_text("{}")
+    snapshot._prune(store, store / "b2.zbs")
+    assert not gone.exists() and kept.exists()
+
+
+def test_the_publish_job_matches_the_case_rows_before_any_worker_asks(seeded_db, store):
+    from kb.library import publishing
+    from kb.targets import cases
+
+    ref = versions.resolve(seeded_db)
+    snapshot.prepare(seeded_db, ref)
+    publishing.prepare_cases(seeded_db, ref)
+    assert len(list(store.glob(f"*.zbs.{cases.ROW_MATCHES}.json"))) == 1

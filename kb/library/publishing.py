@@ -21,7 +21,18 @@ def start_publish(session: Session, engine: Engine, label: str, notes: str, user
         ref = versions.publish(job_session, label, notes=notes, user=user,
                                after_snapshot=publish_hook(index_dir) if index_dir else None, progress=progress)
         snapshot.prepare(job_session, ref)
+        prepare_cases(job_session, ref)
         return {"version": {"label": ref.label, "published_at": ref.published_at.isoformat() if ref.published_at else None,
                             "counts": ref.counts, "notes": ref.notes}}
 
     return jobs.start(engine, "publish", {"label": label, "notes": notes}, work, user)
+
+
+def prepare_cases(session: Session, ref: versions.VersionRef) -> None:
+    """Match the new version's case rows to its indicators now (kept beside the version's file), so that a
+    worker's warm-up reads the matches instead of computing them. Nothing without a store folder."""
+    if snapshot.STORE_DIR is None:
+        return
+    from kb.targets.cases import case_index  # the case library is read by targets; publishing only prepares it
+
+    case_index(snapshot.load(session, ref))

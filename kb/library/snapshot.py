@@ -31,11 +31,12 @@ import time
 import weakref
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
@@ -184,6 +185,31 @@ class Snapshot:
 
     def record(self, row: IndicatorRow) -> IndicatorRecord:
         return self.indicators[row.at]
+
+    def kept(self, name: str, compute: Callable[[], Any]) -> Any:
+        """JSON-able data derived from this version, computed once per version and kept in a file beside the
+        version's (`<file>.<name>.json`), so that a worker starting later reads it instead of computing it again
+        (the publish job computes it first: `prepare`). A published version never changes, so the file never
+        goes stale while `name` names the computation: give it a new name when the computation changes. Without
+        a file (the draft, no store folder, a folder that cannot be written) it is computed each time asked."""
+        path = getattr(self.indicators, "path", None)
+        if path is None:
+            return compute()
+        kept = path.with_name(f"{path.name}.{name}.json")
+        try:
+            return json.loads(kept.read_bytes())
+        except (OSError, ValueError):  # not written yet (or cut short by a writer that died)
+            pass
+        data = compute()
+        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        try:
+            tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, kept)
+        except OSError as exc:
+            log.warning("derived data %s cannot be kept (%s): computed again by each process", kept, exc)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return data
 
     def row(self, code: str) -> IndicatorRow | None:
         return self._row_by_code.get(code)
@@ -377,6 +403,11 @@ class IndicatorFile(Sequence):
     def part(self, name: str):
         return json.loads(self._read_part(name))
 
+    @property
+    def path(self) -> Path | None:
+        """The version's file in the store folder (None: built in this process's memory)."""
+        return self._source.path
+
     def rows(self) -> list[IndicatorRow]:
         columns = self.part("rows")
         shared = []
@@ -409,7 +440,7 @@ class _File:
     def __init__(self, path: Path):
         fd = os.open(path, os.O_RDONLY)
         self.size = os.fstat(fd).st_size
-        self.fd = fd
+        self.fd, self.path = fd, path
         weakref.finalize(self, os.close, fd)  # the file stays readable while open, even once pruned
 
     def read(self, at: int, size: int) -> bytes:
@@ -421,6 +452,7 @@ class _Bytes:
 
     def __init__(self, data: bytes):
         self.data, self.size = data, len(data)
+        self.path = None
 
     def read(self, at: int, size: int) -> bytes:
         return self.data[at:at + size]
@@ -523,6 +555,9 @@ def _prune(folder: Path, keep: Path) -> None:
     files = sorted(folder.glob(f"*{STORE_SUFFIX}"), key=modified, reverse=True)
     for path in [p for p in files if p != keep][STORES_KEPT:]:
         path.unlink(missing_ok=True)
+    for path in folder.glob(f"*{STORE_SUFFIX}.*.json"):  # what Snapshot.kept wrote beside a file now gone
+        if not path.with_name(path.name.split(".", 2)[0] + STORE_SUFFIX).exists():
+            path.unlink(missing_ok=True)
     for path in folder.glob(f".*{STORE_SUFFIX}.*"):
         if time.time() - modified(path) > 3600:
             path.unlink(missing_ok=True)

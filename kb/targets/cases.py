@@ -39,6 +39,7 @@ OTHER_SECTOR = 0.5  # multiplier for a case of another 类
 TYPE_BONUS = 0.05
 BUDGET_BONUS = 0.05  # at most, for a budget of the same order of magnitude
 DICE = 0.6
+ROW_MATCHES = "case-rows-1"  # the name case rows' library matches are kept under; a new one when matching changes
 MIN_ROW_CASES = 2  # a row without a library counterpart is offered when this many similar cases use it
 PERCENT_UNITS = ("%", "％")
 TIME_UNITS = ("天", "日", "月", "周", "工作日", "小时", "分钟", "年", "季度")
@@ -198,8 +199,7 @@ def case_index(snap: Snapshot) -> CaseIndex:
         for i, vec in enumerate(vectors):
             for g, w in vec.items():
                 postings[g].append((i, w))
-        match = _library_matcher(snap)
-        memo: dict[tuple[str, str], str] = {}
+        matched = snap.kept(ROW_MATCHES, lambda: _match_rows(snap, cases))
         rows = []
         for i, case in enumerate(cases):
             out = []
@@ -209,13 +209,32 @@ def case_index(snap: Snapshot) -> CaseIndex:
                     continue
                 code = raw.get("indicator") or ""
                 if not code or code not in snap.by_code:
-                    if (name, case.sector[:3]) not in memo:
-                        memo[(name, case.sector[:3])] = match(name, case.sector)
-                    code = memo[(name, case.sector[:3])]
+                    code = matched.get(f"{name}\t{case.sector[:3]}", "")
                 out.append(_row(i, raw, code))
             rows.append(out)
         snap.memo["cases"] = CaseIndex(cases, vectors, dict(postings), idf, rows)
     return snap.memo["cases"]
+
+
+def _row_keys(snap: Snapshot, cases: list[CaseRecord]) -> set[tuple[str, str]]:
+    """(row name, the case's 类) of every case row not tied to a library indicator by its own code."""
+    keys = set()
+    for case in cases:
+        for raw in case.rows:
+            name = (raw.get("name") or "").strip()
+            code = raw.get("indicator") or ""
+            if name and (not code or code not in snap.by_code):
+                keys.add((name, case.sector[:3]))
+    return keys
+
+
+def _match_rows(snap: Snapshot, cases: list[CaseRecord]) -> dict[str, str]:
+    """"name\tsector" → the library code the row corresponds to (only rows with one): matching every case row
+    against the whole library takes most of a second at 100k indicators, so a published version keeps the
+    result beside its file (Snapshot.kept) and a worker starting later reads it."""
+    match = _library_matcher(snap)
+    found = {f"{name}\t{sector}": match(name, sector) for name, sector in sorted(_row_keys(snap, cases))}
+    return {key: code for key, code in found.items() if code}
 
 
 # --- similar cases --------------------------------------------------------------------------

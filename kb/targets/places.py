@@ -28,6 +28,15 @@ def gazetteer() -> frozenset[str]:
     return frozenset(a or b for a, b in _ENTRY.findall(text))
 
 
+# counties made districts or cities since jieba's dictionary was written (梁平县 → 梁平区, 2016): the same stem
+# with another of these suffixes is the same place
+_RENAMED = "县区市"
+
+
+def _renamed(word: str, names: frozenset[str]) -> bool:
+    return word[-1] in _RENAMED and any(word[:-1] + s in names for s in _RENAMED if s != word[-1])
+
+
 def strip_places(text: str, extra: frozenset[str] | set[str] = frozenset()) -> str:
     """The text with every place name (the longest one ending at each suffix) replaced by a space,
     so the words on either side are not joined into a new one."""
@@ -39,7 +48,7 @@ def strip_places(text: str, extra: frozenset[str] | set[str] = frozenset()) -> s
         end = m.end()
         for start in range(max(0, end - MAX_CHARS), end - MIN_CHARS + 1):
             word = text[start:end]
-            if word in names or word in extra:
+            if word in names or word in extra or _renamed(word, names):
                 spans.append((start, end))
                 break
     if not spans:
