@@ -279,3 +279,26 @@ def test_places_renamed_since_the_dictionary_and_the_forms_words_are_not_search_
                                               "expenditure_type": "部门整体"})
     assert not {"梁平", "部门整体支出", "整体支出", "部门整体"} & set(rec.terms)
     assert {"公益林", "天然林"} <= set(rec.terms)
+
+
+def test_indicators_about_people_the_project_does_not_name_are_not_suggested(seeded_db, search_index):
+    """非国有博物馆… measures non-state museums, 流动人口中…肺结核患者… the TB programme's migrants: a city museum's
+    free opening and a basic public-health subsidy serve neither, unless their text says so."""
+    museum = {"name": "博物馆纪念馆免费开放补助资金", "description": "保障城市博物馆正常运转和免费开放", "sector": "20702"}
+    names = [s.name for s in recommend(seeded_db, search_index, museum).indicators]
+    assert any("博物馆" in n for n in names), names
+    assert not any("非国有" in n for n in names), names
+    private = dict(museum, description="扶持非国有博物馆免费开放")
+    assert any("非国有" in s.name for s in recommend(seeded_db, search_index, private).indicators)
+
+
+def test_one_shared_two_character_word_is_weak_evidence(seeded_db, search_index):
+    """邀请 (invited teachers) is what a party-school class shares with a people's congress's 邀请代表列席常委会会议人次:
+    not enough to place it among the class's first 20; a four-character term (健康管理) still is."""
+    school = {"name": "主体班", "sector": "201",
+              "description": "中共黄石市委党校主体班干部教育培训：主体班培训、邀请校外名师和领导授课、情景教学或外训、开设课程"}
+    names = [s.name for s in recommend(seeded_db, search_index, school).top(20)]
+    assert "邀请代表列席常委会会议人次" not in names, names
+    health = {"name": "2024年国家基本公共卫生服务项目资金", "sector": "21004",
+              "description": "开展居民健康档案管理、预防接种、0～6岁儿童健康管理、孕产妇健康管理、老年人健康管理服务"}
+    assert any("健康管理" in s.name for s in recommend(seeded_db, search_index, health).top(20))

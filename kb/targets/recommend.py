@@ -63,6 +63,7 @@ TYPE_BONUS = 0.3
 OUT_OF_SECTOR = 0.4  # multiplier for a specific indicator of another sector
 FILL = 0.3  # an indicator added only so that a required dimension has a candidate
 MIN_SCORE = 0.5  # a search hit scoring less (weak text match, other sector) is not suggested: measured on the judged dev tables, 0.15 → 0.5 kept recall and cut irrelevant suggestions by a third
+ONE_WORD = 0.5  # text score multiplier for a specific indicator sharing only one two-character term with the project
 MIN_TEXT = 0.1  # a search hit below this share of the best hit's BM25 is not text evidence
 CASE_WEIGHT = 1.6  # a library indicator similar cases used: up to this much, by those cases' share of similarity
 CASE_ONLY = 0.3  # added for a row several similar cases use that no library indicator matches
@@ -392,6 +393,16 @@ def _hit_docs(reader, handles: list) -> list[tuple[str, tuple[str, ...]]]:
     return [known[h] for h in handles]
 
 
+# people or bodies an indicator may be only about (流动人口中新涂阳肺结核患者…, 非国有博物馆…): a project that does
+# not name them serves others
+_ONLY_ABOUT = ("流动人口", "非国有", "民办")
+
+
+def _serves_others(rec: IndicatorRecord, project: Project) -> bool:
+    text = project.text
+    return any(w in rec.name and w not in text for w in _ONLY_ABOUT)
+
+
 def _matched(rec: IndicatorRecord, terms: list[str]) -> list[str]:
     """The project's terms found in the indicator, a word inside a longer one found (高标 in 高标准农田) left out."""
     text = rec.name + " ".join(rec.keywords) + rec.definition
@@ -483,7 +494,11 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
             continue  # a word the indicator shares only in passing; the scope bonuses alone would carry it
         if not _fits_goods(rec, project):
             continue
+        if rec.kind == "specific" and _serves_others(rec, project):
+            continue
         bonus, factor, reasons = _scope_bonus(rec, sc, snap)
+        if rec.kind == "specific" and len(matched) < 2 and all(len(t) <= 2 for t in matched):
+            factor *= ONE_WORD  # one shared two-character word (患者, 邀请, 环卫) says little; 健康管理 says more
         score = TEXT_WEIGHT * text * factor + bonus
         if rec.kind == "common" and ours and not _framework_item(rec):
             score = (TYPE_COMMON if ours[0] is sc.types[0] or ours[0].given else OTHER_TYPE_COMMON) + TEXT_WEIGHT * text * 0.5
