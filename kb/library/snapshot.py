@@ -189,7 +189,7 @@ class Snapshot:
     def kept(self, name: str, compute: Callable[[], Any]) -> Any:
         """JSON-able data derived from this version, computed once per version and kept in a file beside the
         version's (`<file>.<name>.json`), so that a worker starting later reads it instead of computing it again
-        (the publish job computes it first: `prepare`). A published version never changes, so the file never
+        (the publish job computes it first: kb.library.publishing.prepare_cases). A published version never changes, so the file never
         goes stale while `name` names the computation: give it a new name when the computation changes. Without
         a file (the draft, no store folder, a folder that cannot be written) it is computed each time asked."""
         path = getattr(self.indicators, "path", None)
@@ -201,14 +201,10 @@ class Snapshot:
         except (OSError, ValueError):  # not written yet (or cut short by a writer that died)
             pass
         data = compute()
-        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.{secrets.token_hex(4)}")
         try:
-            tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, kept)
+            _write_whole(kept, [json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()])
         except OSError as exc:
             log.warning("derived data %s cannot be kept (%s): computed again by each process", kept, exc)
-        finally:
-            tmp.unlink(missing_ok=True)
         return data
 
     def row(self, code: str) -> IndicatorRow | None:
@@ -525,13 +521,7 @@ def _stored(session: Session, ref: versions.VersionRef):
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 found = _open(path)  # written by another process while this one waited
                 if found is None:
-                    tmp = STORE_DIR / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
-                    try:
-                        with open(tmp, "wb") as fh:
-                            fh.writelines(_encode_version(session, ref))
-                        os.replace(tmp, path)
-                    finally:
-                        tmp.unlink(missing_ok=True)
+                    _write_whole(path, _encode_version(session, ref))
                     _prune(STORE_DIR, path)
                     found = _open(path)
             if found is not None:
@@ -541,6 +531,18 @@ def _stored(session: Session, ref: versions.VersionRef):
                         STORE_DIR, exc)
     source = _Bytes(b"".join(_encode_version(session, ref)))
     return source, *read_head(source)
+
+
+def _write_whole(path: Path, pieces: Iterable[bytes]) -> None:
+    """`path` written so that no reader ever sees it half written: into a file of its own beside it (named for
+    this process, so that writers never share one), then renamed over it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.writelines(pieces)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _prune(folder: Path, keep: Path) -> None:

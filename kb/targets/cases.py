@@ -207,33 +207,32 @@ def case_index(snap: Snapshot) -> CaseIndex:
                 name = (raw.get("name") or "").strip()
                 if not name:
                     continue
-                code = raw.get("indicator") or ""
-                if not code or code not in snap.by_code:
-                    code = matched.get(f"{name}\t{case.sector[:3]}", "")
+                code = _own_code(snap, raw) or matched.get(_match_key(name, case.sector), "")
                 out.append(_row(i, raw, code))
             rows.append(out)
         snap.memo["cases"] = CaseIndex(cases, vectors, dict(postings), idf, rows)
     return snap.memo["cases"]
 
 
-def _row_keys(snap: Snapshot, cases: list[CaseRecord]) -> set[tuple[str, str]]:
-    """(row name, the case's 类) of every case row not tied to a library indicator by its own code."""
-    keys = set()
-    for case in cases:
-        for raw in case.rows:
-            name = (raw.get("name") or "").strip()
-            code = raw.get("indicator") or ""
-            if name and (not code or code not in snap.by_code):
-                keys.add((name, case.sector[:3]))
-    return keys
+def _own_code(snap: Snapshot, raw: dict) -> str:
+    """The library code a case row names itself, when this version has it."""
+    code = raw.get("indicator") or ""
+    return code if code in snap.by_code else ""
+
+
+def _match_key(name: str, sector: str) -> str:
+    """A row is matched by its name within its case's 类 (JSON keys are strings)."""
+    return f"{name}\t{sector[:3]}"
 
 
 def _match_rows(snap: Snapshot, cases: list[CaseRecord]) -> dict[str, str]:
-    """"name\tsector" → the library code the row corresponds to (only rows with one): matching every case row
-    against the whole library takes most of a second at 100k indicators, so a published version keeps the
-    result beside its file (Snapshot.kept) and a worker starting later reads it."""
+    """_match_key → the library code the row corresponds to, for the rows without a code of their own that have
+    one: matching every case row against the whole library takes most of a second at 100k indicators, so a
+    published version keeps the result beside its file (Snapshot.kept) and a worker starting later reads it."""
     match = _library_matcher(snap)
-    found = {f"{name}\t{sector}": match(name, sector) for name, sector in sorted(_row_keys(snap, cases))}
+    keys = {_match_key(name, case.sector) for case in cases for raw in case.rows
+            if (name := (raw.get("name") or "").strip()) and not _own_code(snap, raw)}
+    found = {key: match(*key.rsplit("\t", 1)) for key in sorted(keys)}
     return {key: code for key, code in found.items() if code}
 
 

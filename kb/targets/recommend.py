@@ -398,9 +398,10 @@ def _hit_docs(reader, handles: list) -> list[tuple[str, tuple[str, ...]]]:
 _ONLY_ABOUT = ("流动人口", "非国有", "民办")
 
 
-def _serves_others(rec: IndicatorRecord, project: Project) -> bool:
+def _others(project: Project) -> tuple[str, ...]:
+    """The _ONLY_ABOUT words the project does not name: an indicator whose name has one serves others."""
     text = project.text
-    return any(w in rec.name and w not in text for w in _ONLY_ABOUT)
+    return tuple(w for w in _ONLY_ABOUT if w not in text)
 
 
 def _matched(rec: IndicatorRecord, terms: list[str]) -> list[str]:
@@ -479,6 +480,7 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
             if rec.code not in candidates and _fits_goods(rec, project):
                 candidates[rec.code] = _Candidate(rec, base, [f"{t.name}共性指标"])
     terms, text_scores = _bm25(opened, project, sc)
+    others = _others(project)
     for code, text in sorted(text_scores.items()):
         rec = snap.by_code.get(code)
         if rec is None or rec.status not in ("standard", "candidate") or not _template_dims(rec):
@@ -494,7 +496,7 @@ def recommend_from(snap: Snapshot, opened, project: Project) -> Recommendation:
             continue  # a word the indicator shares only in passing; the scope bonuses alone would carry it
         if not _fits_goods(rec, project):
             continue
-        if rec.kind == "specific" and _serves_others(rec, project):
+        if rec.kind == "specific" and any(w in rec.name for w in others):
             continue
         bonus, factor, reasons = _scope_bonus(rec, sc, snap)
         if rec.kind == "specific" and len(matched) < 2 and all(len(t) <= 2 for t in matched):
