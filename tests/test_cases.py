@@ -450,7 +450,8 @@ def test_a_service_bought_gets_no_goods_indicators_nor_passing_word_matches(sugg
     assert not any("清扫" in n or "垃圾" in n for n in names), names
     for s in rec.indicators:
         if "清扫" in s.name or "垃圾" in s.name:
-            assert "作业" not in s.reason and "环卫" in s.reason and s.name not in names, (s.name, s.reason)
+            # matched through a term of 环卫 (环卫, 环卫作业), never through 作业 or a place word alone
+            assert any("环卫" in t for t in s.matched) and s.name not in names, (s.name, s.reason)
 
 
 def test_consumables_bought_get_no_equipment_indicators(suggest):

@@ -29,4 +29,5 @@ GENERIC_WORDS = frozenset({
     "到位", "执行", "实施", "开展", "落实", "验收", "年度", "全年", "合计", "单位", "人均", "标准", "预算", "群众",
     "受益", "公众", "比例", "程度", "专项", "经费", "补助资金", "主要", "用于", "进行", "通过", "相关", "以上", "不低于",
     "部门整体支出", "整体支出", "部门整体",  # the form's name for a department's whole budget, not what it does
+    "城区", "镇区", "辖区", "全市", "全县", "全区",  # where the work is done, not what it is
 })
