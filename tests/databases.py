@@ -247,9 +247,13 @@ class Templates:
 
     def _read_tables(self, pool: _Pool, name: str) -> None:
         pool.tables = self._public_tables(name)
-        pool.sequences = {
-            seq: value for seq, value in self._execute(
-                name, "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")}
+        pool.sequences = self._sequences(name)
+
+    @staticmethod
+    def _sequences(name: str) -> dict[str, int | None]:
+        """Each sequence of the database's `public` schema and where it stands (None: never used)."""
+        return dict(Templates._execute(
+            name, "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"))
 
     def _keep_pristine_rows(self, name: str) -> None:
         tables = self._public_tables(name)
@@ -282,9 +286,7 @@ class Templates:
         written = self._execute(name, f"SELECT EXISTS (SELECT 1 FROM {TEMPLATE_SCHEMA}.written)")[0][0]
         if written:
             return False
-        sequences = dict(self._execute(
-            name, "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"))
-        return sequences == pool.sequences
+        return self._sequences(name) == pool.sequences
 
     def _reset(self, pool: _Pool, name: str) -> None:
         # connections a test left open would hold locks the reset waits for
