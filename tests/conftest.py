@@ -18,6 +18,7 @@ import pytest
 from kb import auth as kbauth
 from kb import db as kbdb
 from kb.library import versions
+from tests import app_reuse
 from tests.databases import PG_URL, Templates
 
 FIXTURE_LIBRARY = Path(__file__).parent / "fixtures" / "library"
@@ -29,6 +30,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # check). Tests create and log in users hundreds of times and test nothing
 # about the hash's cost, so they use a cheap one (as Django's test settings do).
 kbauth.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+# The suite makes about a thousand apps of the same URL rules and templates: each is compiled once a process.
+app_reuse.install()
 
 
 def load_fixture_library(session, root: Path = FIXTURE_LIBRARY):
