@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from marshmallow import ValidationError
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
 
@@ -203,6 +203,11 @@ def build_batch(entries: Iterable[tuple[str, dict, str, int | None]],
 def draft_records(session: Session, kind: str) -> list:
     model = DRAFT_MODELS[kind]
     return list(session.exec(select(model).order_by(model.code)).scalars())
+
+
+def draft_count(session: Session, kind: str) -> int:
+    """How many records of `kind` the draft holds, counted by the database (reading them costs a second at 4,000)."""
+    return session.exec(select(func.count()).select_from(DRAFT_MODELS[kind])).scalar_one()
 
 
 def draft_record(session: Session, kind: str, code: str):

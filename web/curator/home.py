@@ -46,7 +46,7 @@ def home():
     session = get_session()
     current = _current_or_none(session)
     changes = versions.diff(session, current, versions.resolve(session, versions.DRAFT)) if current else []
-    counts = {kind: len(library.draft_records(session, kind)) for kind in ("indicator", "system", "quota")}
+    counts = {kind: library.draft_count(session, kind) for kind in ("indicator", "system", "quota")}
     return render_template(
         "curator/home.html", current=current, unpublished=len(changes), counts=counts,
         pending=proposals.pending_count(session), recent=library.change_log(session, limit=10),
