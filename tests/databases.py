@@ -16,7 +16,7 @@ A recipe is a function that fills an empty database given its URL.
   the next test takes it; a copy the test only read (triggers note every write
   in `tpl.written`) goes back as it is. A database without a recipe is reset by
   recreating its `public` schema.
-- The search index of a template's current version is built once per run too.
+- The search index and the snapshot file of a template's current version are built once per run too.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from kb import db as kbdb
+from kb.library import snapshot
 
 PG_URL = os.environ.get("ZHIBIAO_TEST_DATABASE_URL", "")
 # Every database the suite creates starts with this, so a run can clear what
@@ -96,7 +97,7 @@ class Templates:
         self.shared = shared or root  # the run's: templates every worker may use
         self.run = hashlib.sha1(str(self.shared.resolve()).encode()).hexdigest()[:6]
         self.sqlite: dict[str, str] = {}  # recipe key → template file
-        self.indexes: dict[str, str] = {}  # recipe key → a built index folder
+        self.derived: dict[str, Path] = {}  # recipe key → its built index and snapshot folders
         self.pools: dict[str, _Pool] = {}
         self.owner: dict[str, str] = {}  # database name → recipe key
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db")
@@ -149,30 +150,41 @@ class Templates:
         pool = self.pools[self.owner[name]]
         pool.resetting.append(self._background.submit(self._reset, pool, name))
 
-    def copy_index(self, backend: str, recipe: Recipe | None, index_dir: Path) -> None:
-        """Put the default engine's index of the template's current version into `index_dir`
-        (it is keyed by the version's content hash, which every copy shares)."""
+    def copy_derived(self, backend: str, recipe: Recipe | None, data_dir: Path) -> None:
+        """Put what an app derives from the template's current version into its DATA_DIR, built once per run:
+        the default engine's search index (`index/`) and the version's snapshot file (`snapshots/`). Both are
+        keyed by the version's content hash, which every copy shares; a test that publishes gets its own."""
         if recipe is None:
             return
         key = _recipe_key(recipe)
-        if key not in self.indexes:
-            built = self.shared / f"index-{recipe.__name__}" / "index"
-            with _locked(self.shared / f"index-{recipe.__name__}.lock"):
+        if key not in self.derived:
+            built = self.shared / f"derived-{recipe.__name__}"
+            with _locked(self.shared / f"derived-{recipe.__name__}.lock"):
                 if not built.exists():
-                    self._build_index(backend, recipe, built)
-            self.indexes[key] = str(built)
-        shutil.copytree(self.indexes[key], index_dir)
+                    self._build_derived(backend, recipe, built)
+            self.derived[key] = built
+        built = self.derived[key]
+        shutil.copytree(built / "index", data_dir / "index")
+        # written once and never changed in place (kb.library.snapshot replaces a file whole): a link will do
+        (data_dir / "snapshots").mkdir(parents=True, exist_ok=True)
+        for stored in (built / "snapshots").glob(f"*{snapshot.STORE_SUFFIX}"):
+            os.link(stored, data_dir / "snapshots" / stored.name)
 
-    def _build_index(self, backend: str, recipe: Recipe, built: Path) -> None:
+    def _build_derived(self, backend: str, recipe: Recipe, built: Path) -> None:
+        from kb.library import versions
         from kb.search import ensure_index
 
-        partial = built.parent / f"partial-{uuid.uuid4().hex[:6]}"
+        partial = built.with_name(f"partial-{uuid.uuid4().hex[:6]}")
         url = self.copy(backend, recipe, self.root)
         engine = kbdb.make_engine(url)
+        store = snapshot.STORE_DIR
         try:
             with kbdb.session(engine) as s:
-                ensure_index(s, partial)
+                ensure_index(s, partial / "index")
+                snapshot.use_store_dir(partial / "snapshots")
+                snapshot.prepare(s, versions.resolve(s))
         finally:
+            snapshot.use_store_dir(store)
             engine.dispose()
             self.drop(url)
         partial.rename(built)  # whole or not at all: another worker may be waiting for it

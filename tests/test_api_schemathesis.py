@@ -41,7 +41,7 @@ def fuzzed_apps(templates, tmp_path):
         where = tmp_path / backend
         where.mkdir()
         url = templates.copy(backend, fixture_library, where)
-        templates.copy_index(backend, fixture_library, where / "index")
+        templates.copy_derived(backend, fixture_library, where)
         app = create_app({"TESTING": True, "DATABASE_URL": url, "DATA_DIR": str(where),
                           "RATE_LIMIT": "off", "RATE_LIMIT_COSTLY": "off"})
         made.append((backend, app, url))
