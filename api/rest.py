@@ -29,25 +29,52 @@ class ZhibiaoApi(Api):
     """flask-smorest's Api, with the OpenAPI document written when it is first
     read instead of while the app is built: generating it takes longer than
     everything else in create_app, and most processes (a command, a worker
-    that never serves /api/openapi.json) never read it."""
+    that never serves /api/openapi.json) never read it. That includes the
+    responses, headers and views flask-smorest registers as the app is made
+    (a response for each of the 63 HTTP statuses was a third of create_app)."""
 
     ERROR_SCHEMA = errors.ErrorSchema
 
     def __init__(self, *args, **kwargs):
         self._undocumented: list[tuple] = []
+        self._unregistered: list = []  # flask-smorest's own registrations, in the order it makes them
         self._spec = None
+        self._writing = False
         super().__init__(*args, **kwargs)
+
+    def _register_responses(self):
+        self._unregistered.append(super()._register_responses)
+
+    def _register_etag_headers(self):
+        self._unregistered.append(super()._register_etag_headers)
+
+    def _register_pagination_header(self):
+        self._unregistered.append(super()._register_pagination_header)
+
+    def register_converter(self, converter, func):
+        # as flask-smorest's, which asks `self.spec` whether the app is set up: that would write the document now
+        self._converters.append((converter, func))
+        if self._spec is not None:
+            self._register_converter(converter, func)
 
     @property
     def spec(self):
-        if self._undocumented:
-            while self._undocumented:
-                blp, name, parameters = self._undocumented.pop(0)
-                blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
-                self._spec.tag({"name": name, "description": blp.description})
-            from api.openapi_doc import document
+        if self._writing or not (self._unregistered or self._undocumented):
+            return self._spec  # (what is being written reads the document through here too)
+        self._writing = True
+        try:
+            while self._unregistered:
+                self._unregistered.pop(0)()
+            if self._undocumented:
+                while self._undocumented:
+                    blp, name, parameters = self._undocumented.pop(0)
+                    blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+                    self._spec.tag({"name": name, "description": blp.description})
+                from api.openapi_doc import document
 
-            document(self._spec, self._app)
+                document(self._spec, self._app)
+        finally:
+            self._writing = False
         return self._spec
 
     @spec.setter
