@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb.plan import progress as plan
-from kb.library import versions
+from kb.library import snapshot, versions
 from kb.plan.coverage import ScopeCoverage, specific_coverage
 from web.charts import BarChart, bar_chart
 
@@ -24,12 +24,13 @@ class Dashboard:
     proposals_by_sector: list[tuple[str, list[tuple[str, int]]]]  # (sector label, [(name, times)])
 
 
-def build(session, version: versions.VersionRef) -> Dashboard:
-    progress = plan.progress(session, version)
-    sector_names = {s.code: s.name for s in versions.records(session, "sector", version)}
+def build(session, version: versions.VersionRef, snap: snapshot.Snapshot | None = None) -> Dashboard:
+    snap = snap or snapshot.load(session, version)
+    progress = plan.progress(session, version, snap=snap)
+    sector_names = {s.code: s.name for s in snap.sectors.values()}
     names = {**sector_names}
-    names.update({f"D:{d.code}": d.name for d in versions.records(session, "department", version)})
-    names.update({f"T:{p.code}": p.name for p in versions.records(session, "project_type", version)})
+    names.update({f"D:{d.code}": d.name for d in snap.departments.values()})
+    names.update({f"T:{p.code}": p.name for p in snap.project_types.values()})
     labelled = {k: (f"{k} {v}" if not k.startswith(("D:", "T:")) else v) for k, v in names.items()}
     coverage = specific_coverage(progress, labelled)
     years = [y.year for y in progress.years]

@@ -108,6 +108,6 @@ def dashboard():
     from kb.library import snapshot
 
     snap = snapshot.load(session, version)
-    return render_template("curator/dashboard.html", board=plan_dashboard.build(session, version),
+    return render_template("curator/dashboard.html", board=plan_dashboard.build(session, version, snap),
                            versions=versions.list_versions(session), demand=cases.demand(snap)[:50],
                            sector_names={c: s.name for c, s in snap.sectors.items()})
