@@ -206,12 +206,14 @@ class Templates:
         partial = path.with_name(f"partial-{uuid.uuid4().hex[:6]}.sqlite3")
         url = kbdb.sqlite_url(partial)
         recipe(url)
-        # fold the write-ahead log into the file, so a plain copy holds everything
+        # fold the write-ahead log into the file, so a plain copy holds everything. The file stays in WAL mode, as
+        # the app leaves every database: a copy in another mode is switched by its first connection, and that
+        # switch takes an exclusive lock that connections opening at the same moment were refused ("database is
+        # locked", test_one_writer_builds_a_missing_index: 2 of 50 runs)
         engine = kbdb.make_engine(url)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
-        engine.dispose()
+        engine.dispose()  # the last connection to close removes the (empty) -wal and -shm files
         partial.rename(path)
 
     # --- PostgreSQL pools -----------------------------------------------------------------------
