@@ -1,6 +1,8 @@
 """Engines, sessions and schema migrations (Alembic)."""
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 
 from alembic import command
@@ -27,7 +29,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
@@ -35,6 +37,26 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+WAL_SWITCH_WAIT = 10.0  # seconds
+
+
+def _use_wal(cur) -> None:
+    """Put the file in WAL mode, unless it is already (where the app left it). The switch takes an exclusive lock,
+    and SQLite refuses, without waiting, a connection that asks while another is switching: workers opening a file
+    copied in from elsewhere at the same moment got "database is locked". They wait for the one switching instead."""
+    if cur.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    deadline = time.monotonic() + WAL_SWITCH_WAIT
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def alembic_config(engine: Engine) -> Config:
