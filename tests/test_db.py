@@ -1,4 +1,8 @@
 """The schema comes from Alembic migrations and matches the models."""
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
@@ -22,9 +26,6 @@ def test_workers_opening_a_database_in_another_journal_mode_at_once_all_connect(
     """A SQLite file made elsewhere (copied in, restored by hand) is in rollback-journal mode; the first connection
     of each worker switches it to WAL, a switch that takes an exclusive lock. Workers starting together must all
     get their connection, not "database is locked" (they did, before the connect hook waited for the switch)."""
-    import sqlite3
-    import threading
-
     failures = []
     for attempt in range(100):  # the race is narrow: unfixed, 100 rounds failed 4 runs of 4, 40 rounds 2 of 4
         path = tmp_path / f"copied-{attempt}.sqlite3"
@@ -33,24 +34,20 @@ def test_workers_opening_a_database_in_another_journal_mode_at_once_all_connect(
             conn.execute("INSERT INTO t VALUES (1)")
         conn.close()
         start = threading.Barrier(12)
-
-        def worker():
-            engine = kbdb.make_engine(kbdb.sqlite_url(path))
-            try:
-                start.wait()
-                with engine.connect() as c:
-                    c.exec_driver_sql("SELECT x FROM t").all()
-            except Exception as exc:  # reported below
-                failures.append(f"{attempt}: {exc}")
-            finally:
-                engine.dispose()
-
-        threads = [threading.Thread(target=worker) for _ in range(12)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            jobs = [pool.submit(_connect_and_read, path, start) for _ in range(12)]
+        failures += [f"{attempt}: {job.exception()}" for job in jobs if job.exception()]
         with sqlite3.connect(path) as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         conn.close()
     assert not failures, failures[:3]
+
+
+def _connect_and_read(path, start) -> None:
+    engine = kbdb.make_engine(kbdb.sqlite_url(path))
+    try:
+        start.wait()  # all at once
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT x FROM t").all()
+    finally:
+        engine.dispose()
