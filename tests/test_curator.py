@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kb import auth as kbauth
 from kb import db as kbdb
-from kb.library import gates, draft as library, versions
+from kb.library import gates, draft as library, snapshot, versions
 from kb.plan import progress as plan
 from kb.models import ChangeRequest, Indicator, Milestone, QueryLog
 
@@ -643,7 +643,7 @@ def test_dashboard_figures_match_the_seeded_library(seeded_app):
         live = [i for i in versions.records(s, "indicator", version) if i.kind == "specific" and i.status not in ("retired", "superseded")]
         hospital = sum(1 for i in live if any(c.startswith("21002") for c in i.sectors))
         hospital_2024 = sum(m.target_count for m in plan.milestones(s, 2024) if m.sector == "21002" and m.measure == "specific")
-        progress = plan.progress(s, version)
+        progress = plan.progress(s, snapshot.load(s, version))
     for page in (html(client.get("/curator/plan/dashboard?version=2024.1")), html(seeded_app.test_client().get("/plan"))):
         row = page.split('data-scope="21002"')[1].split("</tr>")[0]
         cells = re.findall(r'<td class="num">([^<]*)</td>', row)

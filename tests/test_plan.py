@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from kb.plan import progress as plan
-from kb.library import versions
+from kb.library import snapshot, versions
 from kb.models import ChangeRequest, QueryLog
 
 
@@ -21,7 +21,7 @@ def test_dashboard_counts_come_from_the_library(seeded):
     version = versions.resolve(seeded)
     indicators = versions.records(seeded, "indicator", version)
     quotas = versions.records(seeded, "quota", version)
-    progress = plan.progress(seeded, version, today=date(2024, 7, 1))
+    progress = plan.progress(seeded, snapshot.load(seeded, version), today=date(2024, 7, 1))
     rows = _by_code(progress)
     assert [y.year for y in progress.years] == [2024, 2025, 2026]
 
@@ -48,7 +48,7 @@ def test_dashboard_counts_come_from_the_library(seeded):
 
 def test_overdue_is_computed_against_today(seeded):
     version = versions.resolve(seeded)
-    later = _by_code(plan.progress(seeded, version, today=date(2027, 1, 1)))
+    later = _by_code(plan.progress(seeded, snapshot.load(seeded, version), today=date(2027, 1, 1)))
     assert all(m.overdue == (m.actual < m.milestone.target_count) for m in later.values())
 
 
@@ -61,7 +61,7 @@ def test_demand_signals(seeded):
         seeded.add(ChangeRequest(sector="21002", name="日间手术占比"))
     seeded.add(ChangeRequest(sector="205", name="课后服务覆盖率"))
     seeded.commit()
-    progress = plan.progress(seeded, versions.resolve(seeded))
+    progress = plan.progress(seeded, snapshot.load(seeded, versions.resolve(seeded)))
     assert progress.zero_result_queries[:2] == [("无人机巡检", 3), ("碳排放", 1)]
     assert progress.proposals[0] == ("21002", "日间手术占比", 2)
 

@@ -24,9 +24,8 @@ class Dashboard:
     proposals_by_sector: list[tuple[str, list[tuple[str, int]]]]  # (sector label, [(name, times)])
 
 
-def build(session, version: versions.VersionRef, snap: snapshot.Snapshot | None = None) -> Dashboard:
-    snap = snap or snapshot.load(session, version)
-    progress = plan.progress(session, version, snap=snap)
+def build(session, snap: snapshot.Snapshot) -> Dashboard:
+    progress = plan.progress(session, snap)
     sector_names = {s.code: s.name for s in snap.sectors.values()}
     names = {**sector_names}
     names.update({f"D:{d.code}": d.name for d in snap.departments.values()})
@@ -35,7 +34,7 @@ def build(session, version: versions.VersionRef, snap: snapshot.Snapshot | None 
     coverage = specific_coverage(progress, labelled)
     years = [y.year for y in progress.years]
     return Dashboard(
-        version=version,
+        version=snap.version,
         progress=progress,
         coverage=coverage,
         years=years,

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from server.db import get_session
 from api.v1.common import Blueprint, resolve_version
 from api.v1.schemas import PlanSchema, VersionArgs
+from kb.library import snapshot
 from kb.plan import progress as plan
 
 blp = Blueprint("plan", __name__, url_prefix="/api/v1/plan", description="指标库建设三年规划及进度")
@@ -22,4 +23,5 @@ class Plan(MethodView):
         that of the answer, not of the version.
         """
         ref = resolve_version(args["version"])
-        return plan.progress(get_session(), ref)
+        session = get_session()
+        return plan.progress(session, snapshot.load(session, ref))

@@ -158,15 +158,12 @@ def allocate(plan: list[Milestone], indicators, quotas, other_sectors: set[str])
     return result
 
 
-def progress(session: Session, version, today: date | None = None, snap=None) -> PlanProgress:
-    """The plan's progress counted in `version` (its snapshot `snap`, when the caller holds it already).
+def progress(session: Session, snap, today: date | None = None) -> PlanProgress:
+    """The plan's progress counted in a version, given its snapshot (kb.library.snapshot.load).
 
     Counted over the snapshot's light rows: a published version's is read once per process, and reading
     every record for it took a second of each visit to the plan pages at 4,000 indicators."""
-    from kb.library import snapshot  # kb.library imports kb.plan; keep plan importable on its own
-
     today = today or date.today()
-    snap = snap or snapshot.load(session, version)
     indicators = snap.rows
     quotas = snap.quotas
     plan = milestones(session)
@@ -187,7 +184,7 @@ def progress(session: Session, version, today: date | None = None, snap=None) ->
     departments = snap.departments.values()
     project_types = snap.project_types.values()
     return PlanProgress(
-        version=version.label,
+        version=snap.version.label,
         years=years,
         sector_counts=dict(sorted(sector_counts.items())),
         departments_without=[(d.code, d.name) for d in departments if d.code not in covered_departments],

@@ -7,7 +7,7 @@ from datetime import date
 from flask import flash, redirect, render_template, request, url_for
 
 from server.db import get_session
-from kb.library import draft as library, versions
+from kb.library import draft as library, snapshot, versions
 from kb.plan import progress as plan, edit as plan_edit
 from kb.errors import Conflict, KbError
 from web import plan_dashboard
@@ -24,7 +24,7 @@ def _options(session) -> dict:
 @bp.route("/plan", endpoint="plan")
 def plan_page():
     session = get_session()
-    progress = plan.progress(session, versions.resolve(session, versions.DRAFT))
+    progress = plan.progress(session, snapshot.load(session, versions.resolve(session, versions.DRAFT)))
     return render_template("curator/plan.html", progress=progress, years=plan.plan_years(session),
                            MEASURES=plan_edit.MEASURES, today=date.today())
 
@@ -105,9 +105,7 @@ def dashboard():
     session = get_session()
     version = versions.resolve(session, request.args.get("version") or versions.DRAFT)
     from kb.targets import cases
-    from kb.library import snapshot
 
     snap = snapshot.load(session, version)
-    return render_template("curator/dashboard.html", board=plan_dashboard.build(session, version, snap),
-                           versions=versions.list_versions(session), demand=cases.demand(snap)[:50],
-                           sector_names={c: s.name for c, s in snap.sectors.items()})
+    return render_template("curator/dashboard.html", board=plan_dashboard.build(session, snap),
+                           versions=versions.list_versions(session), demand=cases.demand(snap)[:50])
