@@ -159,6 +159,12 @@ def pytest_xdist_auto_num_workers(config):
     return len(os.sched_getaffinity(0)) + 1
 
 
+# Tests allocate a great deal that dies with the test (apps, sessions, rows, responses): the collector's default
+# young-generation threshold (700) ran ~13,000 collections per worker a run. Measured back to back on one
+# machine, 10,000 takes the suite from 134 s to 127 s.
+gc.set_threshold(10_000, 10, 10)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     yield
