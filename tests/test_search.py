@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -440,6 +441,15 @@ def test_one_writer_builds_a_missing_index(env):
     assert not errors
     assert sum(1 for r in results if r.built) == 1
     assert len({r.path for r in results}) == 1
+
+
+def test_building_an_index_leaves_the_process_random_state_alone(env):
+    # A publish builds its index in a job thread while the process's other threads run on: whoosh named its
+    # files with the shared `random` generator, moving everyone else's state underneath them (hypothesis, in
+    # the schemathesis test, warned that a strategy used `random` whenever a publish job ran during a draw).
+    state = random.getstate()
+    build_index(env.session, env.index_dir, versions.resolve(env.session), engine=env.engine)
+    assert random.getstate() == state
 
 
 def test_forced_rebuild_switches_atomically(env):

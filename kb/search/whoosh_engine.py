@@ -26,6 +26,7 @@ import heapq
 import json
 import math
 import os
+import random
 import threading
 import zlib
 from array import array
@@ -34,6 +35,7 @@ from itertools import filterfalse, repeat
 from pathlib import Path
 from typing import Callable, Iterable
 
+import whoosh.util
 from whoosh import fields, formats, index
 from whoosh.analysis import IDTokenizer, SpaceSeparatedTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo
@@ -58,6 +60,12 @@ _ID, _COUNTED, _POSITIONS, _GENERAL = range(4)  # how _Postings indexes a field
 COMPRESS_FROM = 256  # a posting block's pickle shorter than this is stored uncompressed
 _FLUSH_BYTES = 8 << 20  # postings and term table are written in pieces of this size
 _PACKED = [pack_uint(n) for n in range(64)]
+
+# whoosh names its segment and temporary files with the process's shared `random` generator. An index is built in
+# a publish job's thread while the process's other threads run on, and moved their random state underneath them
+# (tests/test_search.py). A SystemRandom draws from the OS: no state shared with anyone, and a forked worker
+# never repeats its parent's names.
+whoosh.util.random = random.SystemRandom()
 
 
 def _packed(n: int) -> bytes:
